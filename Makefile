@@ -1,0 +1,32 @@
+# Thin wrappers; each target creates .venv from requirements.txt when it is missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= paper
+
+.PHONY: book test smoke bench venv clean-smoke
+
+venv: $(STAMP)
+
+# Re-install when requirements change; register the venv's kernel for papermill.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m ipykernel install --sys-prefix --name cde-book --display-name "Python (cde-book)"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(PY) -m helpers build --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+smoke: $(STAMP)
+	$(PY) -m helpers build --profile smoke --out-dir build/smoke
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_inference.py
+	$(PY) benchmarks/bench_sizes.py

@@ -1,0 +1,136 @@
+import dataclasses
+import re
+
+import pytest
+
+from helpers.config import DEFAULT_CONFIG_PATH, load_config, profiles
+
+
+def test_paper_profile_holds_the_papers_values():
+    cfg = load_config("paper")
+    assert (cfg.ensemble_size, cfg.epochs, cfg.retrain_epochs) == (5, 20, 5)
+    assert (cfg.batch_size, cfg.learning_rate, cfg.validation_split) == (32, 0.001, 0.1)
+    assert cfg.sparsities == (0.25, 0.5, 0.75, 0.95)
+    assert cfg.quantization_bits == 8
+    assert [layer["type"] for layer in cfg.model["layers"]] == [
+        "conv2d", "maxpool2d", "conv2d", "maxpool2d", "flatten", "dense"]
+    assert cfg.train_subset is None and cfg.test_subset is None and cfg.ood_subset is None
+
+
+def test_profiles_smoke_is_small_and_quick_between():
+    assert set(profiles()) >= {"paper", "quick", "smoke"}
+    smoke, quick = load_config("smoke"), load_config("quick")
+    assert smoke.ensemble_size == 2 and len(smoke.sparsities) == 2
+    assert smoke.train_subset < quick.train_subset
+    assert quick.ensemble_size == 5 and quick.sparsities == (0.25, 0.5, 0.75, 0.95)
+
+
+def test_config_is_frozen():
+    cfg = load_config("smoke")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.epochs = 3
+
+
+def test_overrides_apply_and_none_means_profile_value():
+    cfg = load_config("smoke", epochs=3, sparsities=[0.3], ensemble_size=None)
+    assert cfg.epochs == 3 and cfg.sparsities == (0.3,) and cfg.ensemble_size == 2
+
+
+def test_hash_is_stable_and_tracks_result_shaping_values_only():
+    a, b = load_config("smoke"), load_config("smoke")
+    assert a.hash == b.hash and re.fullmatch(r"[0-9a-f]{16}", a.hash)
+    assert load_config("smoke", epochs=2).hash != a.hash
+    assert load_config("smoke", bootstrap_samples=50).hash == a.hash
+    # Same values reached from another profile name give the same hash.
+    assert load_config("paper", **_smoke_overrides()).hash == a.hash
+
+
+def _smoke_overrides():
+    s = load_config("smoke").values()
+    return {k: s[k] for k in ("ensemble_size", "epochs", "retrain_epochs", "sparsities",
+                              "pruning_frequency", "representative_samples", "train_subset",
+                              "test_subset", "ood_subset", "bootstrap_samples")}
+
+
+def test_stage_hash_ignores_later_stage_values():
+    a = load_config("smoke")
+    b = load_config("smoke", sparsities=[0.3])
+    assert a.stage_hash("epochs", "seed") == b.stage_hash("epochs", "seed")
+    assert a.hash != b.hash
+
+
+def test_member_seeds_differ():
+    cfg = load_config("paper")
+    assert len({cfg.member_seed(i) for i in range(cfg.ensemble_size)}) == cfg.ensemble_size
+
+
+F = str(DEFAULT_CONFIG_PATH)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"sparsities": [0.5, 1.0]},
+     f"Config value sparsities=[0.5, 1.0] is invalid: every sparsity must be a number in (0, 1), "
+     f"and 1.0 is not (from {F}; fix it there, in the profile or in the override)."),
+    ({"sparsities": [0.0]},
+     f"Config value sparsities=[0.0] is invalid: every sparsity must be a number in (0, 1), "
+     f"and 0.0 is not (from {F}; fix it there, in the profile or in the override)."),
+    ({"sparsities": []},
+     f"Config value sparsities=[] is invalid: it must be a non-empty list of numbers in (0, 1) "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"sparsities": [0.5, 0.5]},
+     f"Config value sparsities=[0.5, 0.5] is invalid: sparsities must not repeat "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"ensemble_size": 0},
+     f"Config value ensemble_size=0 is invalid: it must be an integer >= 1 "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"epochs": 0},
+     f"Config value epochs=0 is invalid: it must be an integer >= 1 "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"batch_size": -4},
+     f"Config value batch_size=-4 is invalid: it must be an integer >= 1 "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"validation_split": 1.0},
+     f"Config value validation_split=1.0 is invalid: it must be a number in [0, 1) "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"validation_split": -0.1},
+     f"Config value validation_split=-0.1 is invalid: it must be a number in [0, 1) "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"epochs": 2.5},
+     f"Config value epochs=2.5 is invalid: it must be an integer >= 1 "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+    ({"train_subset": 0},
+     f"Config value train_subset=0 is invalid: it must be an integer >= 1 or null "
+     f"(from {F}; fix it there, in the profile or in the override)."),
+])
+def test_invalid_values_raise_one_exact_sentence(overrides, message):
+    with pytest.raises(ValueError) as err:
+        load_config("smoke", **overrides)
+    assert str(err.value) == message
+
+
+def test_unknown_key_names_key_value_allowed_and_file():
+    with pytest.raises(ValueError) as err:
+        load_config("smoke", epoch=3)
+    msg = str(err.value)
+    assert msg.startswith("Unknown config key 'epoch' in overrides (value 3); allowed keys are ")
+    assert "epochs" in msg and msg.endswith(f"(defined in {F}).")
+
+
+def test_unknown_profile_lists_the_known_ones():
+    with pytest.raises(ValueError) as err:
+        load_config("fast")
+    assert str(err.value) == (f"Profile 'fast' is not defined in {F}; choose one of "
+                              f"{', '.join(profiles())}.")
+
+
+def test_bad_key_inside_a_profile_is_reported_with_the_profile(tmp_path):
+    text = re.sub(r"(?m)^  quick:.*$", "  quick:\n    epoch: 3", DEFAULT_CONFIG_PATH.read_text())
+    path = tmp_path / "_config.yml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"Unknown config key 'epoch' in profile 'quick' \(value 3\)"):
+        load_config("quick", config_path=path)
+
+
+def test_missing_config_file_is_one_sentence(tmp_path):
+    with pytest.raises(ValueError, match=r"does not exist; run from the repository"):
+        load_config("paper", config_path=tmp_path / "nope.yml")
