@@ -1,0 +1,214 @@
+"""The paper's experiment as resumable stages on top of the store.
+
+    exp = Experiment(load_config("smoke"))
+    exp.baseline()            # train (or load) the M members
+    exp.pruned(0.5)           # prune (or load) them at 50 %
+    exp.compress_all()        # every variant's .tflite files and sizes.json
+    exp.member_probabilities("s50_q8", "mnist_test")   # (M, N, 10), cached
+
+Each stage first looks in the store; only what is missing is computed, and what is
+computed is written atomically and recorded (sha256) in the manifest.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+
+from . import compression, data, ensemble
+from .config import Config
+from .predict import keras_probabilities, tflite_probabilities
+from .store import Store, StoreError, atomic_path
+
+DATASETS = ("mnist_test", "notmnist")
+
+
+QUANTIZATIONS = ("float32", "int8", "int8full")  # float, int8 weights (the paper's), full int8
+_SUFFIXES = {"float32": "float", "int8": "q8", "int8full": "int8full"}
+
+
+def variant_name(sparsity: float, quantization: str) -> str:
+    """'baseline', 'q8', 'int8full' at sparsity 0; else e.g. 's50_float', 's50_q8', 's50_int8full'."""
+    if sparsity == 0:
+        return {"float32": "baseline", "int8": "q8", "int8full": "int8full"}[quantization]
+    return f"s{round(sparsity * 100)}_{_SUFFIXES[quantization]}"
+
+
+def variants(config: Config) -> list[dict]:
+    """All variants of a config: name, sparsity, quantization (labels: helpers.plots)."""
+    return [{"name": variant_name(sparsity, quant), "sparsity": sparsity, "quantization": quant}
+            for sparsity in (0.0, *config.sparsities) for quant in QUANTIZATIONS]
+
+
+def variant_info(config: Config, name: str) -> dict:
+    for v in variants(config):
+        if v["name"] == name:
+            return v
+    known = ", ".join(v["name"] for v in variants(config))
+    raise ValueError(f"Variant {name!r} is not part of this config; known variants: {known}.")
+
+
+class Experiment:
+    def __init__(self, config: Config, store: Store | None = None, fresh: bool = False,
+                 verbose: int = 0):
+        self.config = config
+        self.store = store or Store(config, fresh=fresh)
+        self.verbose = verbose
+        ensemble.enable_determinism(config.seed)
+
+    # --- data -------------------------------------------------------------------------
+    @functools.cached_property
+    def _mnist(self):
+        c = self.config
+        return data.load_mnist(train_subset=c.train_subset, test_subset=c.test_subset,
+                               subset_seed=c.subset_seed)
+
+    @property
+    def train_data(self):
+        return self._mnist[0]
+
+    def dataset(self, name: str):
+        """(x, y) of 'mnist_test' or 'notmnist' (NotMNIST labels are letters A..J)."""
+        if name == "mnist_test":
+            return self._mnist[1]
+        if name == "notmnist":
+            return self._notmnist
+        raise ValueError(f"Dataset {name!r} is unknown; use one of {', '.join(DATASETS)}.")
+
+    @functools.cached_property
+    def _notmnist(self):
+        return data.load_notmnist(subset=self.config.ood_subset, subset_seed=self.config.subset_seed)
+
+    # --- models -----------------------------------------------------------------------
+    def _paths(self, variant: str, suffix: str) -> list:
+        return [self.store.model_path(variant, m, suffix) for m in range(self.config.ensemble_size)]
+
+    def _load_keras(self, variant: str) -> list:
+        out = []
+        for path in self._paths(variant, ".keras"):
+            try:
+                out.append(compression.load_keras(self.store.verified(path)))
+            except StoreError:
+                raise
+            except Exception as e:  # a file that passed its checksum but Keras cannot read
+                raise StoreError(f"{path} could not be loaded as a Keras model ({type(e).__name__}); "
+                                 f"delete it and re-run the pipeline.") from None
+        return out
+
+    def _save_keras(self, variant: str, members: list) -> None:
+        paths = self._paths(variant, ".keras")
+        for member, path in zip(members, paths):
+            with atomic_path(path) as tmp:
+                member.save(tmp)  # members are never compiled: no optimizer state
+        self.store.record_files(paths)
+
+    def _timed(self, stage: str, seconds: float) -> None:
+        timings = self.store.manifest().get("timings", {})
+        timings[stage] = round(timings.get(stage, 0.0) + seconds, 2)
+        self.store.update_manifest(timings=timings)
+
+    def baseline(self) -> list:
+        """The trained float32 members (trained now if the store lacks them; resumable)."""
+        if self.store.has_files(self._paths("baseline", ".keras")):
+            return self._load_keras("baseline")
+        start = time.perf_counter()
+        x, y = self.train_data
+        members, histories = ensemble.train_ensemble(
+            self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose)
+        self._save_keras("baseline", members)
+        self.store.update_json("histories.json", "train", histories)
+        self.store.update_manifest(data_digests=data.data_digests())
+        self._timed("training", time.perf_counter() - start)
+        return members
+
+    def pruned(self, sparsity: float) -> list:
+        """The members pruned to `sparsity` and stripped (float32 weights, zeros in place)."""
+        name = variant_name(sparsity, "float32")
+        if self.store.has_files(self._paths(name, ".keras")):
+            return self._load_keras(name)
+        base = self.baseline()
+        start = time.perf_counter()
+        x, y = self.train_data
+        ckpt = self.store.path("checkpoints", f"prune_{self.config.hash}_{name}.npz")
+        members, histories = compression.prune_ensemble(self.config, base, x, y, sparsity,
+                                                        checkpoint_path=ckpt, verbose=self.verbose)
+        self._save_keras(name, members)
+        self.store.update_json("histories.json", f"prune_{name}", histories)
+        self._timed("pruning", time.perf_counter() - start)
+        return members
+
+    def float_members(self, sparsity: float) -> list:
+        return self.baseline() if sparsity == 0 else self.pruned(sparsity)
+
+    def tflite_paths(self, variant: str) -> list:
+        """The .tflite files of a variant ('baseline' gives its float32 TFLite reference)."""
+        info = variant_info(self.config, variant)
+        paths = self._paths(variant, ".tflite")
+        if self.store.has_files(paths):
+            return paths
+        floats = self.float_members(info["sparsity"])
+        start = time.perf_counter()
+        rep = compression.representative_images(self.config, self.train_data[0])
+        for member, path in zip(floats, paths):
+            blob = compression.to_tflite(member, info["quantization"], representative=rep)
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(blob)
+        self.store.record_files(paths)
+        self._timed("quantization", time.perf_counter() - start)
+        return paths
+
+    # --- sizes --------------------------------------------------------------------------
+    def sizes(self) -> dict:
+        """Zipped sizes per variant (summed over members), ratios and lower bounds.
+
+        The ratio compares TFLite files with the float32 TFLite baseline (same container);
+        `keras_zipped_bytes` is the float .keras file zipped, as the toolkit's guide measures.
+        """
+        cached = self.store.read_json("sizes.json")
+        if cached and set(cached) >= {v["name"] for v in variants(self.config)}:
+            return cached
+        out = {}
+        for v in variants(self.config):
+            paths = self.tflite_paths(v["name"])
+            member_zip = [compression.zipped_size(p) for p in paths]
+            entry = {"zipped_bytes": int(sum(member_zip)), "member_zipped_bytes": member_zip,
+                     "raw_bytes": int(sum(p.stat().st_size for p in paths)),
+                     "sparsity": v["sparsity"], "quantization": v["quantization"]}
+            if v["quantization"] == "float32":
+                kpaths = self._paths(v["name"], ".keras")
+                entry["keras_zipped_bytes"] = int(sum(compression.zipped_size(p) for p in kpaths))
+            else:
+                floats = self.float_members(v["sparsity"])
+                entry["lower_bound_bytes"] = float(sum(compression.member_lower_bound_bytes(m)
+                                                       for m in floats))
+            out[v["name"]] = entry
+        base = out["baseline"]["zipped_bytes"]
+        for entry in out.values():
+            entry["compression_ratio"] = base / entry["zipped_bytes"]
+        self.store.write_json("sizes.json", out)
+        return out
+
+    def build_all(self) -> None:
+        """Every stage up to sizes: what `python -m helpers train` runs."""
+        self.baseline()
+        for s in self.config.sparsities:
+            self.pruned(s)
+        self.sizes()
+
+    # --- predictions --------------------------------------------------------------------
+    def member_probabilities(self, variant: str, dataset: str) -> np.ndarray:
+        """(M, N, 10) float32 probabilities of each member; cached (git-ignored)."""
+        cache = self.store.path("cache", "predictions", f"{variant}_{dataset}.npy")
+        if cache.exists():
+            return np.load(cache, allow_pickle=False)
+        x, _ = self.dataset(dataset)
+        info = variant_info(self.config, variant)
+        if info["quantization"] == "float32":
+            probs = keras_probabilities(self.float_members(info["sparsity"]), x)
+        else:
+            probs = tflite_probabilities(self.tflite_paths(variant), x)
+        with atomic_path(cache) as tmp:
+            np.save(tmp, probs, allow_pickle=False)
+        return probs
