@@ -1,0 +1,86 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (cde-book)
+#     language: python
+#     name: cde-book
+# ---
+
+# %% [markdown]
+# (appendix)=
+# # Appendix: provenance
+#
+# What produced the numbers in this book: the configuration and its hash, the data
+# digests, the library versions, and the wall time of every stage and chapter on the
+# machine that built it.
+
+# %% tags=["parameters"]
+profile = "paper"
+ensemble_size = None
+epochs = None
+retrain_epochs = None
+batch_size = None
+learning_rate = None
+validation_split = None
+sparsities = None
+seed = None
+train_subset = None
+test_subset = None
+ood_subset = None
+
+# %% tags=["remove-cell"]
+import pandas as pd
+from myst_nb import glue
+
+from helpers import chapter
+
+exp = chapter.open_experiment(profile, **chapter.overrides(globals()))
+manifest = exp.store.manifest()
+timings = manifest.get("timings", {})
+execution = exp.store.read_json("execution.json", {})
+stage_rows = [(stage, f"{seconds / 60:.1f}") for stage, seconds in timings.items()]
+stage_rows += [(f"chapter {name}", f"{info['seconds'] / 60:.1f}") for name, info in execution.items()
+               if isinstance(info, dict) and "seconds" in info]
+if "book_build" in execution:
+    stage_rows.append(("book build (previous run)", f"{execution['book_build'] / 60:.1f}"))
+glue("timings", pd.DataFrame(stage_rows, columns=["Stage", "Wall time (min)"]).set_index("Stage"),
+     display=False)
+glue("versions", pd.DataFrame(sorted(manifest.get("versions", {}).items()),
+                              columns=["Package", "Version"]).set_index("Package"), display=False)
+glue("digests", pd.DataFrame(sorted(manifest.get("data_digests", {}).items()),
+                             columns=["Data", "sha256"]).set_index("Data"), display=False)
+values = exp.config.values()
+glue("config", pd.DataFrame([(k, str(v)) for k, v in values.items() if k not in ("model", "data", "config_path")],
+                            columns=["Key", "Value"]).set_index("Key"), display=False)
+chapter.glue_text("config_hash", exp.config.hash)
+chapter.glue_text("store", f"artifacts/{exp.store.root.name}")
+total = sum(timings.values()) / 60
+chapter.glue_text("total_minutes", f"{total:.1f}")
+
+# %% [markdown]
+# ## Configuration
+#
+# Config hash {glue:text}`config_hash`; artifacts in {glue:text}`store`.
+#
+# ```{glue:} config
+# ```
+#
+# ## Wall time
+#
+# Training, pruning and quantization took {glue:text}`total_minutes` minutes in all on
+# the machine that produced the artifacts (2 CPU cores); chapter times are papermill's.
+#
+# ```{glue:} timings
+# ```
+#
+# ## Data and libraries
+#
+# ```{glue:} digests
+# ```
+#
+# ```{glue:} versions
+# ```
