@@ -202,3 +202,46 @@ def test_save_figure_rejects_suffix(tmp_path):
     fig, _ = plt.subplots()
     with pytest.raises(ValueError, match="expected a path without a file suffix"):
         P.save_figure(fig, tmp_path / "fig1.png")
+
+
+# ------------------------------------------------------------------- chapter 1-3 figures
+
+
+def test_sample_grid_shows_per_class_images_in_class_rows():
+    x = np.zeros((30, 28, 28, 1), np.float32)
+    y = np.repeat(np.arange(3), 10)
+    x[y == 1] = 1.0  # class 1 all ink
+    fig, caption = P.sample_grid(x, y, ["a", "b", "c"], per_class=4, title="Toy")
+    axes = np.array(fig.axes).reshape(3, 4)
+    assert axes.shape == (3, 4)
+    assert float(axes[1, 0].images[0].get_array().mean()) == 1.0
+    assert float(axes[0, 3].images[0].get_array().mean()) == 0.0
+    assert [t.get_text() for t in axes[2, 0].texts] == ["c"]
+    assert caption.startswith("Toy: the first 4 images of each class")
+
+
+def test_learning_curves_draw_train_and_validation_per_member():
+    hist = [[{"loss": 1.0 / (e + 1), "accuracy": 0.5 + 0.1 * e, "val_loss": 1.2 / (e + 1),
+              "val_accuracy": 0.45 + 0.1 * e} for e in range(3)] for _ in range(2)]
+    fig, _ = P.learning_curves(hist)
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.get_lines()) == 4 and len(acc_ax.get_lines()) == 4  # 2 members x train/val
+    assert list(acc_ax.get_lines()[0].get_ydata()) == pytest.approx([50, 60, 70])
+    assert loss_ax.get_ylabel() == "NLL (nats)" and acc_ax.get_xlabel() == "epoch"
+
+
+def test_members_vs_ensemble_plots_percentages():
+    fig, _ = P.members_vs_ensemble([0.98, 0.97], [0.98, 0.985])
+    ax = fig.axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == pytest.approx([98.0, 98.5])
+    assert ax.collections[0].get_offsets()[:, 1].tolist() == pytest.approx([98.0, 97.0])
+    assert ax.get_ylabel() == "MNIST test accuracy (%)"
+
+
+def test_sparsity_schedules_one_line_per_target_in_its_colour():
+    steps = np.arange(5)
+    fig, _ = P.sparsity_schedules({0.5: (steps, np.linspace(0, 0.5, 5)), 0.95: (steps, np.linspace(0, 0.95, 5))})
+    lines = fig.axes[0].get_lines()
+    assert [to_hex(line.get_color()) for line in lines] == [P.sparsity_color(0.5).lower(), P.sparsity_color(0.95).lower()]
+    assert lines[1].get_ydata()[-1] == pytest.approx(95.0)
+    assert P.sparsity_color(0.5) == P.variant_color("s50_q8")
