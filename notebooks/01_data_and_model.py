@@ -19,7 +19,7 @@
 # files (checked against published digests), shows what they look like, builds the
 # paper's CNN and generates Table 1 from it.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 profile = "paper"
 ensemble_size = None
 epochs = None

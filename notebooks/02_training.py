@@ -21,7 +21,7 @@
 # store when this configuration has been trained before) and checks what the averaging
 # buys.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 profile = "paper"
 ensemble_size = None
 epochs = None

@@ -19,7 +19,7 @@
 # the compression did what it says: the sparsity reached in each layer, and the size of
 # every variant next to an information-theoretic lower bound.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 profile = "paper"
 ensemble_size = None
 epochs = None

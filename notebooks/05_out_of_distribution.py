@@ -20,7 +20,7 @@
 # would classify if it only answered when its confidence is at least τ), the
 # predictive entropy of the mean prediction, and the members' disagreement.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 profile = "paper"
 ensemble_size = None
 epochs = None
@@ -78,7 +78,7 @@ chapter.glue_text("n_ood", f"{len(mean_out['baseline']):,}")
 #
 # ```{glue:figure} fig1
 # :name: fig1
-# **Figure 1.** {glue:text}`fig1_caption`
+# Figure 1. {glue:text}`fig1_caption`
 # ```
 
 # %% tags=["remove-cell"]
@@ -109,7 +109,7 @@ chapter.glue_text("mi_gap", f"{gap:.1e}")
 #
 # ```{glue:figure} fig2
 # :name: fig2
-# **Figure 2.** {glue:text}`fig2_caption`
+# Figure 2. {glue:text}`fig2_caption`
 # ```
 #
 # A note on "disagreement": the mean over members of KL(p_m ‖ p_mean) is exactly the

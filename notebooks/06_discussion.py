@@ -21,7 +21,7 @@
 # parts of the claim hold), "does not hold", or "not tested" (this build's configuration
 # lacks what the claim is about).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 profile = "paper"
 ensemble_size = None
 epochs = None

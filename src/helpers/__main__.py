@@ -18,7 +18,7 @@ def main(argv=None) -> int:
         "build", help="execute the chapter notebooks with papermill, then build the book",
         description="Execute notebooks/NN_name.py with papermill into <book>/chapters/NN_name.ipynb "
                     "(re-using artifacts already in the store), then run "
-                    "`jupyter-book build <book> -W -n --keep-going`.")
+                    "`jupyter-book build <book> --all -W -n --keep-going` (warnings are errors).")
     build.add_argument("--profile", default="paper", help="experiment profile of _config.yml "
                        "(paper, quick, smoke); injected as the notebooks' `profile` parameter")
     build.add_argument("--only", metavar="NN", help="execute only this chapter (e.g. 03)")

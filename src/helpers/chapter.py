@@ -7,15 +7,11 @@ Keeps the notebooks to narrative and calls: parameters -> `open_experiment`, num
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-
-from . import plots  # noqa: E402
-from .config import load_config  # noqa: E402
-from .experiment import Experiment  # noqa: E402
+from . import plots
+from .config import load_config
+from .experiment import Experiment
 
 # Papermill parameters that reach load_config (same names as _config.yml's defaults).
 OVERRIDE_NAMES = ("ensemble_size", "epochs", "retrain_epochs", "batch_size", "learning_rate",

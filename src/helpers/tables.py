@@ -125,6 +125,7 @@ def _styled(display: pd.DataFrame, caption: str | None = None):
     # a non-unique index (Table 1 lists two Conv2D layers).
     styler = styler.set_table_styles(
         [
+            {"selector": "", "props": "font-size: 0.85em;"},  # Table 2 is wide
             {"selector": "td", "props": "text-align: right; white-space: nowrap;"},
             {"selector": "th.col_heading", "props": "text-align: right;"},
             {"selector": "th.row_heading", "props": "text-align: left; white-space: nowrap;"},
