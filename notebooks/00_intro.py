@@ -43,8 +43,8 @@
 # number in the prose is computed (glued from the code), never typed.
 #
 # 1. {doc}`01_data_and_model`: the two datasets and the model; the paper's Table 1
-#    generated from the built network.
-# 2. {doc}`02_training`: training the five members; member versus ensemble accuracy.
+#    generated from the built network; every choice the paper leaves open.
+# 2. {doc}`02_training`: training the members; member versus ensemble accuracy.
 # 3. {doc}`03_compression`: pruning schedule, achieved sparsity, 8-bit conversion
 #    and measured sizes.
 # 4. {doc}`04_in_distribution`: the paper's Table 2 on MNIST, with confidence
@@ -52,8 +52,8 @@
 # 5. {doc}`05_out_of_distribution`: Figures 1 and 2, confidence and uncertainty on
 #    NotMNIST, and how well uncertainty separates the two datasets.
 # 6. {doc}`06_discussion`: every claim, paper versus reproduction, with a verdict.
-# 7. {doc}`07_appendix`: reproduction choices, package versions and how long each
-#    chapter took to execute.
+# 7. {doc}`07_appendix`: configuration, data digests, package versions and how long
+#    each stage and chapter took.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"
