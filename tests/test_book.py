@@ -33,10 +33,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 from helpers.config import REPO_ROOT
+from helpers.pipeline import toc_files
 
 pytestmark = pytest.mark.slow
 
@@ -66,23 +66,6 @@ def book(tmp_path_factory):
     assert (html / "index.html").exists(), proc.stdout[-3000:]
     assert str((html / "index.html").resolve()) in proc.stdout  # the CLI prints where it is
     return out
-
-
-def toc_pages(book_dir: Path) -> list[str]:
-    toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
-    pages = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            pages.extend(str(node[k]) for k in ("root", "file") if k in node)
-            for v in node.values():
-                if isinstance(v, (dict, list)):
-                    walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(toc)
-    return pages
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -119,7 +102,7 @@ def labelled(element, kind: str):
 
 def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
     html = book / "_build" / "html"
-    pages = {p: html / f"{p}.html" for p in toc_pages(book)}
+    pages = {p: html / f"{p}.html" for p in toc_files(book)}
     missing = [p for p, path in pages.items() if not path.exists()]
     assert not missing, f"pages of _toc.yml without HTML: {missing}"
 
@@ -176,8 +159,8 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
     nav = soup(root_page(html)).select_one("nav.bd-docs-nav")
     assert nav is not None, "no navigation sidebar (nav.bd-docs-nav) on the root page"
     hrefs = {a["href"].split("#")[0] for a in nav.find_all("a", href=True)}
-    root = toc_pages(book)[0]
-    for page in toc_pages(book)[1:]:
+    root = toc_files(book)[0]
+    for page in toc_files(book)[1:]:
         assert f"{page}.html" in hrefs, f"{page} is not in the sidebar of {root}.html"
 
 
@@ -234,7 +217,7 @@ def test_pages_render_in_headless_chromium(book, server):
     driver.set_page_load_timeout(60)
     seen = {}
     try:
-        for page in toc_pages(book):
+        for page in toc_files(book):
             driver.get(f"{server}/{page}.html")
             WebDriverWait(driver, 30).until(
                 lambda d: d.execute_script("return document.readyState") == "complete")

@@ -303,7 +303,7 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
 
 
 # --- the book -----------------------------------------------------------------------------
-def _toc_files(book_dir: Path) -> list[str]:
+def toc_files(book_dir: Path) -> list[str]:
     """The document names listed in `_toc.yml` (root, chapters, sections)."""
     import yaml
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text()) or {}
@@ -329,7 +329,7 @@ def check_toc(book_dir: Path) -> None:
     book_dir = Path(book_dir)
     if not (book_dir / "_toc.yml").exists():
         raise PipelineError(f"{book_dir / '_toc.yml'} is missing; restore the book skeleton.")
-    missing = [n for n in _toc_files(book_dir)
+    missing = [n for n in toc_files(book_dir)
                if not any((book_dir / f"{n}{ext}").exists() or (book_dir / n).exists()
                           for ext in (".md", ".ipynb", ".rst"))]
     if missing:
