@@ -61,6 +61,8 @@ chapter.glue_text("config_hash", exp.config.hash)
 chapter.glue_text("store", f"artifacts/{exp.store.root.name}")
 total = sum(timings.values()) / 60
 chapter.glue_text("total_minutes", f"{total:.1f}")
+machine = manifest.get("machine", {})
+chapter.glue_text("cpu_count", str(machine.get("cpu_count", "an unrecorded number of")))
 
 # %% [markdown]
 # ## Configuration
@@ -73,7 +75,11 @@ chapter.glue_text("total_minutes", f"{total:.1f}")
 # ## Wall time
 #
 # Training, pruning and quantization took {glue:text}`total_minutes` minutes in all on
-# the machine that produced the artifacts (2 CPU cores); chapter times are papermill's.
+# the machine that produced the artifacts ({glue:text}`cpu_count` CPU cores, no GPU);
+# chapter times are papermill's. With op determinism on, the same configuration gives
+# bit-identical weights on a machine with the same number of cores: TensorFlow splits
+# work over one thread per core, and another split rounds differently, which moves the
+# results by amounts far inside the run-to-run spread of chapter 4.
 #
 # ```{glue:} timings
 # ```

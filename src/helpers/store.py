@@ -98,6 +98,13 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def machine_info() -> dict:
+    """Where artifacts were made: weights are bit-reproducible only with the same thread count."""
+    import platform
+    return {"cpu_count": os.cpu_count(), "machine": platform.machine(),
+            "python": platform.python_version()}
+
+
 def library_versions() -> dict:
     import importlib.metadata as md
     names = ["tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert",
@@ -156,7 +163,8 @@ class Store:
                 f"the config values that made it.")
         if not m:
             self.update_manifest(config_hash=self.config.hash, profile=self.config.profile,
-                                 config=self.config.values(), versions=library_versions())
+                                 config=self.config.values(), versions=library_versions(),
+                                 machine=machine_info())
 
     def update_manifest(self, **fields) -> dict:
         m = self.manifest()
