@@ -191,7 +191,7 @@ def test_corrupt_keras_file_is_a_store_error(smoke, tmp_path):
     with pytest.raises(StoreError, match=f"{path} is corrupt or was not written by this pipeline"):
         exp.baseline()
     atomic_write_bytes(path, b"not a zip archive")  # checksum recorded, content unreadable
-    exp.store.record_file(path)
+    exp.store.record_files([path])
     with pytest.raises(StoreError, match=f"{path} could not be loaded as a Keras model "
                                          r"\([A-Za-z]+\); delete it and re-run the pipeline\."):
         exp.baseline()

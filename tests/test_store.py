@@ -161,7 +161,7 @@ def test_verified_accepts_recorded_files_and_rejects_truncated_ones(tmp_path):
     assert not st.has_files([path])
     with pytest.raises(StoreError, match="manifest expects None"):
         st.verified(path)  # written, but never recorded
-    st.record_file(path)
+    st.record_files([path])
     assert st.has_files([path])
     assert st.verified(path) == path
     assert st.manifest()["files"] == {"models/baseline/member_0.keras": S.sha256_file(path)}
@@ -194,8 +194,11 @@ def test_json_helpers_and_timings(tmp_path):
     st.update_json("histories.json", "train", [[{"loss": 1.0}]])
     st.update_json("histories.json", "prune_s50_float", [])
     assert st.read_json("histories.json") == {"train": [[{"loss": 1.0}]], "prune_s50_float": []}
-    with st.timed("training"):
-        pass
+    st.add_time("training", 1.5)
+    st.add_time("training", 2.25)  # pieces add up (epochs of a resumed run)
+    tick = st.stage_clock("pruning")
+    tick()
     timings = st.manifest()["timings"]
-    assert set(timings) == {"training"} and 0 <= timings["training"] < 1
+    assert timings["training"] == 3.75 and set(timings) == {"training", "pruning"}
+    assert 0 <= timings["pruning"] < 1
     assert st.manifest()["config_hash"] == st.config.hash  # updates keep the rest

@@ -55,13 +55,14 @@ def clone_members(members: list, config: Config) -> list:
 
 def prune_ensemble(config: Config, members: list, x, y, sparsity: float,
                    checkpoint_path: Path | None = None, verbose: int = 0,
-                   member_ids: list | None = None):
+                   member_ids: list | None = None, on_epoch=None):
     """Prune every member to `sparsity` while re-training; returns (stripped members, histories).
 
     x, y: the training data (the last validation split is held out, as in training).
     member_ids: the ensemble index of each of `members` (default 0..len-1); it picks each
     member's shuffling seed, so a single member can be pruned alone exactly as it is
-    within the ensemble (tests/test_compression.py).
+    within the ensemble (tests/test_compression.py). on_epoch(epoch, history) is called
+    after each completed (checkpointed) epoch.
     """
     ids = list(range(len(members))) if member_ids is None else [int(m) for m in member_ids]
     if len(ids) != len(members):
@@ -76,7 +77,8 @@ def prune_ensemble(config: Config, members: list, x, y, sparsity: float,
     seeds = [config.member_seed(m) for m in ids]
     history = fit_epochs(pruned, config, x, y, seeds, PRUNE_STREAM, config.retrain_epochs,
                          Checkpoint(checkpoint_path),
-                         callbacks=[tfmot.sparsity.keras.UpdatePruningStep()], verbose=verbose)
+                         callbacks=[tfmot.sparsity.keras.UpdatePruningStep()], verbose=verbose,
+                         on_epoch=on_epoch)
     stripped = tfmot.sparsity.keras.strip_pruning(pruned)
     return models.unfuse(stripped, config, len(members)), history
 

@@ -58,12 +58,6 @@ class Config:
         """sha256 (hex, first 16 chars) of the result-shaping values, stable across runs."""
         return _digest({k: v for k, v in self.values().items() if k not in _NOT_HASHED})
 
-    def stage_hash(self, *keys: str) -> str:
-        """Digest of the model plus the named values: lets one stage (e.g. training) be
-        reused when only values of a later stage (e.g. sparsities) change."""
-        values = self.values()
-        return _digest({"model": self.model, **{k: values[k] for k in keys}})
-
     def values(self) -> dict:
         """All fields as a plain, JSON-serializable dict."""
         out = dataclasses.asdict(self)

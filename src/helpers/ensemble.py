@@ -145,12 +145,13 @@ def fit_epochs(fused, config: Config, x, y, member_seeds, stream: int, epochs: i
 
 
 def train_ensemble(config: Config, x, y, mode: str = "fused", checkpoint_dir: Path | None = None,
-                   verbose: int = 0, members: list | None = None):
+                   verbose: int = 0, members: list | None = None, on_epoch=None):
     """Train `config.ensemble_size` members on (x, y) minus the last validation split.
 
     x: (N, 28, 28, 1) float32 in [0, 1]; y: (N,) int. Returns (members, histories) where
     histories[m] is a list of per-epoch {loss, accuracy, val_loss, val_accuracy}.
-    `members` may pass pre-built initial models (for the equivalence tests).
+    `members` may pass pre-built initial models (for the equivalence tests);
+    on_epoch(epoch, history) is called after each completed (checkpointed) epoch.
     """
     if mode not in ("fused", "sequential"):
         raise ValueError(f"Training mode {mode!r} is unknown; use 'fused' or 'sequential'.")
@@ -169,7 +170,7 @@ def train_ensemble(config: Config, x, y, mode: str = "fused", checkpoint_dir: Pa
         tag = "fused" if mode == "fused" else f"member{group[0]}"
         ckpt = Checkpoint(ckpt_dir / f"train_{config.hash}_{tag}.npz" if ckpt_dir else None)
         hist = fit_epochs(fused, config, x, y, [seeds[m] for m in group], TRAIN_STREAM,
-                          config.epochs, ckpt, verbose=verbose)
+                          config.epochs, ckpt, verbose=verbose, on_epoch=on_epoch)
         for m, h in zip(group, hist):
             histories[m] = h
     return members, histories

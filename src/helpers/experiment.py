@@ -13,7 +13,6 @@ computed is written atomically and recorded (sha256) in the manifest.
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 
@@ -104,23 +103,19 @@ class Experiment:
                 member.save(tmp)  # members are never compiled: no optimizer state
         self.store.record_files(paths)
 
-    def _timed(self, stage: str, seconds: float) -> None:
-        timings = self.store.manifest().get("timings", {})
-        timings[stage] = round(timings.get(stage, 0.0) + seconds, 2)
-        self.store.update_manifest(timings=timings)
-
     def baseline(self) -> list:
         """The trained float32 members (trained now if the store lacks them; resumable)."""
         if self.store.has_files(self._paths("baseline", ".keras")):
             return self._load_keras("baseline")
-        start = time.perf_counter()
+        clock = self.store.stage_clock("training")
         x, y = self.train_data
         members, histories = ensemble.train_ensemble(
-            self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose)
+            self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose,
+            on_epoch=clock)
         self._save_keras("baseline", members)
         self.store.update_json("histories.json", "train", histories)
         self.store.update_manifest(data_digests=data.data_digests())
-        self._timed("training", time.perf_counter() - start)
+        clock()
         return members
 
     def pruned(self, sparsity: float) -> list:
@@ -129,14 +124,15 @@ class Experiment:
         if self.store.has_files(self._paths(name, ".keras")):
             return self._load_keras(name)
         base = self.baseline()
-        start = time.perf_counter()
+        clock = self.store.stage_clock("pruning")
         x, y = self.train_data
         ckpt = self.store.path("checkpoints", f"prune_{self.config.hash}_{name}.npz")
         members, histories = compression.prune_ensemble(self.config, base, x, y, sparsity,
-                                                        checkpoint_path=ckpt, verbose=self.verbose)
+                                                        checkpoint_path=ckpt, verbose=self.verbose,
+                                                        on_epoch=clock)
         self._save_keras(name, members)
         self.store.update_json("histories.json", f"prune_{name}", histories)
-        self._timed("pruning", time.perf_counter() - start)
+        clock()
         return members
 
     def float_members(self, sparsity: float) -> list:
@@ -149,14 +145,14 @@ class Experiment:
         if self.store.has_files(paths):
             return paths
         floats = self.float_members(info["sparsity"])
-        start = time.perf_counter()
+        clock = self.store.stage_clock("quantization")
         rep = compression.representative_images(self.config, self.train_data[0])
         for member, path in zip(floats, paths):
             blob = compression.to_tflite(member, info["quantization"], representative=rep)
             with atomic_path(path) as tmp:
                 tmp.write_bytes(blob)
         self.store.record_files(paths)
-        self._timed("quantization", time.perf_counter() - start)
+        clock()
         return paths
 
     # --- sizes --------------------------------------------------------------------------

@@ -172,14 +172,22 @@ class Store:
         atomic_write_json(self.manifest_path, m)
         return m
 
-    @contextlib.contextmanager
-    def timed(self, stage: str):
-        """Record the wall time of a stage (seconds) in the manifest's `timings`."""
-        start = time.perf_counter()
-        yield
+    def add_time(self, stage: str, seconds: float) -> None:
+        """Add wall time (seconds) to a stage in the manifest's `timings`; added in pieces
+        (per epoch), so the completed epochs of a killed run still count."""
         timings = self.manifest().get("timings", {})
-        timings[stage] = round(time.perf_counter() - start, 2)
+        timings[stage] = round(timings.get(stage, 0.0) + seconds, 2)
         self.update_manifest(timings=timings)
+
+    def stage_clock(self, stage: str):
+        """A callable that adds the time since its previous call (or creation) to `stage`."""
+        last = [time.perf_counter()]
+
+        def tick(*_):
+            now = time.perf_counter()
+            self.add_time(stage, now - last[0])
+            last[0] = now
+        return tick
 
     # --- files ----------------------------------------------------------------------
     def path(self, *parts: str) -> Path:
@@ -188,14 +196,8 @@ class Store:
     def model_path(self, variant: str, member: int, suffix: str) -> Path:
         return self.path("models", variant, f"member_{member}{suffix}")
 
-    def record_file(self, path: Path) -> None:
-        """Remember a file's sha256 so a later read can detect truncation or corruption."""
-        rel = str(Path(path).relative_to(self.root))
-        files = self.manifest().get("files", {})
-        files[rel] = sha256_file(path)
-        self.update_manifest(files=files)
-
     def record_files(self, paths) -> None:
+        """Remember each file's sha256 so a later read can detect truncation or corruption."""
         files = self.manifest().get("files", {})
         for path in paths:
             files[str(Path(path).relative_to(self.root))] = sha256_file(path)
