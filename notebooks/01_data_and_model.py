@@ -47,6 +47,7 @@ chapter.glue_text("n_fit", f"{int(len(x_train) * (1 - cfg.validation_split)):,}"
 chapter.glue_text("n_val", f"{len(x_train) - int(len(x_train) * (1 - cfg.validation_split)):,}")
 chapter.glue_text("n_test", f"{len(x_test):,}")
 chapter.glue_text("n_ood", f"{len(x_ood):,}")
+chapter.glue_text("n_ood_full", f"{data.NOTMNIST_SIZE:,}")  # verified by the content digest
 chapter.glue_text("ood_mean_pixel", f"{x_ood.mean() * 255:.4f}")
 
 # %% [markdown]
@@ -60,8 +61,8 @@ chapter.glue_text("ood_mean_pixel", f"{x_ood.mean() * 255:.4f}")
 #
 # MNIST {cite}`lecun1998` is read from its four IDX files, each checked against its
 # sha256. NotMNIST {cite}`bulatov2011` is read from `notMNIST_small.tar.gz`
-# without extracting it; two of its 18,726 PNG files are empty and cannot be decoded,
-# which leaves the paper's 18,724 images. The decoded images are checked against a
+# without extracting it; two of its PNG files are empty and cannot be decoded, which
+# leaves {glue:text}`n_ood_full` images, the paper's count. The decoded images are checked against a
 # content digest (their mean pixel value is {glue:text}`ood_mean_pixel` on the 0-255 scale).
 # Digits and letters are both 28 × 28 grey-scale glyphs scaled to [0, 1], so the models
 # receive NotMNIST exactly as they receive MNIST; only the content differs.

@@ -40,6 +40,7 @@ import pandas as pd
 from myst_nb import glue
 
 from helpers import chapter, compression, plots, tables
+from helpers.variants import int8_variants, variants
 from helpers.ensemble import split_validation
 
 exp = chapter.open_experiment(profile, **chapter.overrides(globals()))
@@ -105,9 +106,7 @@ chapter.glue_text("worst_sparsity_gap", f"{100 * worst:.2f} pp")
 # ```
 
 # %% tags=["remove-cell"]
-order = [n for n in ["baseline", "q8", "int8full"] if n in sizes] + [
-    n for s in cfg.sparsities for n in (f"s{round(s * 100)}_float", f"s{round(s * 100)}_q8",
-                                        f"s{round(s * 100)}_int8full")]
+order = [v["name"] for v in variants(cfg)]
 size_frame = pd.DataFrame({
     "Variant": [plots.variant_label(n) for n in order],
     "Zipped ensemble (kB)": [f"{sizes[n]['zipped_bytes'] / tables.BYTES_PER_KB:,.1f}" for n in order],
@@ -120,7 +119,7 @@ size_frame = pd.DataFrame({
                            if "keras_zipped_bytes" in sizes[n] else tables.MISSING for n in order],
 }).set_index("Variant")
 glue("size_table", size_frame, display=False)
-q8 = [f"s{round(s * 100)}_q8" for s in cfg.sparsities]
+q8 = int8_variants(cfg)
 chapter.glue_text("baseline_kb", f"{sizes['baseline']['zipped_bytes'] / tables.BYTES_PER_KB:,.1f} kB")
 chapter.glue_text("q8_ratio", f"{sizes['q8']['compression_ratio']:.2f}×")
 chapter.glue_text("q8_ratios", ", ".join(f"{sizes[n]['compression_ratio']:.1f}× at {s:.0%}"

@@ -44,15 +44,16 @@ import pandas as pd
 from myst_nb import glue
 
 from helpers import chapter, evaluation, metrics, plots, tables
+from helpers.variants import int8_variants, parse_variant, sparsity_label, variants
 
 exp = chapter.open_experiment(profile, **chapter.overrides(globals()))
 cfg = exp.config
 results = evaluation.evaluate(exp)
 V = results["variants"]
-q8 = [f"s{round(s * 100)}_q8" for s in cfg.sparsities]
+q8 = int8_variants(cfg)
 main_rows = ["baseline", "single", "q8"] + q8
-ablation_rows = ["baseline", "int8full"] + [n for s in cfg.sparsities for n in
-                                            (f"s{round(s * 100)}_float", f"s{round(s * 100)}_int8full")]
+ablation_rows = ["baseline"] + [v["name"] for v in variants(cfg)
+                                if v["quantization"] != "int8" and v["name"] != "baseline"]
 table2 = tables.table2(evaluation.table2_rows(results, main_rows))
 ablation = tables.table2(evaluation.table2_rows(results, ablation_rows))
 glue("table2", table2.style(), display=False)
@@ -73,9 +74,9 @@ for name in q8:
     chapter.glue_text(f"{name}_ratio", f"{V[name]['compression_ratio']:.1f}×")
 inside = [n for n in q8 if n in tables.PAPER_CLAIMS and
           V[n]["mnist"]["accuracy_diff_low"] <= tables.PAPER_CLAIMS[n].accuracy_diff_pp / 100 <= V[n]["mnist"]["accuracy_diff_high"]]
-chapter.glue_text("paper_inside", ", ".join(f"{n[1:3]} %" for n in inside) if inside else "none of the sparsities")
+chapter.glue_text("paper_inside", ", ".join(sparsity_label(n) for n in inside) if inside else "none of the sparsities")
 significant = [n for n in q8 if not (V[n]["mnist"]["accuracy_diff_low"] <= 0 <= V[n]["mnist"]["accuracy_diff_high"])]
-chapter.glue_text("significant", ", ".join(f"{n[1:3]} %" for n in significant) if significant else "none")
+chapter.glue_text("significant", ", ".join(sparsity_label(n) for n in significant) if significant else "none")
 
 # %% [markdown]
 # ## Table 2
@@ -130,11 +131,11 @@ plan_profile, plan_seeds = evaluation.spread_plan(profile)
 spread_profile, spread_seeds = spread_profile or plan_profile, spread_seeds or plan_seeds
 spread = evaluation.seed_spread(exp, profile=spread_profile, seeds=spread_seeds)
 runs = spread["runs"]
-spread_names = sorted({n for r in runs for n in r["accuracy_diff"]}, key=lambda n: int(n[1:].split("_")[0]))
+spread_names = sorted({n for r in runs for n in r["accuracy_diff"]}, key=lambda n: parse_variant(n)[0])
 frame = pd.DataFrame(
     {"Seed": [r["seed"] for r in runs],
      "Baseline accuracy (%)": [f"{100 * r['baseline_accuracy']:.2f}" for r in runs],
-     **{f"Δ {n[1:].split('_')[0]} % (pp)": [tables.fmt_signed(100 * r["accuracy_diff"][n]) for r in runs]
+     **{f"Δ {sparsity_label(n)} (pp)": [tables.fmt_signed(100 * r["accuracy_diff"][n]) for r in runs]
         for n in spread_names}}).set_index("Seed")
 sd = {n: float(np.std([100 * r["accuracy_diff"][n] for r in runs], ddof=1)) for n in spread_names}
 frame.loc["standard deviation"] = [f"{np.std([100 * r['baseline_accuracy'] for r in runs], ddof=1):.2f}"] + [
@@ -150,7 +151,7 @@ base_sd = float(np.std([100 * r["baseline_accuracy"] for r in runs], ddof=1))
 chapter.glue_text("spread_base_sd", f"{base_sd:.2f} pp")
 mean_diff = {n: float(np.mean([100 * r["accuracy_diff"][n] for r in runs])) for n in spread_names}
 chapter.glue_text("spread_mean_diffs", ", ".join(
-    f"{tables.fmt_signed(v)} pp at {n[1:].split('_')[0]} %" for n, v in mean_diff.items()))
+    f"{tables.fmt_signed(v)} pp at {sparsity_label(n)}" for n, v in mean_diff.items()))
 
 # %% [markdown]
 # ## How large is run-to-run noise?

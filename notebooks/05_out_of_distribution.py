@@ -39,12 +39,13 @@ import pandas as pd
 from myst_nb import glue
 
 from helpers import chapter, evaluation, metrics, plots
+from helpers.variants import int8_variants
 
 exp = chapter.open_experiment(profile, **chapter.overrides(globals()))
 cfg = exp.config
 results = evaluation.evaluate(exp)
 V = results["variants"]
-q8 = [f"s{round(s * 100)}_q8" for s in cfg.sparsities]
+q8 = int8_variants(cfg)
 shown = ["baseline"] + q8
 _, y_test = exp.dataset("mnist_test")
 members_in = {n: exp.member_probabilities(n, "mnist_test") for n in shown}

@@ -40,6 +40,7 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 from helpers import chapter, claims, evaluation, models, tables
+from helpers.variants import int8_variants, sparsity_label, variant_name
 
 exp = chapter.open_experiment(profile, **chapter.overrides(globals()))
 cfg = exp.config
@@ -73,7 +74,7 @@ glue("claim_lines", Markdown("\n".join(
 
 # %% tags=["remove-cell"]
 V = results["variants"]
-q8 = [f"s{round(s * 100)}_q8" for s in cfg.sparsities]
+q8 = int8_variants(cfg)
 notes = []
 base = V["baseline"]
 n_test = len(exp.dataset("mnist_test")[1])
@@ -94,7 +95,7 @@ notes.append(
     "zipped. Measured against the zipped float `.keras` files instead (the toolkit guide's "
     "measure; " + f"{keras_base / 1000:,.1f} kB for the ensemble, against "
     f"{sizes['baseline']['zipped_bytes'] / 1000:,.1f} kB as TFLite) the ratios would be "
-    + ", ".join(f"{n[1:].split('_')[0]} % {keras_base / V[n]['zipped_bytes']:.1f}×" for n in q8)
+    + ", ".join(f"{sparsity_label(n)} {keras_base / V[n]['zipped_bytes']:.1f}×" for n in q8)
     + ", against " + ", ".join(f"{V[n]['compression_ratio']:.1f}×" for n in q8)
     + " in the same container. Quantization alone accounts for "
     f"{V['q8']['compression_ratio']:.1f}× of it; the zeros of pruning save space only "
@@ -110,13 +111,13 @@ ent = [V[n]["notmnist"]["mean_entropy"] for n in points]
 dis = [V[n]["notmnist"]["mean_disagreement"] for n in points]
 first = q8[0]
 if ent[1] < ent[0]:
-    light = f"s{first[1:].split('_')[0]}_float"
+    light = variant_name(cfg.sparsities[0], "float32")
     notes.append(
         f"**Uncertainty does not rise at the lowest sparsity.** Mean NotMNIST entropy goes "
         f"{_trend(ent)} nats from 0 % to {round(100 * max(cfg.sparsities))} % sparsity: it first "
         f"*falls*. A likely reason is that pruning re-trains each member for {cfg.retrain_epochs} "
         f"more epochs; at low sparsity that extra training sharpens the predictions more than the "
-        f"lost weights blur them. The float32 ensemble pruned to {first[1:].split('_')[0]} % "
+        f"lost weights blur them. The float32 ensemble pruned to {sparsity_label(first)} "
         f"(no quantization) shows the same, with mean entropy "
         f"{V[light]['notmnist']['mean_entropy']:.3f} against the baseline's "
         f"{base['notmnist']['mean_entropy']:.3f}, so quantization is not the cause.")
@@ -136,7 +137,7 @@ low_conf = [n for n in q8 if V[n]["notmnist"]["conf_frac_090"] < 0.16]
 if low_conf:
     notes.append(
         "**Below the paper's NotMNIST band.** At τ = 0.9 the "
-        + ", ".join(f"{n[1:].split('_')[0]} %" for n in low_conf)
+        + ", ".join(sparsity_label(n) for n in low_conf)
         + " ensemble classifies only "
         + ", ".join(f"{100 * V[n]['notmnist']['conf_frac_090']:.1f} %" for n in low_conf)
         + " of NotMNIST, below the paper's 16-32 %, while the baseline's "
@@ -145,7 +146,7 @@ if low_conf:
 notes.append(
     f"**Out of distribution.** Whether compression raises uncertainty *usefully* is answered by "
     f"the OOD detection scores of chapter 5 (AUROC {ood_base['auroc']:.3f} for the baseline, "
-    + ", ".join(f"{V[n]['notmnist']['auroc']:.3f} at {n[1:].split('_')[0]} %" for n in q8)
+    + ", ".join(f"{V[n]['notmnist']['auroc']:.3f} at {sparsity_label(n)}" for n in q8)
     + "), not by the uncertainty level alone: a model that is uncertain everywhere would "
     "satisfy C7 while detecting nothing.")
 glue("notes", Markdown("\n\n".join(notes)), display=False)

@@ -128,7 +128,7 @@ def test_summary_states_counts_ratios_and_trend():
     assert text.startswith("Of the paper's 10 claims, 10 hold, 0 hold in part and 0 do not hold "
                            "in this paper-profile reproduction.")
     assert "shrinks the ensemble 4.1× to 8.5×" in text
-    assert "by -0.05 to +0.04 pp, a change our 95 % intervals cannot tell from zero." in text
+    assert "by \u22120.05 to +0.04 pp, a change our 95 % intervals cannot tell from zero." in text
     assert text.endswith("(C7) holds: the members' disagreement rises at every step with sparsity.")
 
 

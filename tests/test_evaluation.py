@@ -5,7 +5,7 @@ import pytest
 
 from helpers import evaluation, metrics, tables
 from helpers.config import load_config
-from helpers.experiment import variants
+from helpers.variants import variants
 from helpers.store import Store
 
 N_IN, N_OUT, K = 400, 300, 10

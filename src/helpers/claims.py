@@ -10,6 +10,7 @@ The rules are deliberately simple and stated in the book; they are not tuned to 
 from __future__ import annotations
 
 from .tables import PAPER_CLAIMS
+from .variants import parse_variant, sparsity_label, variant_name
 
 HOLDS, PARTLY, FAILS, NOT_TESTED = "holds", "partly holds", "does not hold", "not tested"
 
@@ -35,10 +36,6 @@ def _ci_pp(m: dict, key: str) -> str:
     return f"{_pp(m[key])} [{_pp(m[key + '_low'])}, {_pp(m[key + '_high'])}]"
 
 
-def _name(s: float) -> str:
-    return f"s{round(s * 100)}_q8"
-
-
 def _monotone(values: list[float], increasing: bool) -> str:
     """HOLDS if strictly monotone at every step, PARTLY if only first-to-last, else FAILS."""
     steps = [b > a if increasing else b < a for a, b in zip(values, values[1:])]
@@ -54,7 +51,7 @@ def _accuracy_and_size(results: dict, names: list[str]) -> tuple[list[str], list
         claim = PAPER_CLAIMS[name]
         m = results["variants"][name]["mnist"]
         ratio = results["variants"][name]["compression_ratio"]
-        label = name.split("_")[0][1:] + " %"
+        label = sparsity_label(name)
         paper.append(f"{label}: {_pp(claim.accuracy_diff_pp / 100)}, {claim.compression_ratio:g}×")
         ours.append(f"{label}: {_ci_pp(m, 'accuracy_diff')}, {ratio:.1f}×")
         low, high = m["accuracy_diff_low"], m["accuracy_diff_high"]
@@ -78,7 +75,7 @@ def _c1(rows: list[dict], config) -> dict:
 
 
 def _sized_claim(cid: str, claim: str, results: dict, sparsities: list[float]) -> dict:
-    names = [_name(s) for s in sparsities]
+    names = [variant_name(s, "int8") for s in sparsities]
     missing = [n for n in names if n not in results["variants"]]
     criterion = (f"paper's Δ inside our paired 95 % CI, and ratio ≥ {RATIO_TOLERANCE:g} × paper's; "
                  "partly if some parts hold")
@@ -116,7 +113,8 @@ def _c5(results: dict) -> dict:
 
 
 def _series(results: dict, sparsities: list[float], dataset: str, key: str) -> list[float]:
-    return [results["variants"][n][dataset][key] for n in ["q8"] + [_name(s) for s in sparsities]]
+    names = ["q8"] + [variant_name(s, "int8") for s in sparsities]
+    return [results["variants"][n][dataset][key] for n in names]
 
 
 def _trend_claim(cid, claim, paper, results, sparsities, series: list[tuple[str, str, str]],
@@ -136,7 +134,7 @@ def _trend_claim(cid, claim, paper, results, sparsities, series: list[tuple[str,
 
 
 def _c8(results: dict, sparsities: list[float]) -> dict:
-    names = [_name(s) for s in sparsities if s <= 0.75]
+    names = [variant_name(s, "int8") for s in sparsities if s <= 0.75]
     row = {"id": "C8", "claim": "Accuracy, NLL and Brier do not change significantly (25-75 %)",
            "paper": "no significant change",
            "criterion": "paired 95 % CI of each difference contains 0; partly if some do"}
@@ -149,7 +147,7 @@ def _c8(results: dict, sparsities: list[float]) -> dict:
             inside = m[f"{key}_low"] <= 0 <= m[f"{key}_high"]
             parts.append(inside)
             if not inside:
-                changed.append(f"{key.split('_')[0]} at {name.split('_')[0][1:]} %")
+                changed.append(f"{key.split('_')[0]} at {sparsity_label(name)}")
     ours = ("no difference significant" if not changed
             else "significant: " + ", ".join(changed))
     return {**row, "ours": f"{sum(parts)} of {len(parts)} intervals contain 0; {ours}",
@@ -199,19 +197,19 @@ def summary(rows: list[dict], results: dict, config) -> str:
              f"and {counts[FAILS]} do not hold in this {config.profile}-profile reproduction"
              + (f" ({counts[NOT_TESTED]} not tested)." if counts[NOT_TESTED] else "."))
     V = results["variants"]
-    q8 = [_name(s) for s in sorted(config.sparsities)]
-    moderate = [n for n in q8 if int(n[1:].split("_")[0]) <= 75] or q8
+    q8 = [variant_name(s, "int8") for s in sorted(config.sparsities)]
+    moderate = [n for n in q8 if parse_variant(n)[0] <= 0.75] or q8
     ratios = [V[n]["compression_ratio"] for n in moderate]
     diffs = [100 * V[n]["mnist"]["accuracy_diff"] for n in moderate]
     significant = [n for n in moderate
                    if not V[n]["mnist"]["accuracy_diff_low"] <= 0 <= V[n]["mnist"]["accuracy_diff_high"]]
-    pct = ", ".join(n[1:].split("_")[0] for n in moderate) + " %"
+    pct = ", ".join(sparsity_label(n)[:-2] for n in moderate) + " %"
     second = (f"Pruning to {pct} sparsity with 8-bit weights shrinks the ensemble "
               f"{min(ratios):.1f}× to {max(ratios):.1f}× and changes its MNIST accuracy by "
-              f"{min(diffs):+.2f} to {max(diffs):+.2f} pp, "
+              f"{_pp(min(diffs) / 100)[:-3]} to {_pp(max(diffs) / 100)}, "
               + ("a change our 95 % intervals cannot tell from zero."
                  if not significant else
-                 f"significantly so at {', '.join(n[1:].split('_')[0] + ' %' for n in significant)}."))
+                 f"significantly so at {', '.join(sparsity_label(n) for n in significant)}."))
     trend = {r["id"]: r["verdict"] for r in rows}
     words = {HOLDS: "rises at every step", PARTLY: "rises only in part",
              FAILS: "does not rise", NOT_TESTED: "was not tested"}

@@ -12,7 +12,8 @@ import numpy as np
 
 from . import metrics as M
 from .plots import variant_label
-from .experiment import Experiment, variants
+from .experiment import Experiment
+from .variants import int8_variants, variants
 
 TAU = 0.9
 
@@ -138,8 +139,7 @@ def seed_spread(into: "Experiment", profile: str = "quick", seeds=(0, 1, 2, 3, 4
         _, y = exp.dataset("mnist_test")
         base = M.ensemble_mean(exp.member_probabilities("baseline", "mnist_test"))
         run = {"seed": cfg.seed, "baseline_accuracy": M.accuracy(base, y), "accuracy_diff": {}}
-        for s in cfg.sparsities:
-            name = f"s{round(s * 100)}_q8"
+        for name in int8_variants(cfg):
             probs = M.ensemble_mean(exp.member_probabilities(name, "mnist_test"))
             run["accuracy_diff"][name] = M.accuracy(probs, y) - run["baseline_accuracy"]
         runs.append(run)

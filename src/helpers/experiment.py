@@ -20,25 +20,9 @@ from . import compression, data, ensemble
 from .config import Config
 from .predict import keras_probabilities, tflite_probabilities
 from .store import Store, StoreError, atomic_path
+from .variants import variant_name, variants
 
 DATASETS = ("mnist_test", "notmnist")
-
-
-QUANTIZATIONS = ("float32", "int8", "int8full")  # float, int8 weights (the paper's), full int8
-_SUFFIXES = {"float32": "float", "int8": "q8", "int8full": "int8full"}
-
-
-def variant_name(sparsity: float, quantization: str) -> str:
-    """'baseline', 'q8', 'int8full' at sparsity 0; else e.g. 's50_float', 's50_q8', 's50_int8full'."""
-    if sparsity == 0:
-        return {"float32": "baseline", "int8": "q8", "int8full": "int8full"}[quantization]
-    return f"s{round(sparsity * 100)}_{_SUFFIXES[quantization]}"
-
-
-def variants(config: Config) -> list[dict]:
-    """All variants of a config: name, sparsity, quantization (labels: helpers.plots)."""
-    return [{"name": variant_name(sparsity, quant), "sparsity": sparsity, "quantization": quant}
-            for sparsity in (0.0, *config.sparsities) for quant in QUANTIZATIONS]
 
 
 def variant_info(config: Config, name: str) -> dict:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -29,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from helpers import metrics
+from helpers.variants import parse_variant
 
 # ------------------------------------------------------------------------ variants, styles
 
@@ -46,33 +46,11 @@ SPARSITY_COLORS = {
 }
 SINGLE_COLOR = OKABE_ITO["reddish_purple"]
 
-QUANTIZATIONS = ("float32", "int8", "int8full")
 LINESTYLES = {"int8": "-", "float32": "--", "int8full": "-.", "single": ":"}
 BOX_HATCH = {"single": "....", "float32": "////", "int8": None, "int8full": "xxxx"}  # float: white face
 _KIND_NAMES = {"int8": "int8 weights", "float32": "float32", "int8full": "full int8", "single": "single model"}
-_SUFFIX = {"q8": "int8", "float": "float32", "int8full": "int8full"}
-_PATTERN = re.compile(r"^s(\d{1,2})_(q8|float|int8full)$")
 
 TAU = 0.9
-
-
-def parse_variant(name: str) -> tuple[float, str]:
-    """'s50_q8' -> (0.5, 'int8'); quantization is one of 'float32', 'int8', 'int8full'.
-
-    Names: 'baseline' (0 %, float32), 'single' (one member, 0 %, float32), 'q8' (0 %, int8),
-    'int8full' (0 %, full int8), and 'sNN_q8' / 'sNN_float' / 'sNN_int8full' with NN the sparsity in percent.
-    """
-    fixed = {"baseline": (0.0, "float32"), "single": (0.0, "float32"), "q8": (0.0, "int8"),
-             "int8full": (0.0, "int8full")}
-    if name in fixed:
-        return fixed[name]
-    match = _PATTERN.match(name) if isinstance(name, str) else None
-    if match is None:
-        raise ValueError(
-            f"variant name {name!r} is not recognised; expected 'baseline', 'single', 'q8' or "
-            "'sNN_q8' / 'sNN_float' / 'sNN_int8full' with NN the sparsity in percent (e.g. 's50_q8')."
-        )
-    return int(match.group(1)) / 100, _SUFFIX[match.group(2)]
 
 
 def _kind(name: str) -> str:

@@ -1,0 +1,31 @@
+import pytest
+
+from helpers.config import load_config
+from helpers.variants import (QUANTIZATIONS, int8_variants, parse_variant, sparsity_label,
+                              variant_name, variants)
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.25, 0.5, 0.75, 0.95])
+@pytest.mark.parametrize("quantization", QUANTIZATIONS)
+def test_name_and_parse_are_inverse(sparsity, quantization):
+    assert parse_variant(variant_name(sparsity, quantization)) == (sparsity, quantization)
+
+
+def test_known_names_and_labels():
+    assert [variant_name(0, q) for q in QUANTIZATIONS] == ["baseline", "q8", "int8full"]
+    assert variant_name(0.5, "int8") == "s50_q8" and variant_name(0.95, "float32") == "s95_float"
+    assert parse_variant("single") == (0.0, "float32")
+    assert sparsity_label("s25_q8") == "25 %" and sparsity_label("baseline") == "0 %"
+
+
+def test_variants_of_a_config_in_order():
+    cfg = load_config("smoke")  # sparsities 0.5, 0.95
+    assert [v["name"] for v in variants(cfg)] == [
+        "baseline", "q8", "int8full", "s50_float", "s50_q8", "s50_int8full",
+        "s95_float", "s95_q8", "s95_int8full"]
+    assert int8_variants(cfg) == ["s50_q8", "s95_q8"]
+
+
+def test_bad_name_is_one_sentence():
+    with pytest.raises(ValueError, match=r"variant name 's50_int8' is not recognised; expected"):
+        parse_variant("s50_int8")
