@@ -1,11 +1,20 @@
+"""Claims C1-C10 on constructed evidence: one world per branch of each claim's rule."""
+
+from __future__ import annotations
+
 import copy
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from helpers import claims
-from helpers.tables import claims_table
+from helpers.claims import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, Evidence
+from helpers.stats import Comparison
+from helpers.verdicts import Rules
 
+RULES = Rules(alpha=0.05, accuracy_margin_pp=0.1, nll_margin_relative=0.1, brier_margin_relative=0.1,
+              about_one_pp_margin=0.5, ratio_tolerance=0.8, same_size_factor=1.25, min_seeds=3)
 PAPER_ROWS = [
     {"layer": "Conv2D", "output_shape": (26, 26, 28), "params": 280},
     {"layer": "MaxPooling2D", "output_shape": (13, 13, 28), "params": 0},
@@ -16,124 +25,171 @@ PAPER_ROWS = [
 ]
 PAPER_CFG = SimpleNamespace(epochs=20, retrain_epochs=5, validation_split=0.1, ensemble_size=5,
                             sparsities=(0.25, 0.5, 0.75, 0.95), profile="paper")
+VARIANTS = ("baseline", "single", "q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8")
+# A paper-like world: accuracy differences as claimed, fractions in their regions,
+# uncertainty rising with sparsity (q8 first), sizes as claimed.
+ACC_DIFF = {"baseline": 0, "single": -0.003, "q8": 0, "s25_q8": 0.0004, "s50_q8": -0.0001,
+            "s75_q8": -0.0005, "s95_q8": -0.01}
+ENTROPY = {"baseline": 0.50, "single": 0.4, "q8": 0.50, "s25_q8": 0.55, "s50_q8": 0.60,
+           "s75_q8": 0.70, "s95_q8": 0.90}
+DISAGREEMENT = {k: v / 10 for k, v in ENTROPY.items()}
+MNIST_FRAC = {"baseline": 0.98, "single": 0.97, "q8": 0.98, "s25_q8": 0.97, "s50_q8": 0.96,
+              "s75_q8": 0.95, "s95_q8": 0.93}
+OOD_FRAC = {"baseline": 0.30, "single": 0.3, "q8": 0.30, "s25_q8": 0.28, "s50_q8": 0.25,
+            "s75_q8": 0.22, "s95_q8": 0.18}
+RATIO = {"baseline": 1.0, "single": 5.0, "q8": 3.9, "s25_q8": 4.1, "s50_q8": 5.2, "s75_q8": 8.5,
+         "s95_q8": 18.0}
 
 
-def _variant(diff, low, high, ratio, mnist_frac, ood_frac, entropy, dis, zipped=1000,
-             nll=(0.0, -0.001, 0.001), brier=(0.0, -0.001, 0.001)):
-    return {"compression_ratio": ratio, "zipped_bytes": zipped,
-            "mnist": {"accuracy_diff": diff, "accuracy_diff_low": low, "accuracy_diff_high": high,
-                      "nll_diff": nll[0], "nll_diff_low": nll[1], "nll_diff_high": nll[2],
-                      "brier_diff": brier[0], "brier_diff_low": brier[1], "brier_diff_high": brier[2],
-                      "conf_frac_090": mnist_frac},
-            "notmnist": {"conf_frac_090": ood_frac, "mean_entropy": entropy,
-                         "mean_disagreement": dis}}
+def _cmp(estimate, half, band, p_equivalence):
+    return Comparison(estimate, estimate - half, estimate + half, 0.5, p_equivalence, *band, 10000).as_dict()
 
 
-def _results():
-    """A paper-like world where every claim holds."""
-    return {"variants": {
-        "baseline": _variant(0, 0, 0, 1.0, 0.98, 0.30, 0.50, 0.010, zipped=500_000),
-        "single": _variant(-0.002, -0.004, 0, 5.0, 0.97, 0.30, 0.40, 0.0, zipped=100_000),
-        "q8": _variant(0, -0.001, 0.001, 3.9, 0.97, 0.29, 0.51, 0.011),
-        "s25_q8": _variant(0.0004, -0.001, 0.0015, 4.1, 0.96, 0.28, 0.55, 0.012),
-        "s50_q8": _variant(-0.0001, -0.0012, 0.001, 5.2, 0.95, 0.25, 0.60, 0.015, zipped=110_000),
-        "s75_q8": _variant(-0.0005, -0.0015, 0.0005, 8.5, 0.94, 0.20, 0.70, 0.020),
-        "s95_q8": _variant(-0.010, -0.012, -0.008, 20.0, 0.90, 0.17, 0.90, 0.030),
-    }}
+def _run(seed: int, jitter: float = 0.0) -> dict:
+    """results.json of one seed; `jitter` moves every value by a seed-dependent amount."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for v in VARIANTS:
+        j = lambda: jitter * rng.normal()  # noqa: E731
+        acc_diff = ACC_DIFF[v] + j() / 100
+        nll = 0.02 * (1 + (0.02 * (v != "baseline"))) + j() / 1000
+        brier = 0.01 + j() / 1000
+        mnist = {"accuracy": 0.9936 + acc_diff, "nll": nll, "brier": brier,
+                 "classified_fraction": MNIST_FRAC[v] + j() / 100,
+                 "classified_fraction_low": MNIST_FRAC[v] - 0.003, "classified_fraction_high": MNIST_FRAC[v] + 0.003,
+                 "vs_baseline": {"accuracy": {"mcnemar": {"a_only": 5, "b_only": 4, "p": 0.9},
+                                              "no_change": _cmp(acc_diff, 0.0005, (-0.001, 0.001), 0.01)},
+                                 "nll": {"no_change": _cmp(0.0, 0.0001, (-0.002, 0.002), 0.01)},
+                                 "brier": {"no_change": _cmp(0.0, 0.0001, (-0.001, 0.001), 0.01)}}}
+        if v in claims.paper.COMPRESSED:
+            band = claims.accuracy_band(v, RULES)
+            mnist["vs_baseline"]["accuracy"]["paper"] = _cmp(acc_diff, 0.0005, band, 0.01)
+        ood = {"classified_fraction": OOD_FRAC[v] + j() / 100,
+               "classified_fraction_low": OOD_FRAC[v] - 0.01, "classified_fraction_high": OOD_FRAC[v] + 0.01,
+               "mean_entropy": ENTROPY[v] + j() / 100, "mean_disagreement": DISAGREEMENT[v] + j() / 1000}
+        out[v] = {"mnist": mnist, "notmnist": ood, "compression_ratio": RATIO[v],
+                  "zipped_bytes": 500_000 / RATIO[v]}
+    return {"seed": seed, "variants": out}
 
 
-def _verdicts(results, cfg=PAPER_CFG, rows=PAPER_ROWS):
-    return {r["id"]: r["verdict"] for r in claims.assess(results, rows, cfg)}
+def seeds(n: int, jitter: float = 0.02) -> Evidence:
+    return Evidence([_run(s, jitter) for s in range(n)], RULES)
 
 
-def test_every_claim_holds_in_a_paper_like_world_and_the_table_accepts_the_rows():
-    rows = claims.assess(_results(), PAPER_ROWS, PAPER_CFG)
-    assert [r["id"] for r in rows] == [f"C{i}" for i in range(1, 11)]
-    assert {r["id"]: r["verdict"] for r in rows} == {f"C{i}": "holds" for i in range(1, 11)}
-    assert list(claims_table(rows)["Verdict"]) == ["holds"] * 10
+def verdicts(ev: Evidence, cfg=PAPER_CFG) -> dict:
+    return {r["id"]: r["verdict"] for r in claims.assess(ev, PAPER_ROWS, cfg)}
 
 
-def test_c2_is_partly_when_the_paper_delta_is_outside_our_interval_but_the_ratio_holds():
-    r = _results()
-    r["variants"]["s25_q8"]["mnist"].update(accuracy_diff_low=-0.003, accuracy_diff_high=-0.001)
-    assert _verdicts(r)["C2"] == "partly holds"
-    r["variants"]["s25_q8"]["compression_ratio"] = 3.0  # < 0.8 * 4
-    assert _verdicts(r)["C2"] == "does not hold"
+def test_the_paper_world_between_seeds_supports_every_claim():
+    got = verdicts(seeds(5))
+    assert got == {f"C{i}": SUPPORTED for i in range(1, 11)}, got
 
 
-def test_ratio_tolerance_boundary():
-    r = _results()
-    r["variants"]["s25_q8"]["compression_ratio"] = 3.2  # exactly 0.8 * 4x
-    assert _verdicts(r)["C2"] == "holds"
+def test_one_run_supports_equivalences_but_cannot_resolve_trends():
+    got = verdicts(seeds(1))
+    assert got["C2"] == got["C3"] == got["C4"] == got["C8"] == SUPPORTED
+    assert got["C6"] == got["C7"] == got["C10"] == UNRESOLVED
+    row = {r["id"]: r for r in claims.assess(seeds(1), PAPER_ROWS, PAPER_CFG)}
+    assert "test-image spread of seed 0" in row["C2"]["evidence"]
+    assert "a trend needs ≥ 3 seeds" in row["C7"]["evidence"]
 
 
-def test_c4_about_one_point():
-    r = _results()
-    r["variants"]["s95_q8"]["mnist"]["accuracy_diff"] = -0.016  # 0.6 pp away from -1 pp
-    assert _verdicts(r)["C4"] == "does not hold"
-    r["variants"]["s95_q8"]["mnist"]["accuracy_diff"] = -0.0055
-    assert _verdicts(r)["C4"] == "holds"
-
-
-def test_c5_needs_mnist_above_90_and_every_notmnist_fraction_in_band():
-    r = _results()
-    r["variants"]["s95_q8"]["notmnist"]["conf_frac_090"] = 0.10
-    assert _verdicts(r)["C5"] == "partly holds"
-
-
-def test_trend_claims_distinguish_every_step_from_first_to_last():
-    r = _results()
-    r["variants"]["s50_q8"]["notmnist"]["mean_disagreement"] = 0.025  # non-monotone, still up overall
-    v = _verdicts(r)
-    assert v["C10"] == "partly holds" and v["C7"] == "partly holds"
-    for name, value in zip(("q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"), (0.05, 0.04, 0.03, 0.02, 0.01)):
-        r["variants"][name]["notmnist"]["mean_disagreement"] = value
-    assert _verdicts(r)["C10"] == "does not hold"
-
-
-def test_c8_counts_intervals_that_exclude_zero():
-    r = _results()
-    r["variants"]["s75_q8"]["mnist"].update(nll_diff=0.01, nll_diff_low=0.005, nll_diff_high=0.02)
-    row = [x for x in claims.assess(r, PAPER_ROWS, PAPER_CFG) if x["id"] == "C8"][0]
-    assert row["verdict"] == "partly holds"
-    assert row["ours"].startswith("8 of 9 intervals contain 0; significant: nll at 75 %")
-
-
-def test_c9_compares_with_one_member():
-    r = _results()
-    r["variants"]["s50_q8"]["zipped_bytes"] = 126_000  # 1.26 x one member
-    assert _verdicts(r)["C9"] == "does not hold"
-
-
-def test_c1_fails_on_wrong_counts_and_is_partly_on_another_profile():
+def test_c1_contradicted_by_other_counts_and_untested_settings_on_another_profile():
     rows = copy.deepcopy(PAPER_ROWS)
     rows[0]["params"] = 281
-    assert _verdicts(_results(), rows=rows)["C1"] == "partly holds"
-    smoke = SimpleNamespace(**{**vars(PAPER_CFG), "epochs": 1, "ensemble_size": 2})
-    assert _verdicts(_results(), cfg=smoke)["C1"] == "partly holds"
+    assert claims.c1(rows, PAPER_CFG)["verdict"] == CONTRADICTED
+    quick = SimpleNamespace(**{**vars(PAPER_CFG), "epochs": 3})
+    row = claims.c1(PAPER_ROWS, quick)
+    assert row["verdict"] == SUPPORTED and dict(row["parts"])["settings"] == NOT_TESTED
 
 
-def test_missing_sparsities_are_not_tested():
-    r = _results()
-    for name in ("s25_q8", "s75_q8"):
-        del r["variants"][name]
-    cfg = SimpleNamespace(**{**vars(PAPER_CFG), "sparsities": (0.5, 0.95), "profile": "smoke"})
-    v = _verdicts(r, cfg=cfg)
-    assert v["C2"] == "not tested" and v["C3"] == "not tested" and v["C9"] == "holds"
+def _edit(ev: Evidence, fn) -> Evidence:
+    runs = copy.deepcopy(ev.runs)
+    for r in runs:
+        fn(r["variants"])
+    return Evidence(runs, ev.rules)
 
 
-def test_summary_states_counts_ratios_and_trend():
-    rows = claims.assess(_results(), PAPER_ROWS, PAPER_CFG)
-    text = claims.summary(rows, _results(), PAPER_CFG)
-    assert text.startswith("Of the paper's 10 claims, 10 hold, 0 hold in part and 0 do not hold "
-                           "in this paper-profile reproduction.")
-    assert "shrinks the ensemble 4.1× to 8.5×" in text
-    assert "by \u22120.05 to +0.04 pp, a change our 95 % intervals cannot tell from zero." in text
-    assert text.endswith("(C7) holds: the members' disagreement rises at every step with sparsity.")
+def test_c2_accuracy_far_from_the_papers_is_contradicted_between_seeds():
+    def shift(v):
+        v["s25_q8"]["mnist"]["accuracy"] -= 0.005  # 0.5 pp below the baseline, not +0.04
+    assert verdicts(_edit(seeds(5), shift))["C2"] == CONTRADICTED
 
 
-@pytest.mark.parametrize("values, increasing, expected", [
-    ([1, 2, 3], True, "holds"), ([1, 3, 2], True, "partly holds"), ([3, 2, 1], True, "does not hold"),
-    ([3, 2, 1], False, "holds"), ([2, 2, 1], False, "partly holds")])
-def test_monotone_rule(values, increasing, expected):
-    assert claims._monotone(values, increasing) == expected
+def test_c2_noisy_seeds_leave_it_unresolved():
+    assert verdicts(seeds(5, jitter=0.2))["C2"] == UNRESOLVED
+
+
+def test_c2_one_run_uses_the_stored_within_run_test():
+    def wide(v):
+        v["s25_q8"]["mnist"]["vs_baseline"]["accuracy"]["paper"].update(
+            low=-0.002, high=0.003, p_equivalence=0.3)
+    assert verdicts(_edit(seeds(1), wide))["C2"] == UNRESOLVED
+
+
+def test_size_short_of_the_claim_contradicts_and_a_mixed_one_is_unresolved():
+    def small(v):
+        v["s50_q8"]["compression_ratio"] = 3.0
+    assert verdicts(_edit(seeds(5), small))["C3"] == CONTRADICTED
+    ev = seeds(5)
+    ev.runs[0]["variants"]["s50_q8"]["compression_ratio"] = 3.0
+    assert verdicts(ev)["C3"] == UNRESOLVED
+
+
+def test_c4_outside_about_one_pp_is_contradicted():
+    def drop(v):
+        v["s95_q8"]["mnist"]["accuracy"] -= 0.03
+    assert verdicts(_edit(seeds(5), drop))["C4"] == CONTRADICTED
+
+
+def test_c5_same_scope_for_both_halves():
+    def low_mnist(v):
+        v["s95_q8"]["mnist"]["classified_fraction"] = 0.86
+    assert verdicts(_edit(seeds(5), low_mnist))["C5"] == CONTRADICTED
+
+    def edge(v):
+        v["baseline"]["notmnist"]["classified_fraction_low"] = 0.12
+    assert verdicts(_edit(seeds(1), edge))["C5"] == UNRESOLVED
+
+
+def test_c6_c7_c10_contradicted_by_a_significant_reversal():
+    def fall(v):
+        v["s25_q8"]["notmnist"]["mean_entropy"] = 0.45  # below q8 in every seed
+        v["s25_q8"]["notmnist"]["mean_disagreement"] = 0.040
+    got = verdicts(_edit(seeds(5), fall))
+    assert got["C7"] == CONTRADICTED and got["C10"] == CONTRADICTED and got["C6"] == SUPPORTED
+
+    def flat(v):
+        v["s50_q8"]["mnist"]["classified_fraction"] = v["s25_q8"]["mnist"]["classified_fraction"]
+    assert verdicts(_edit(seeds(5, jitter=0.2), flat))["C6"] == UNRESOLVED
+
+
+def test_c8_change_beyond_the_margin_contradicts():
+    def worse(v):
+        v["s50_q8"]["mnist"]["nll"] *= 1.5
+    got = verdicts(_edit(seeds(5), worse))
+    assert got["C8"] == CONTRADICTED
+    row = {r["id"]: r for r in claims.assess(_edit(seeds(5), worse), PAPER_ROWS, PAPER_CFG)}["C8"]
+    assert "nll at 50 % contradicted" in row["ours"]
+
+
+def test_c9_measured_in_every_run():
+    def big(v):
+        v["s50_q8"]["zipped_bytes"] = 2 * v["single"]["zipped_bytes"]
+    assert verdicts(_edit(seeds(3), big))["C9"] == CONTRADICTED
+
+
+def test_not_tested_without_the_variants():
+    smoke = SimpleNamespace(**{**vars(PAPER_CFG), "sparsities": (0.5, 0.95)})
+    def drop(v):
+        for name in ("s25_q8", "s75_q8"):
+            v.pop(name)
+    got = verdicts(_edit(seeds(5), drop), smoke)
+    assert got["C2"] == got["C3"] == NOT_TESTED
+    assert got["C4"] == SUPPORTED
+
+
+def test_every_row_names_its_criterion_and_evidence():
+    for row in claims.assess(seeds(5), PAPER_ROWS, PAPER_CFG):
+        assert row["criterion"] and row["verdict"] in claims.verdicts_vocabulary()
+        assert row["evidence"]

@@ -1,218 +1,287 @@
-"""Claims C1-C10 of the paper, each judged by a rule written down next to it.
+"""Claims C1-C10 of the paper, each judged by a rule of helpers.verdicts on the evidence.
 
-`assess(results, sizes, table1_rows, config)` returns one row per claim (id, claim,
-paper, ours, criterion, verdict) for helpers.tables.claims_table. Verdicts are
-"holds", "partly holds", "does not hold", or "not tested" when this build's config
-lacks what the claim is about (e.g. the smoke profile has no 25 % sparsity).
-The rules are deliberately simple and stated in the book; they are not tuned to results.
+    evidence = Evidence(runs=[results_seed0, results_seed1, ...], rules=load_rules())
+    rows = assess(evidence, table1_rows, config)
+
+`runs` are results.json dicts of independent seeds of one profile (seed order). With at
+least `rules.min_seeds` of them, every comparison is made between seeds (training
+randomness counted); with fewer, equivalence claims fall back to the test-image spread
+of the first run (as written by helpers.evaluation) and trend claims stay unresolved.
+Every row says which evidence decided it.
+
+Each row: id, claim, paper, ours, criterion, evidence, verdict, parts (the verdict of
+each part, for the "ours" column and the tests).
 """
 
 from __future__ import annotations
 
-from .tables import PAPER_CLAIMS
-from .variants import parse_variant, sparsity_label, variant_name
+from dataclasses import dataclass
 
-HOLDS, PARTLY, FAILS, NOT_TESTED = "holds", "partly holds", "does not hold", "not tested"
+import numpy as np
 
-# Size claims: our ratio must reach this fraction of the paper's ratio ("4x" is met by 3.2x).
-RATIO_TOLERANCE = 0.8
-# "About -1 %": the point estimate within this many pp of -1 pp.
-ABOUT_ONE_PP = 0.5
-# C9: "almost the same size" as one float32 member: at most this multiple of it.
-SAME_SIZE_FACTOR = 1.25
+from . import fmt, paper
+from .stats import compare_paired
+from .verdicts import (CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, Rules, combine,
+                       equivalence, measured, region, trend)
+from .variants import int8_variants, sparsity_label
 
 
-def _combine(parts: list[bool]) -> str:
-    if all(parts):
-        return HOLDS
-    return PARTLY if any(parts) else FAILS
+@dataclass(frozen=True)
+class Evidence:
+    runs: list          # results.json dicts, one per seed
+    rules: Rules
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.runs)
+
+    @property
+    def between_seeds(self) -> bool:
+        return self.n_seeds >= self.rules.min_seeds
+
+    def has(self, variant: str) -> bool:
+        return all(variant in r["variants"] for r in self.runs)
+
+    def values(self, variant: str, dataset: str, key: str) -> np.ndarray:
+        """One value per seed of results[variant][dataset][key] (dataset None: top level)."""
+        out = []
+        for r in self.runs:
+            v = r["variants"][variant]
+            out.append(v[key] if dataset is None else v[dataset][key])
+        return np.asarray(out, dtype=np.float64)
+
+    def describe(self) -> str:
+        if self.between_seeds:
+            return f"{self.n_seeds} seeds: intervals between seeds"
+        return (f"{self.n_seeds} run{'s' if self.n_seeds > 1 else ''} (fewer than "
+                f"{self.rules.min_seeds} seeds): test-image spread of seed {self.runs[0].get('seed', 0)}")
 
 
-def _pp(x: float) -> str:
-    return f"{100 * x:+.2f} pp".replace("-", "\u2212")
+def _row(cid: str, paper_text: str, ours: str, criterion: str, evidence: str, parts: list) -> dict:
+    return {"id": cid, "claim": paper.CLAIMS[cid], "paper": paper_text, "ours": ours,
+            "criterion": criterion, "evidence": evidence, "verdict": combine([v for _, v in parts]),
+            "parts": parts}
 
 
-def _ci_pp(m: dict, key: str) -> str:
-    return f"{_pp(m[key])} [{_pp(m[key + '_low'])}, {_pp(m[key + '_high'])}]"
+def _not_tested(cid: str, paper_text: str, why: str, criterion: str) -> dict:
+    return {"id": cid, "claim": paper.CLAIMS[cid], "paper": paper_text, "ours": why,
+            "criterion": criterion, "evidence": "", "verdict": NOT_TESTED, "parts": []}
 
 
-def _monotone(values: list[float], increasing: bool) -> str:
-    """HOLDS if strictly monotone at every step, PARTLY if only first-to-last, else FAILS."""
-    steps = [b > a if increasing else b < a for a, b in zip(values, values[1:])]
-    if all(steps):
-        return HOLDS
-    overall = values[-1] > values[0] if increasing else values[-1] < values[0]
-    return PARTLY if overall else FAILS
+# --- comparisons between a variant and the baseline -------------------------------------
+def _comparison(ev: Evidence, variant: str, metric: str, band: tuple[float, float], stored: str):
+    """Seed-level paired comparison of `metric` (variant − baseline) on MNIST, or the
+    within-run one evaluation stored under vs_baseline[metric][stored]."""
+    if ev.between_seeds:
+        return compare_paired(ev.values(variant, "mnist", metric), ev.values("baseline", "mnist", metric),
+                              band, ev.rules.alpha).as_dict()
+    return ev.runs[0]["variants"][variant]["mnist"]["vs_baseline"][metric][stored]
 
 
-def _accuracy_and_size(results: dict, names: list[str]) -> tuple[list[str], list[str], list[bool]]:
-    paper, ours, parts = [], [], []
-    for name in names:
-        claim = PAPER_CLAIMS[name]
-        m = results["variants"][name]["mnist"]
-        ratio = results["variants"][name]["compression_ratio"]
-        label = sparsity_label(name)
-        paper.append(f"{label}: {_pp(claim.accuracy_diff_pp / 100)}, {claim.compression_ratio:g}×")
-        ours.append(f"{label}: {_ci_pp(m, 'accuracy_diff')}, {ratio:.1f}×")
-        low, high = m["accuracy_diff_low"], m["accuracy_diff_high"]
-        parts.append(low <= claim.accuracy_diff_pp / 100 <= high)
-        parts.append(ratio >= RATIO_TOLERANCE * claim.compression_ratio)
-    return paper, ours, parts
+def accuracy_band(variant: str, rules: Rules) -> tuple[float, float]:
+    """The paper's accuracy difference ± the margin, as fractions (C2-C4)."""
+    claim = paper.COMPRESSED[variant]
+    margin = rules.about_one_pp_margin if claim.approximate else rules.accuracy_margin_pp
+    return ((claim.accuracy_diff_pp - margin) / 100, (claim.accuracy_diff_pp + margin) / 100)
 
 
-def _c1(rows: list[dict], config) -> dict:
-    got = [(r["layer"], tuple(r["output_shape"]), r["params"]) for r in rows if r["params"]]
-    want = [("Conv2D", (26, 26, 28), 280), ("Conv2D", (9, 9, 32), 22432), ("Dense", (10,), 5130)]
-    hyper = (config.epochs, config.retrain_epochs, config.validation_split, config.ensemble_size)
-    parts = [got == want, hyper == (20, 5, 0.1, 5)]
-    return {"id": "C1", "claim": "Table 1: layers, parameters, shapes and training settings",
-            "paper": "280 / 22,432 / 5,130 params; 20 + 5 epochs; Adam; split 0.1; M = 5",
-            "ours": (f"{' / '.join(f'{p:,}' for _, _, p in got)} params; {config.epochs} + "
-                     f"{config.retrain_epochs} epochs; Adam; split {config.validation_split:g}; "
-                     f"M = {config.ensemble_size}"),
-            "criterion": "parameter counts and shapes equal; settings equal (else partly: another profile)",
-            "verdict": _combine(parts)}
+def no_change_band(metric: str, baseline_value: float, rules: Rules) -> tuple[float, float]:
+    """±margin around zero: absolute for accuracy, relative to the baseline for NLL/Brier."""
+    if metric == "accuracy":
+        m = rules.accuracy_margin_pp / 100
+    elif metric == "nll":
+        m = rules.nll_margin_relative * baseline_value
+    elif metric == "brier":
+        m = rules.brier_margin_relative * baseline_value
+    else:
+        raise ValueError(f"no-change band of {metric!r} is not defined; use accuracy, nll or brier.")
+    return (-m, m)
 
 
-def _sized_claim(cid: str, claim: str, results: dict, sparsities: list[float]) -> dict:
-    names = [variant_name(s, "int8") for s in sparsities]
-    missing = [n for n in names if n not in results["variants"]]
-    criterion = (f"paper's Δ inside our paired 95 % CI, and ratio ≥ {RATIO_TOLERANCE:g} × paper's; "
-                 "partly if some parts hold")
+def _mcnemar_text(ev: Evidence, variant: str) -> str:
+    t = ev.runs[0]["variants"][variant]["mnist"]["vs_baseline"]["accuracy"]["mcnemar"]
+    return f"McNemar {fmt.pvalue(t['p'])} (seed {ev.runs[0].get('seed', 0)})"
+
+
+# --- the claims ---------------------------------------------------------------------------
+def c1(table1_rows: list[dict], config) -> dict:
+    got = tuple((r["layer"], tuple(r["output_shape"]), r["params"]) for r in table1_rows if r["params"])
+    settings = (config.epochs, config.retrain_epochs, config.validation_split, config.ensemble_size)
+    wanted = (paper.EPOCHS, paper.RETRAIN_EPOCHS, paper.VALIDATION_SPLIT, paper.ENSEMBLE_SIZE)
+    parts = [("layers", SUPPORTED if got == paper.TABLE1 else CONTRADICTED),
+             ("settings", SUPPORTED if settings == wanted else NOT_TESTED)]
+    counts = " / ".join(f"{p:,}" for _, _, p in got)
+    return _row("C1", " / ".join(f"{p:,}" for _, _, p in paper.TABLE1)
+                + f" params; {paper.EPOCHS} + {paper.RETRAIN_EPOCHS} epochs; M = {paper.ENSEMBLE_SIZE}",
+                f"{counts} params; {config.epochs} + {config.retrain_epochs} epochs; M = {config.ensemble_size}",
+                "parameter counts and output shapes equal the paper's (else contradicted); training "
+                "settings equal (a reduced profile leaves them not tested)",
+                "the built model", parts)
+
+
+def compressed(cid: str, ev: Evidence, variants: list[str]) -> dict:
+    """C2-C4: each variant's accuracy difference equals the paper's within the margin
+    (TOST), and its compression ratio reaches `ratio_tolerance` × the paper's."""
+    r = ev.rules
+    criterion = (f"accuracy Δ equivalent to the paper's within ±{r.accuracy_margin_pp:g} pp "
+                 f"(±{r.about_one_pp_margin:g} pp for \"about\"; TOST, α = {r.alpha:g}); contradicted "
+                 "if the 95 % interval lies outside that band; size ratio ≥ "
+                 f"{r.ratio_tolerance:g} × the paper's in every run")
+    paper_text = "; ".join(
+        f"{sparsity_label(v)}: {fmt.pp(paper.COMPRESSED[v].accuracy_diff_pp / 100)}"
+        + ("" if np.isnan(paper.COMPRESSED[v].compression_ratio)
+           else f", {paper.COMPRESSED[v].compression_ratio:g}×") for v in variants)
+    missing = [v for v in variants if not ev.has(v)]
     if missing:
-        return {"id": cid, "claim": claim, "paper": "", "ours": f"{', '.join(missing)} not in this build",
-                "criterion": criterion, "verdict": NOT_TESTED}
-    paper, ours, parts = _accuracy_and_size(results, names)
-    return {"id": cid, "claim": claim, "paper": "; ".join(paper), "ours": "; ".join(ours),
-            "criterion": criterion, "verdict": _combine(parts)}
+        return _not_tested(cid, paper_text, f"{', '.join(missing)} not in this build", criterion)
+    parts, ours = [], []
+    for v in variants:
+        c = _comparison(ev, v, "accuracy", accuracy_band(v, r), "paper")
+        parts.append((f"accuracy at {sparsity_label(v)}", equivalence(c, r.alpha)))
+        text = (f"{sparsity_label(v)}: {fmt.interval(fmt.pp, c['estimate'], c['low'], c['high'])}, "
+                f"TOST {fmt.pvalue(c['p_equivalence'])}, {_mcnemar_text(ev, v)}")
+        claimed_ratio = paper.COMPRESSED[v].compression_ratio
+        ratios = ev.values(v, None, "compression_ratio")
+        if not np.isnan(claimed_ratio):
+            parts.append((f"size at {sparsity_label(v)}",
+                          measured([bool(x >= r.ratio_tolerance * claimed_ratio) for x in ratios])))
+            text += f"; {fmt.ratio(ratios.mean())}"
+        ours.append(text)
+    return _row(cid, paper_text, "; ".join(ours), criterion, ev.describe(), parts)
 
 
-def _c4(results: dict) -> dict:
-    criterion = f"our Δ within ±{ABOUT_ONE_PP:g} pp of −1 pp"
-    row = {"id": "C4", "claim": "95 % sparsity + 8 bit: accuracy about −1 %", "paper": "≈ −1 pp",
-           "criterion": criterion}
-    if "s95_q8" not in results["variants"]:
-        return {**row, "ours": "s95_q8 not in this build", "verdict": NOT_TESTED}
-    m = results["variants"]["s95_q8"]["mnist"]
-    ok = abs(100 * m["accuracy_diff"] + 1) <= ABOUT_ONE_PP
-    return {**row, "ours": _ci_pp(m, "accuracy_diff"), "verdict": HOLDS if ok else FAILS}
+def c5(ev: Evidence, variants: list[str]) -> dict:
+    """At τ: MNIST fraction > 90 % and NotMNIST fraction in 16-32 %, for the baseline and
+    every int8 variant (the same scope for both halves)."""
+    low_b, high_b = paper.NOTMNIST_BAND
+    criterion = (f"for the baseline and every int8 ensemble: the interval of the fraction with "
+                 f"confidence ≥ {paper.TAU:g} lies above {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)} "
+                 f"(MNIST) and inside {fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)} (NotMNIST); "
+                 "contradicted if any lies outside")
+    parts, ours = [], []
+    for v in ["baseline", *variants]:
+        for dataset, (lo, hi) in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, 1.0)),
+                                  ("notmnist", paper.NOTMNIST_BAND)):
+            mean, low, high = _fraction_interval(ev, v, dataset)
+            parts.append((f"{dataset} {v}", region(low, high, lo, hi)))
+            ours.append(f"{v} {'MNIST' if dataset == 'mnist' else 'NotMNIST'} "
+                        f"{fmt.interval(fmt.pct, mean, low, high, decimals=1)}")
+    return _row("C5", f"MNIST > {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)}; NotMNIST "
+                f"{fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)}", "; ".join(ours), criterion,
+                ev.describe(), parts)
 
 
-def _c5(results: dict) -> dict:
-    base = results["variants"]["baseline"]
-    mnist, ood = base["mnist"]["conf_frac_090"], base["notmnist"]["conf_frac_090"]
-    compressed = [v for n, v in results["variants"].items() if n.endswith("_q8")]
-    ood_all = [ood] + [v["notmnist"]["conf_frac_090"] for v in compressed]
-    parts = [mnist > 0.9, all(0.16 <= f <= 0.32 for f in ood_all)]
-    return {"id": "C5", "claim": "At τ = 0.9: > 90 % of MNIST but only 16-32 % of NotMNIST classified",
-            "paper": "MNIST > 90 %; NotMNIST 16-32 %",
-            "ours": (f"MNIST {100 * mnist:.1f} % (baseline); NotMNIST {100 * min(ood_all):.1f}-"
-                     f"{100 * max(ood_all):.1f} % (baseline and int8 variants)"),
-            "criterion": "MNIST fraction > 90 %, and every NotMNIST fraction inside 16-32 %",
-            "verdict": _combine(parts)}
+def _fraction_interval(ev: Evidence, variant: str, dataset: str) -> tuple[float, float, float]:
+    from .stats import t_interval
+    if ev.between_seeds:
+        return t_interval(ev.values(variant, dataset, "classified_fraction"), ev.rules.alpha)
+    m = ev.runs[0]["variants"][variant][dataset]
+    return m["classified_fraction"], m["classified_fraction_low"], m["classified_fraction_high"]
 
 
-def _series(results: dict, sparsities: list[float], dataset: str, key: str) -> list[float]:
-    names = ["q8"] + [variant_name(s, "int8") for s in sparsities]
-    return [results["variants"][n][dataset][key] for n in names]
+TREND_MEASURES = {
+    # key in results.json -> (label, unit formatter)
+    "classified_fraction": ("fraction with confidence ≥ τ", fmt.pct),
+    "mean_entropy": ("entropy", fmt.nats),
+    "mean_disagreement": ("disagreement", fmt.nats),
+}
 
 
-def _trend_claim(cid, claim, paper, results, sparsities, series: list[tuple[str, str, str]],
-                 increasing: bool) -> dict:
-    verdicts, ours = [], []
-    for label, dataset, key in series:
-        values = _series(results, sparsities, dataset, key)
-        verdicts.append(_monotone(values, increasing))
-        ours.append(f"{label}: " + " → ".join(f"{v:.3g}" for v in values))
-    verdict = HOLDS if all(v == HOLDS for v in verdicts) else (
-        FAILS if all(v == FAILS for v in verdicts) else PARTLY)
+def trend_claim(cid: str, ev: Evidence, variants: list[str], series: list[tuple[str, str]],
+                increasing: bool, paper_text: str) -> dict:
+    """Each (dataset, key) series moves the claimed way at every sparsity step, 0 % int8
+    weights (q8) first, judged on seed-level paired step differences."""
     word = "rises" if increasing else "falls"
-    return {"id": cid, "claim": claim, "paper": paper, "ours": "; ".join(ours),
-            "criterion": (f"{word} at every sparsity step (0 % int8 → highest); partly if it only "
-                          f"{word} from first to last, or for some of the measures"),
-            "verdict": verdict}
+    names = ["q8", *variants]
+    criterion = (f"{word} at every step {' → '.join(sparsity_label(n) for n in names)}: each step's "
+                 f"interval between seeds (Bonferroni over steps) lies on the claimed side; "
+                 f"contradicted if any lies on the other; needs ≥ {ev.rules.min_seeds} seeds")
+    missing = [n for n in names if not ev.has(n)]
+    if missing:
+        return _not_tested(cid, paper_text, f"{', '.join(missing)} not in this build", criterion)
+    parts, ours = [], []
+    for dataset, key in series:
+        values = np.stack([ev.values(n, dataset, key) for n in names], axis=1)
+        verdict, _ = trend(values, increasing, ev.rules.alpha, ev.rules.min_seeds)
+        label, formatter = TREND_MEASURES[key]
+        where = DATASET_LABELS.get(dataset, dataset)
+        parts.append((f"{label} on {where}", verdict))
+        means = " → ".join(fmt.bare(formatter, x) for x in values.mean(axis=0))
+        ours.append(f"{label} on {where}: {means}")
+    evidence = ev.describe() if ev.between_seeds else (
+        f"{ev.n_seeds} run{'s' if ev.n_seeds > 1 else ''}: a trend needs ≥ {ev.rules.min_seeds} seeds")
+    return _row(cid, paper_text, "; ".join(ours), criterion, evidence, parts)
 
 
-def _c8(results: dict, sparsities: list[float]) -> dict:
-    names = [variant_name(s, "int8") for s in sparsities if s <= 0.75]
-    row = {"id": "C8", "claim": "Accuracy, NLL and Brier do not change significantly (25-75 %)",
-           "paper": "no significant change",
-           "criterion": "paired 95 % CI of each difference contains 0; partly if some do"}
-    if not names:
-        return {**row, "ours": "no sparsity ≤ 75 % in this build", "verdict": NOT_TESTED}
-    parts, changed = [], []
-    for name in names:
-        m = results["variants"][name]["mnist"]
-        for key in ("accuracy_diff", "nll_diff", "brier_diff"):
-            inside = m[f"{key}_low"] <= 0 <= m[f"{key}_high"]
-            parts.append(inside)
-            if not inside:
-                changed.append(f"{key.split('_')[0]} at {sparsity_label(name)}")
-    ours = ("no difference significant" if not changed
-            else "significant: " + ", ".join(changed))
-    return {**row, "ours": f"{sum(parts)} of {len(parts)} intervals contain 0; {ours}",
-            "verdict": _combine(parts) if any(parts) else FAILS}
+DATASET_LABELS = {"mnist": "MNIST", "notmnist": "NotMNIST"}
 
 
-def _c9(results: dict) -> dict:
-    row = {"id": "C9", "claim": "The 50 %-pruned, quantized ensemble is about one float model's size",
-           "paper": "≈ 1 single model",
-           "criterion": f"zipped ensemble ≤ {SAME_SIZE_FACTOR:g} × one zipped float32 member"}
-    if "s50_q8" not in results["variants"]:
-        return {**row, "ours": "s50_q8 not in this build", "verdict": NOT_TESTED}
-    factor = results["variants"]["s50_q8"]["zipped_bytes"] / results["variants"]["single"]["zipped_bytes"]
-    return {**row, "ours": f"{factor:.2f} × one member",
-            "verdict": HOLDS if factor <= SAME_SIZE_FACTOR else FAILS}
+def c8(ev: Evidence, variants: list[str]) -> dict:
+    r = ev.rules
+    names = [v for v in variants if paper.COMPRESSED.get(v) and paper.COMPRESSED[v].sparsity <= 0.75]
+    criterion = (f"every difference to the baseline equivalent to 0 (TOST, α = {r.alpha:g}) within "
+                 f"±{r.accuracy_margin_pp:g} pp accuracy, ±{100 * r.nll_margin_relative:g} % of the "
+                 f"baseline's NLL and ±{100 * r.brier_margin_relative:g} % of its Brier score; "
+                 "contradicted if an interval lies outside its band")
+    if not names or not all(ev.has(n) for n in names):
+        return _not_tested("C8", "no significant change", "no sparsity ≤ 75 % in this build", criterion)
+    parts, ours = [], []
+    for v in names:
+        for metric in ("accuracy", "nll", "brier"):
+            base = float(ev.values("baseline", "mnist", metric).mean())
+            c = _comparison(ev, v, metric, no_change_band(metric, base, r), "no_change")
+            verdict = equivalence(c, r.alpha)
+            parts.append((f"{metric} at {sparsity_label(v)}", verdict))
+            if verdict != SUPPORTED:
+                f = fmt.pp if metric == "accuracy" else (lambda x: fmt.number(x, 4, signed=True))
+                ours.append(f"{metric} at {sparsity_label(v)} {verdict} "
+                            f"({fmt.interval(f, c['estimate'], c['low'], c['high'])})")
+    shown = sum(v == SUPPORTED for _, v in parts)
+    text = f"{shown} of {len(parts)} differences shown equivalent to 0"
+    return _row("C8", "no significant change", text + ("; " + "; ".join(ours) if ours else ""),
+                criterion, ev.describe(), parts)
 
 
-def assess(results: dict, table1_rows: list[dict], config) -> list[dict]:
-    """Rows for helpers.tables.claims_table, in the order C1..C10."""
-    s = sorted(config.sparsities)
+def c9(ev: Evidence) -> dict:
+    r = ev.rules
+    criterion = f"zipped s50_q8 ensemble ≤ {r.same_size_factor:g} × one zipped float32 member, in every run"
+    if not ev.has("s50_q8"):
+        return _not_tested("C9", "≈ 1 single model", "s50_q8 not in this build", criterion)
+    factors = ev.values("s50_q8", None, "zipped_bytes") / ev.values("single", None, "zipped_bytes")
+    parts = [("size", measured([bool(f <= r.same_size_factor) for f in factors]))]
+    return _row("C9", "≈ 1 single model", f"{fmt.number(factors.mean())} × one member",
+                criterion, f"{ev.n_seeds} run{'s' if ev.n_seeds > 1 else ''}", parts)
+
+
+def assess(ev: Evidence, table1_rows: list[dict], config, ood: str = "notmnist") -> list[dict]:
+    """Rows C1..C10 in order."""
+    q8 = int8_variants(config)
     return [
-        _c1(table1_rows, config),
-        _sized_claim("C2", "25 % sparsity + 8 bit: accuracy +0.04 %, size 4× smaller", results, [0.25]),
-        _sized_claim("C3", "50 % / 75 % sparsity + 8 bit: −0.01 % / −0.05 %, 5× / 8× smaller",
-                     results, [0.5, 0.75]),
-        _c4(results),
-        _c5(results),
-        _trend_claim("C6", "Confidence decreases as sparsity increases (MNIST and NotMNIST)",
-                     "decreases on both", results, s,
-                     [("MNIST frac. ≥ 0.9", "mnist", "conf_frac_090"),
-                      ("NotMNIST frac. ≥ 0.9", "notmnist", "conf_frac_090")], increasing=False),
-        _trend_claim("C7", "On NotMNIST, entropy and disagreement increase with sparsity",
-                     "both increase", results, s,
-                     [("entropy", "notmnist", "mean_entropy"),
-                      ("disagreement", "notmnist", "mean_disagreement")], increasing=True),
-        _c8(results, s),
-        _c9(results),
-        _trend_claim("C10", "Members' disagreement increases with pruning", "increases", results, s,
-                     [("disagreement", "notmnist", "mean_disagreement")], increasing=True),
+        c1(table1_rows, config),
+        compressed("C2", ev, ["s25_q8"]),
+        compressed("C3", ev, ["s50_q8", "s75_q8"]),
+        compressed("C4", ev, ["s95_q8"]),
+        c5(ev, q8),
+        trend_claim("C6", ev, q8, [("mnist", "classified_fraction"), (ood, "classified_fraction")],
+                    increasing=False, paper_text="decreases on both"),
+        trend_claim("C7", ev, q8, [(ood, "mean_entropy"), (ood, "mean_disagreement")],
+                    increasing=True, paper_text="both increase"),
+        c8(ev, q8),
+        c9(ev),
+        trend_claim("C10", ev, q8, [(ood, "mean_disagreement")], increasing=True,
+                    paper_text="increases"),
     ]
 
 
-def summary(rows: list[dict], results: dict, config) -> str:
-    """Two or three sentences for the book's introduction: what holds up, with numbers."""
-    counts = {v: sum(r["verdict"] == v for r in rows) for v in (HOLDS, PARTLY, FAILS, NOT_TESTED)}
-    first = (f"Of the paper's {len(rows)} claims, {counts[HOLDS]} hold, {counts[PARTLY]} hold in part "
-             f"and {counts[FAILS]} do not hold in this {config.profile}-profile reproduction"
-             + (f" ({counts[NOT_TESTED]} not tested)." if counts[NOT_TESTED] else "."))
-    V = results["variants"]
-    q8 = [variant_name(s, "int8") for s in sorted(config.sparsities)]
-    moderate = [n for n in q8 if parse_variant(n)[0] <= 0.75] or q8
-    ratios = [V[n]["compression_ratio"] for n in moderate]
-    diffs = [100 * V[n]["mnist"]["accuracy_diff"] for n in moderate]
-    significant = [n for n in moderate
-                   if not V[n]["mnist"]["accuracy_diff_low"] <= 0 <= V[n]["mnist"]["accuracy_diff_high"]]
-    pct = ", ".join(sparsity_label(n)[:-2] for n in moderate) + " %"
-    second = (f"Pruning to {pct} sparsity with 8-bit weights shrinks the ensemble "
-              f"{min(ratios):.1f}× to {max(ratios):.1f}× and changes its MNIST accuracy by "
-              f"{_pp(min(diffs) / 100)[:-3]} to {_pp(max(diffs) / 100)}, "
-              + ("a change our 95 % intervals cannot tell from zero."
-                 if not significant else
-                 f"significantly so at {', '.join(sparsity_label(n) for n in significant)}."))
-    trend = {r["id"]: r["verdict"] for r in rows}
-    words = {HOLDS: "rises at every step", PARTLY: "rises only in part",
-             FAILS: "does not rise", NOT_TESTED: "was not tested"}
-    third = (f"On NotMNIST the uncertainty claim (C7) {trend['C7']}: the members' disagreement "
-             f"{words[trend['C10']]} with sparsity.")
-    return " ".join([first.replace(" 1 hold,", " 1 holds,"), second, third])
+def counts(rows: list[dict]) -> dict:
+    from .verdicts import VERDICTS
+    return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+
+
+__all__ = ["Evidence", "assess", "counts", "accuracy_band", "no_change_band", "SUPPORTED",
+           "UNRESOLVED", "CONTRADICTED", "NOT_TESTED"]
+
+
+def verdicts_vocabulary() -> tuple:
+    from .verdicts import VERDICTS
+    return VERDICTS

@@ -11,11 +11,45 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics as M
-from .plots import variant_label
+from . import paper
+from .claims import accuracy_band, no_change_band
 from .experiment import Experiment
+from .plots import variant_label
+from .stats import compare_paired, mcnemar_test
 from .variants import int8_variants, variants
+from .verdicts import Rules, load_rules
 
-TAU = 0.9
+TAU = paper.TAU
+EVALUATION_VERSION = 2
+"""Bumped whenever this module's numbers change meaning; results of another version are stale."""
+
+
+def classified_fraction(probs, alpha: float) -> dict:
+    """Fraction of samples with confidence >= τ, with its Wilson (1 − α) interval."""
+    from statsmodels.stats.proportion import proportion_confint
+    kept = M.confidence(probs) >= TAU
+    low, high = proportion_confint(int(kept.sum()), kept.size, alpha=alpha, method="wilson")
+    return {"classified_fraction": float(kept.mean()), "classified_fraction_low": float(low),
+            "classified_fraction_high": float(high)}
+
+
+def vs_baseline(name: str, probs, base_probs, labels, rules: Rules) -> dict:
+    """Within-run paired comparisons with the baseline ensemble over the test images:
+    McNemar for accuracy, and TOST against the "no change" band (and, for the paper's
+    compressed variants, against the paper's own accuracy difference ± margin)."""
+    ok, ok_base = M.correct(probs, labels), M.correct(base_probs, labels)
+    per_sample = {"accuracy": (ok.astype(np.float64), ok_base.astype(np.float64)),
+                  "nll": (M.nll_per_sample(probs, labels), M.nll_per_sample(base_probs, labels)),
+                  "brier": (M.brier_per_sample(probs, labels), M.brier_per_sample(base_probs, labels))}
+    out = {}
+    for metric, (a, b) in per_sample.items():
+        band = no_change_band(metric, float(b.mean()), rules)
+        out[metric] = {"no_change": compare_paired(a, b, band, rules.alpha).as_dict()}
+    out["accuracy"]["mcnemar"] = mcnemar_test(ok, ok_base)
+    if name in paper.COMPRESSED:
+        out["accuracy"]["paper"] = compare_paired(*per_sample["accuracy"], accuracy_band(name, rules),
+                                                  rules.alpha).as_dict()
+    return out
 
 
 def _ensemble_probs(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
@@ -32,7 +66,7 @@ def _mnist_metrics(probs, labels, base_probs, n_boot: int, seed: int) -> dict:
     out = {"accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
            "accuracy_diff": diff.estimate, "accuracy_diff_low": diff.low,
            "accuracy_diff_high": diff.high,
-           "ece": M.ece(probs, labels), "conf_frac_090": float(np.mean(M.confidence(probs) >= TAU))}
+           "ece": M.ece(probs, labels)}
     for name, per_sample in (("nll", M.nll_per_sample), ("brier", M.brier_per_sample)):
         a, b = per_sample(probs, labels), per_sample(base_probs, labels)
         d = M.bootstrap_ci(np.mean, a, n=n_boot, seed=seed, paired_with=(b,))
@@ -44,7 +78,7 @@ def _mnist_metrics(probs, labels, base_probs, n_boot: int, seed: int) -> dict:
 def _ood_metrics(member_out, probs_out, probs_in, n_boot: int, seed: int) -> dict:
     ent = M.entropy(probs_out)
     dis = M.disagreement(member_out)
-    out = {"conf_frac_090": float(np.mean(M.confidence(probs_out) >= TAU))}
+    out = {}
     for name, values in (("mean_entropy", ent), ("mean_disagreement", dis)):
         ci = M.bootstrap_ci(np.mean, values, n=n_boot, seed=seed)
         out.update({name: ci.estimate, f"{name}_low": ci.low, f"{name}_high": ci.high})
@@ -60,9 +94,11 @@ def variant_names(exp: Experiment) -> list[str]:
 def evaluate(exp: Experiment, force: bool = False) -> dict:
     """Compute (or read) results.json for every variant; see helpers.store for the schema."""
     cached = exp.store.read_json("results.json")
-    if cached and not force and set(cached["variants"]) == set(variant_names(exp)):
+    if (cached and not force and cached.get("evaluation_version") == EVALUATION_VERSION
+            and set(cached["variants"]) == set(variant_names(exp))):
         return cached
     cfg = exp.config
+    rules = load_rules(cfg.config_path)
     sizes = exp.sizes()
     _, y_test = exp.dataset("mnist_test")
     base = M.ensemble_mean(_ensemble_probs(exp, "baseline", "mnist_test"))
@@ -75,15 +111,20 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
         probs_in, probs_out = M.ensemble_mean(member_in), M.ensemble_mean(member_out)
         zipped = (sizes["baseline"]["member_zipped_bytes"][0] if name == "single"
                   else sizes[name]["zipped_bytes"])
+        mnist = _mnist_metrics(probs_in, y_test, base, cfg.bootstrap_samples, cfg.seed)
+        mnist.update(classified_fraction(probs_in, rules.alpha))
+        mnist["vs_baseline"] = vs_baseline(name, probs_in, base, y_test, rules)
+        ood = _ood_metrics(member_out, probs_out, probs_in, cfg.bootstrap_samples, cfg.seed)
+        ood.update(classified_fraction(probs_out, rules.alpha))
         out[name] = {
             "label": variant_label(name), "sparsity": info[name]["sparsity"],
             "quantization": info[name]["quantization"], "members": int(member_in.shape[0]),
-            "mnist": _mnist_metrics(probs_in, y_test, base, cfg.bootstrap_samples, cfg.seed),
-            "notmnist": _ood_metrics(member_out, probs_out, probs_in, cfg.bootstrap_samples, cfg.seed),
+            "mnist": mnist, "notmnist": ood,
             "zipped_bytes": int(zipped),
             "compression_ratio": sizes["baseline"]["zipped_bytes"] / zipped,
         }
-    results = {"profile": cfg.profile, "config_hash": cfg.hash, "tau": TAU, "variants": out}
+    results = {"profile": cfg.profile, "config_hash": cfg.hash, "seed": cfg.seed, "tau": TAU,
+               "evaluation_version": EVALUATION_VERSION, "variants": out}
     exp.store.write_json("results.json", results)
     return results
 

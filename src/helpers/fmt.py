@@ -1,0 +1,89 @@
+"""One formatter per kind of number, used by prose, tables and figure tables alike.
+
+    pct(0.99361)              -> '99.36 %'
+    pp(-0.0004)               -> '−0.04 pp'     (a difference of fractions; true minus)
+    nats(0.4571)              -> '0.457 nats'
+    kb(128282)                -> '128.3 kB'     (SI kilobytes, as the TF guides)
+    ratio(4.0935)             -> '4.09×'
+    pvalue(0.0004)            -> 'p < 0.001'
+    interval(pp, -0.0004, -0.0015, 0.0007) -> '−0.04 pp [−0.15, +0.07]'
+
+Values that are missing (None or NaN) print as an em dash.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+MINUS = "\u2212"
+MISSING = "\u2014"
+BYTES_PER_KB = 1000
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", MINUS)
+
+
+def number(value, decimals: int = 2, signed: bool = False, thousands: bool = False) -> str:
+    """A plain number: 0.0213 -> '0.0213' (decimals=4); signed adds '+'; true minus sign."""
+    if _missing(value):
+        return MISSING
+    spec = ("+" if signed else "") + ("," if thousands else "") + f".{decimals}f"
+    return _minus(format(value, spec))
+
+
+def pct(fraction, decimals: int = 2) -> str:
+    """A fraction as a percentage: 0.99361 -> '99.36 %'."""
+    return MISSING if _missing(fraction) else f"{number(100 * fraction, decimals)} %"
+
+
+def pp(diff, decimals: int = 2) -> str:
+    """A difference of fractions in percentage points, signed: -0.0004 -> '−0.04 pp'."""
+    return MISSING if _missing(diff) else f"{number(100 * diff, decimals, signed=True)} pp"
+
+
+def nats(value, decimals: int = 3, signed: bool = False) -> str:
+    """An entropy, a disagreement or an NLL: 0.4571 -> '0.457 nats'."""
+    return MISSING if _missing(value) else f"{number(value, decimals, signed=signed)} nats"
+
+
+def kb(n_bytes, decimals: int = 1) -> str:
+    """A size in SI kilobytes: 128282 -> '128.3 kB'."""
+    return MISSING if _missing(n_bytes) else f"{number(n_bytes / BYTES_PER_KB, decimals, thousands=True)} kB"
+
+
+def ratio(value, decimals: int = 2) -> str:
+    """A size ratio: 4.0935 -> '4.09×'."""
+    return MISSING if _missing(value) else f"{number(value, decimals)}×"
+
+
+def pvalue(p) -> str:
+    """'p = 0.58', 'p = 0.012', 'p < 0.001'."""
+    if _missing(p):
+        return MISSING
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def bare(formatter: Callable, value, **kwargs) -> str:
+    """The formatted number without its unit: bare(pp, -0.0004) -> '−0.04'."""
+    text = formatter(value, **kwargs)
+    for unit in (" pp", " %", " nats", " kB", "×"):
+        if text.endswith(unit):
+            return text[: -len(unit)]
+    return text
+
+
+def interval(formatter: Callable, estimate, low, high, **kwargs) -> str:
+    """'estimate [low, high]' with the unit once: interval(pct, .9936, .992, .9951) ->
+    '99.36 % [99.20, 99.51]'. Missing bounds give the estimate alone."""
+    if _missing(low) or _missing(high):
+        return formatter(estimate, **kwargs)
+    lo, hi = bare(formatter, low, **kwargs), bare(formatter, high, **kwargs)
+    return f"{formatter(estimate, **kwargs)} [{lo}, {hi}]"

@@ -1,0 +1,26 @@
+from helpers import fmt
+
+
+def test_each_kind():
+    assert fmt.pct(0.99361) == "99.36 %"
+    assert fmt.pct(0.5, 0) == "50 %"
+    assert fmt.pp(-0.0004) == "\u22120.04 pp" and fmt.pp(0.0004) == "+0.04 pp"
+    assert fmt.nats(0.45712) == "0.457 nats"
+    assert fmt.kb(128282) == "128.3 kB" and fmt.kb(1_234_567) == "1,234.6 kB"
+    assert fmt.ratio(4.0935) == "4.09×"
+    assert fmt.number(-0.02134, 4) == "\u22120.0213"
+
+
+def test_pvalues():
+    assert [fmt.pvalue(p) for p in (0.58, 0.0123, 0.0042, 0.0004)] == [
+        "p = 0.58", "p = 0.01", "p = 0.004", "p < 0.001"]
+
+
+def test_missing_values_are_dashes():
+    assert fmt.pct(None) == fmt.pp(float("nan")) == fmt.kb(None) == "\u2014"
+
+
+def test_interval_carries_the_unit_once():
+    assert fmt.interval(fmt.pp, -0.0004, -0.0015, 0.0007) == "\u22120.04 pp [\u22120.15, +0.07]"
+    assert fmt.interval(fmt.pct, 0.9936, 0.992, 0.9951) == "99.36 % [99.20, 99.51]"
+    assert fmt.interval(fmt.nats, 0.457, float("nan"), 0.5) == "0.457 nats"
