@@ -27,8 +27,10 @@ def pruning_run():
     before = [m.get_weights() for m in base]
     pruned = {s: compression.prune_ensemble(cfg, base, x, y, s) for s in (0.5, 0.95)}
     alone, alone_hist = compression.prune_ensemble(cfg, [base[1]], x, y, 0.5, member_ids=[1])
+    together, together_hist = compression.prune_all(cfg, base, x, y, [0.5, compression.CONTROL, 0.95])
     return {"cfg": cfg, "base": base, "before": before, "pruned": pruned,
-            "alone": alone[0], "alone_hist": alone_hist}
+            "alone": alone[0], "alone_hist": alone_hist, "together": together,
+            "together_hist": together_hist}
 
 
 @pytest.mark.slow
@@ -70,6 +72,40 @@ def test_fused_pruning_equals_pruning_a_member_alone(pruning_run):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     hist_fused = pruning_run["pruned"][0.5][1][1][0]
     assert hist_fused["loss"] == pytest.approx(pruning_run["alone_hist"][0][0]["loss"], rel=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sparsity", [0.5, 0.95])
+def test_all_sparsities_in_one_graph_equal_each_pruned_alone(pruning_run, sparsity):
+    """M x S members in one fused graph: each sparsity's members equal that sparsity's
+    ensemble pruned on its own (same masks, same weights up to summation order)."""
+    alone, alone_hist = pruning_run["pruned"][sparsity]
+    together = pruning_run["together"][sparsity]
+    for a, b in zip(alone, together):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=0, atol=1e-6)
+            assert np.array_equal(wa == 0, wb == 0)  # the masks are identical
+    for ha, hb in zip(alone_hist, pruning_run["together_hist"][sparsity]):
+        assert ha[-1]["loss"] == pytest.approx(hb[-1]["loss"], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_the_control_is_fine_tuned_but_never_pruned(pruning_run):
+    control = pruning_run["together"][compression.CONTROL]
+    for member, base in zip(control, pruning_run["base"]):
+        assert all(v < 0.01 for v in compression.kernel_sparsity(member).values())
+        moved = [np.abs(a - b).max() for a, b in zip(member.get_weights(), base.get_weights())]
+        assert min(moved) > 1e-4  # every tensor was re-trained
+    assert len(pruning_run["together_hist"][compression.CONTROL]) == 2
+
+
+def test_prune_all_refuses_repeats_and_nothing():
+    cfg = load_config("smoke")
+    x, y = synthetic_digits(64)
+    member = models.build_member(cfg, 0, prefix="m0_")
+    for bad in ([], [0.5, 0.5]):
+        with pytest.raises(ValueError, match="non-empty list without repeats"):
+            compression.prune_all(cfg, [member], x, y, bad)
 
 
 def test_member_ids_must_match_members():

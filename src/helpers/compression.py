@@ -43,44 +43,85 @@ def pruning_schedule(config: Config, sparsity: float, n_train: int):
         frequency=frequency)
 
 
-def clone_members(members: list, config: Config) -> list:
-    """Independent copies (same names and weights) so pruning never touches the baseline."""
+def clone_members(members: list, config: Config, prefix: str = "") -> list:
+    """Independent copies (same weights) so pruning never touches the baseline; copy i is
+    named "{prefix}m{i}_..." so that several copies of one ensemble can share a graph."""
     copies = []
     for m, member in enumerate(members):
-        copy = models.build_member(config, seed=0, prefix=f"m{m}_")
+        copy = models.build_member(config, seed=0, prefix=f"{prefix}m{m}_")
         copy.set_weights(member.get_weights())
         copies.append(copy)
     return copies
 
 
-def prune_ensemble(config: Config, members: list, x, y, sparsity: float,
-                   checkpoint_path: Path | None = None, verbose: int = 0,
-                   member_ids: list | None = None, on_epoch=None):
-    """Prune every member to `sparsity` while re-training; returns (stripped members, histories).
+CONTROL = 0.0
+"""The re-training control's "sparsity" in prune_all: fine-tuned, never pruned."""
 
-    x, y: the training data (the last validation split is held out, as in training).
-    member_ids: the ensemble index of each of `members` (default 0..len-1); it picks each
-    member's shuffling seed, so a single member can be pruned alone exactly as it is
-    within the ensemble (tests/test_compression.py). on_epoch(epoch, history) is called
-    after each completed (checkpointed) epoch.
+
+def _group_prefix(index: int) -> str:
+    return f"g{index}"
+
+
+def prune_all(config: Config, members: list, x, y, sparsities, checkpoint_path: Path | None = None,
+              verbose: int = 0, member_ids: list | None = None, on_epoch=None):
+    """Re-train copies of the ensemble at every target in `sparsities` in ONE fused graph.
+
+    `sparsities` may include CONTROL (0.0): that copy is fine-tuned with the same optimizer
+    setup, data order and epochs, but no pruning wrapper (the re-training control).
+    Every other copy gets tfmot's `prune_low_magnitude` with its own PolynomialDecay, layer
+    by layer. Masks are per layer and members share no weights, and copy (s, m) sees the
+    batches member m sees in every pruning run (its order depends on the member's seed
+    only), so this equals pruning each sparsity alone (tests/test_compression.py) while
+    one graph call per batch does all of them: fewer, larger kernels and one Python step.
+
+    Returns ({target: stripped members}, {target: per-member histories}).
     """
+    targets = [float(s) for s in sparsities]
+    if not targets or len(set(targets)) != len(targets):
+        raise ValueError(f"sparsities={sparsities!r} must be a non-empty list without repeats.")
     ids = list(range(len(members))) if member_ids is None else [int(m) for m in member_ids]
     if len(ids) != len(members):
         raise ValueError(f"member_ids={member_ids!r} must name one ensemble index per member "
                          f"({len(members)} members were passed).")
-    copies = clone_members(members, config)
+    copies = [c for g in range(len(targets))
+              for c in clone_members(members, config, prefix=_group_prefix(g))]
     fused = models.fuse(copies)
     (x_tr, _), _ = split_validation(x, y, config.validation_split)
-    schedule = pruning_schedule(config, sparsity, len(x_tr))
-    pruned = tfmot.sparsity.keras.prune_low_magnitude(fused, pruning_schedule=schedule)
-    models.compile_for_training(pruned, config)
-    seeds = [config.member_seed(m) for m in ids]
-    history = fit_epochs(pruned, config, x, y, seeds, PRUNE_STREAM, config.retrain_epochs,
-                         Checkpoint(checkpoint_path),
-                         callbacks=[tfmot.sparsity.keras.UpdatePruningStep()], verbose=verbose,
+    schedules = {_group_prefix(g): pruning_schedule(config, s, len(x_tr))
+                 for g, s in enumerate(targets) if s != CONTROL}
+
+    def wrap(layer):
+        schedule = schedules.get(layer.name.split("m", 1)[0])
+        if schedule is None or isinstance(layer, keras.layers.InputLayer):
+            return layer
+        return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+
+    model = keras.models.clone_model(fused, clone_function=wrap) if schedules else fused
+    models.compile_for_training(model, config)
+    seeds = [config.member_seed(m) for m in ids] * len(targets)
+    callbacks = [tfmot.sparsity.keras.UpdatePruningStep()] if schedules else []
+    history = fit_epochs(model, config, x, y, seeds, PRUNE_STREAM, config.retrain_epochs,
+                         Checkpoint(checkpoint_path), callbacks=callbacks, verbose=verbose,
                          on_epoch=on_epoch)
-    stripped = tfmot.sparsity.keras.strip_pruning(pruned)
-    return models.unfuse(stripped, config, len(members)), history
+    stripped = tfmot.sparsity.keras.strip_pruning(model) if schedules else model
+    n = len(members)
+    out, histories = {}, {}
+    for g, target in enumerate(targets):
+        out[target] = models.unfuse(stripped, config, n, prefix=_group_prefix(g))
+        histories[target] = history[g * n:(g + 1) * n]
+    return out, histories
+
+
+def prune_ensemble(config: Config, members: list, x, y, sparsity: float,
+                   checkpoint_path: Path | None = None, verbose: int = 0,
+                   member_ids: list | None = None, on_epoch=None):
+    """Prune every member to `sparsity` while re-training (prune_all with one target);
+    returns (stripped members, histories). member_ids: the ensemble index of each member
+    (default 0..len-1); it picks each member's shuffling seed, so a single member can be
+    pruned alone exactly as it is within the ensemble (tests/test_compression.py)."""
+    out, histories = prune_all(config, members, x, y, [sparsity], checkpoint_path, verbose,
+                               member_ids, on_epoch)
+    return out[float(sparsity)], histories[float(sparsity)]
 
 
 def kernel_sparsity(model) -> dict:

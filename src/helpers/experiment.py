@@ -20,7 +20,7 @@ from . import compression, data, ensemble
 from .config import Config
 from .predict import keras_probabilities, tflite_probabilities
 from .store import Store, StoreError, atomic_path
-from .variants import variant_name, variants
+from .variants import CONTROL_FLOAT, float_source, parse_variant, variant_name, variants
 
 DATASETS = ("mnist_test", "notmnist")
 
@@ -102,25 +102,60 @@ class Experiment:
         clock()
         return members
 
+    def _retrained_name(self, target: float) -> str:
+        """The float variant of one prune_all target (CONTROL is the fine-tuned 'ft')."""
+        if target == compression.CONTROL:
+            return CONTROL_FLOAT
+        return variant_name(target, "float32")
+
+    def retrained(self) -> dict:
+        """{target: members} for every sparsity of the config and the re-training control
+        (target 0.0): the pruned-and-stripped members, and the fine-tuned baseline.
+
+        Whatever the store lacks is re-trained in one fused graph (compression.prune_all);
+        each target's histories are kept under "retrain_<variant>" in histories.json.
+        """
+        targets = [compression.CONTROL, *self.config.sparsities]
+        missing = [t for t in targets
+                   if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
+        out = {}
+        if missing:
+            base = self.baseline()
+            clock = self.store.stage_clock("pruning")
+            x, y = self.train_data
+            tag = "-".join(self._retrained_name(t) for t in missing)
+            ckpt = self.store.path("checkpoints", f"retrain_{self.config.hash}_{tag}.npz")
+            members, histories = compression.prune_all(self.config, base, x, y, missing,
+                                                       checkpoint_path=ckpt, verbose=self.verbose,
+                                                       on_epoch=clock)
+            for target in missing:
+                name = self._retrained_name(target)
+                self._save_keras(name, members[target])
+                self.store.update_json("histories.json", f"retrain_{name}", histories[target])
+                out[target] = members[target]
+            clock()
+        for target in targets:
+            if target not in out:
+                out[target] = self._load_keras(self._retrained_name(target))
+        return out
+
     def pruned(self, sparsity: float) -> list:
         """The members pruned to `sparsity` and stripped (float32 weights, zeros in place)."""
         name = variant_name(sparsity, "float32")
         if self.store.has_files(self._paths(name, ".keras")):
             return self._load_keras(name)
-        base = self.baseline()
-        clock = self.store.stage_clock("pruning")
-        x, y = self.train_data
-        ckpt = self.store.path("checkpoints", f"prune_{self.config.hash}_{name}.npz")
-        members, histories = compression.prune_ensemble(self.config, base, x, y, sparsity,
-                                                        checkpoint_path=ckpt, verbose=self.verbose,
-                                                        on_epoch=clock)
-        self._save_keras(name, members)
-        self.store.update_json("histories.json", f"prune_{name}", histories)
-        clock()
-        return members
+        return self.retrained()[float(sparsity)]
 
-    def float_members(self, sparsity: float) -> list:
-        return self.baseline() if sparsity == 0 else self.pruned(sparsity)
+    def float_members(self, variant: str) -> list:
+        """The float32 members a variant is made from (see helpers.variants.float_source)."""
+        source = float_source(variant)
+        if source == "baseline":
+            return self.baseline()
+        if source == CONTROL_FLOAT:
+            if self.store.has_files(self._paths(source, ".keras")):
+                return self._load_keras(source)
+            return self.retrained()[compression.CONTROL]
+        return self.pruned(parse_variant(source)[0])
 
     def tflite_paths(self, variant: str) -> list:
         """The .tflite files of a variant ('baseline' gives its float32 TFLite reference)."""
@@ -128,7 +163,7 @@ class Experiment:
         paths = self._paths(variant, ".tflite")
         if self.store.has_files(paths):
             return paths
-        floats = self.float_members(info["sparsity"])
+        floats = self.float_members(variant)
         clock = self.store.stage_clock("quantization")
         rep = compression.representative_images(self.config, self.train_data[0])
         for member, path in zip(floats, paths):
@@ -160,7 +195,7 @@ class Experiment:
                 kpaths = self._paths(v["name"], ".keras")
                 entry["keras_zipped_bytes"] = int(sum(compression.zipped_size(p) for p in kpaths))
             else:
-                floats = self.float_members(v["sparsity"])
+                floats = self.float_members(v["name"])
                 entry["lower_bound_bytes"] = float(sum(compression.member_lower_bound_bytes(m)
                                                        for m in floats))
             out[v["name"]] = entry
@@ -173,8 +208,7 @@ class Experiment:
     def build_all(self) -> None:
         """Every stage up to sizes: what `python -m helpers train` runs."""
         self.baseline()
-        for s in self.config.sparsities:
-            self.pruned(s)
+        self.retrained()
         self.sizes()
 
     # --- predictions --------------------------------------------------------------------
@@ -186,7 +220,7 @@ class Experiment:
         x, _ = self.dataset(dataset)
         info = variant_info(self.config, variant)
         if info["quantization"] == "float32":
-            probs = keras_probabilities(self.float_members(info["sparsity"]), x)
+            probs = keras_probabilities(self.float_members(variant), x)
         else:
             probs = tflite_probabilities(self.tflite_paths(variant), x)
         with atomic_path(cache) as tmp:

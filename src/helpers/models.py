@@ -74,13 +74,14 @@ def fuse(members: list) -> keras.Model:
     return keras.Model(inputs, outputs, name="fused_ensemble")
 
 
-def unfuse(fused: keras.Model, config: Config, ensemble_size: int) -> list:
-    """Split a (possibly pruned and stripped) fused model back into M standalone members."""
+def unfuse(fused: keras.Model, config: Config, ensemble_size: int, prefix: str = "") -> list:
+    """Split a (possibly pruned and stripped) fused model back into M standalone members
+    named "m{i}_..."; `prefix` selects one copy of the ensemble in a graph of several."""
     members = []
     for i in range(ensemble_size):
         member = build_member(config, seed=0, prefix=f"m{i}_")
         for layer in member.layers:
-            layer.set_weights(fused.get_layer(layer.name).get_weights())
+            layer.set_weights(fused.get_layer(prefix + layer.name).get_weights())
         members.append(member)
     return members
 
