@@ -1,4 +1,5 @@
-"""Tests for helpers.shift: rotated MNIST, the MNIST-C corruptions, the shifted-set loop.
+"""Tests for helpers.shift (rotated MNIST, the MNIST-C corruptions, the shifted-set loop)
+and helpers.shift_plots (the figures, on small synthetic inputs, Agg backend).
 
 Known answers where a corruption has one (a dot's motion-blur trail, Poisson and
 salt-and-pepper rates, the HSV route to brightness, exact pixel shifts), invariants for
@@ -8,13 +9,19 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pytest
-from conftest import needs_real_data, real_data_dir
-from scipy import ndimage
-from skimage import color, draw
+import matplotlib
 
-from helpers import shift
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from conftest import needs_real_data, real_data_dir  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from scipy import ndimage  # noqa: E402
+from skimage import color, draw  # noqa: E402
+
+from helpers import plots, shift, shift_plots  # noqa: E402
 
 MNIST_C_NAMES = ("shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate",
                  "brightness", "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag",
@@ -436,3 +443,126 @@ def test_shifted_datasets_checks_everything_before_the_first_set(kwargs, match, 
     y = kwargs.pop("y", np.zeros(len(digits)))
     with pytest.raises(ValueError, match=match):
         next(shift.shifted_datasets(digits, y, **kwargs))
+
+
+# -------------------------------------------------------------------------- figures
+
+
+@pytest.fixture
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _image(fig, gid):
+    (ax,) = [ax for ax in fig.axes if ax.get_gid() == gid]
+    return ax.get_images()[0].get_array()
+
+
+def test_corruption_grid_shows_the_evaluated_images_column_by_column(digits, close_figures):
+    fig, caption = shift_plots.corruption_grid(digits, names=("fog", "impulse_noise"), n_examples=3, seed=5)
+    assert len(fig.axes) == 9  # 3 images x (clean + 2)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["clean", "fog", "impulse\nnoise"]
+    np.testing.assert_array_equal(_image(fig, "clean/2"), digits[2, ..., 0])
+    # the first images of the full corrupted set, not a fresh draw
+    np.testing.assert_array_equal(_image(fig, "fog/1"), shift.corrupt(digits, "fog", seed=5)[1, ..., 0])
+    assert "first 3 MNIST test images" in caption and "2 MNIST-C corruptions" in caption
+
+
+def test_corruption_grid_defaults_to_all_fifteen(digits, close_figures):
+    fig, _ = shift_plots.corruption_grid(digits[:2], n_examples=1)
+    assert len(fig.axes) == 16
+
+
+def test_rotation_strip_has_one_column_per_angle(digits, close_figures):
+    fig, caption = shift_plots.rotation_strip(digits, angles=(0, 45, 90), n_examples=2)
+    assert len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["0°", "45°", "90°"]
+    np.testing.assert_array_equal(_image(fig, "45/1"), shift.rotate(digits[:2], 45)[1, ..., 0])
+    assert "0, 45, 90 degrees" in caption
+
+
+def test_image_figures_reject_a_bad_example_count(digits):
+    with pytest.raises(ValueError, match="n_examples=0 must be a whole number from 1 to the 24 images given"):
+        shift_plots.rotation_strip(digits, n_examples=0)
+
+
+ROTATION_SERIES = {
+    "s50_q8": {"0": 0.99, "90": 0.40, "180": 0.30, "15": 0.95},  # string keys, as from JSON
+    "baseline": {0: 0.99, 15: 0.96, 90: 0.45, 180: 0.35},
+}
+
+
+def test_metric_vs_rotation_draws_one_styled_line_per_variant(close_figures):
+    fig, caption = shift_plots.metric_vs_rotation(ROTATION_SERIES, "accuracy")
+    (ax,) = fig.axes
+    lines = {line.get_gid(): line for line in ax.get_lines()}
+    assert set(lines) == {"baseline", "s50_q8"}
+    for v, line in lines.items():
+        assert to_hex(line.get_color()) == to_hex(plots.variant_color(v))
+        assert line.get_linestyle() == plots.variant_linestyle(v)
+        assert line.get_label() == plots.variant_label(v)
+    np.testing.assert_array_equal(lines["s50_q8"].get_xdata(), [0, 15, 90, 180])  # numeric order
+    np.testing.assert_array_equal(lines["s50_q8"].get_ydata(), [0.99, 0.95, 0.40, 0.30])
+    assert ax.get_xlabel() == "rotation angle (degrees)" and ax.get_ylabel() == "accuracy"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [plots.variant_label(v) for v in ("baseline", "s50_q8")]
+    assert not ax.collections and caption.startswith("accuracy of each variant")
+
+
+def test_metric_vs_rotation_draws_interval_bands(close_figures):
+    low = {v: {k: y - 0.02 for k, y in values.items()} for v, values in ROTATION_SERIES.items()}
+    high = {v: {k: y + 0.03 for k, y in values.items()} for v, values in ROTATION_SERIES.items()}
+    fig, caption = shift_plots.metric_vs_rotation(ROTATION_SERIES, "NLL", low=low, high=high)
+    bands = {c.get_gid(): c for c in fig.axes[0].collections}
+    assert set(bands) == {"baseline/interval", "s50_q8/interval"}
+    corners = bands["baseline/interval"].get_paths()[0].vertices
+    assert corners[:, 1].min() == pytest.approx(0.33) and corners[:, 1].max() == pytest.approx(1.02)
+    assert "bands show" in caption
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "match"),
+    [
+        ({"baseline": {}}, None, "Only low was given; pass both low and high interval bounds, or neither."),
+        ({v: {} for v in ROTATION_SERIES}, {v: {} for v in ROTATION_SERIES}, r"low\['s50_q8'\] lacks \['0', '15'"),
+    ],
+)
+def test_metric_vs_rotation_rejects_incomplete_intervals(low, high, match):
+    with pytest.raises(ValueError, match=match):
+        shift_plots.metric_vs_rotation(ROTATION_SERIES, "accuracy", low=low, high=high)
+
+
+CORRUPTION_SERIES = {
+    "s95_q8": {"zigzag": 0.6, "fog": 0.3, "shot_noise": 0.9},
+    "baseline": {"fog": 0.4, "shot_noise": 0.95, "zigzag": 0.7},
+    "single": {"fog": 0.35, "shot_noise": 0.93, "zigzag": 0.65},
+}
+
+
+def test_metric_by_corruption_dots_each_variant_side_by_side_in_mnist_c_order(close_figures):
+    low = {v: {k: y - 0.05 for k, y in values.items()} for v, values in CORRUPTION_SERIES.items()}
+    high = {v: {k: y + 0.01 for k, y in values.items()} for v, values in CORRUPTION_SERIES.items()}
+    fig, caption = shift_plots.metric_by_corruption(CORRUPTION_SERIES, "accuracy", low=low, high=high)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["shot noise", "fog", "zigzag"]
+    dots = {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
+    assert set(dots) == {"s95_q8", "baseline", "single"}
+    # sorted single, baseline, s95_q8: offsets -0.233, 0, +0.233 around each column
+    np.testing.assert_allclose(dots["single"].get_xdata(), np.arange(3) - 0.7 / 3)
+    np.testing.assert_allclose(dots["baseline"].get_xdata(), np.arange(3))
+    np.testing.assert_allclose(dots["s95_q8"].get_ydata(), [0.9, 0.3, 0.6])
+    assert to_hex(dots["s95_q8"].get_color()) == to_hex(plots.variant_color("s95_q8"))
+    assert dots["baseline"].get_markerfacecolor() == "white"  # float32: open
+    assert dots["single"].get_marker() == "s"
+    bars = [c for c in ax.collections if c.get_gid() == "s95_q8/interval"]
+    (segments,) = [b.get_segments() for b in bars]
+    np.testing.assert_allclose([s[:, 1] for s in segments], [[0.85, 0.91], [0.25, 0.31], [0.55, 0.61]])
+    assert ax.get_ylabel() == "accuracy" and "bars show" in caption
+
+
+def test_metric_by_corruption_without_intervals_draws_no_bars(close_figures):
+    fig, caption = shift_plots.metric_by_corruption({"q8": {"fog": 0.5, "my_blur": 0.4}}, "ECE")
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["fog", "my blur"]  # unknown names last
+    assert not [c for c in ax.collections if c.get_gid()]
+    assert caption.endswith("number format.")
