@@ -126,7 +126,7 @@ def _image_rngs(name: str, seed: int, indices: np.ndarray) -> list[np.random.Gen
 
 def _signs(rngs, count: int = 1) -> np.ndarray:
     """(N, count) random signs, -1 or +1."""
-    return np.stack([rng.integers(0, 2, size=count) * 2 - 1 for rng in rngs]) if rngs else np.zeros((0, count))
+    return np.stack([rng.integers(0, 2, size=count) * 2 - 1 for rng in rngs])
 
 
 # --------------------------------------------------------------------------- rotate
@@ -301,8 +301,9 @@ def _diamond_square(grid, draws, wibble, decay, first_step):
 # 10,000 images, so: the coarse levels (steps 256..32) on the 16 x 16 grid of points
 # 16 apart, then the fine levels (16..2) only in the 64 x 64 window at -16..47, which
 # holds the crop and every point it depends on (the window's own wrap-around reaches
-# no more than 15 pixels in). The range is taken over the coarse grid; the fine levels
-# move the full map's extremes by about 2 % (tested against the full computation).
+# no more than 15 pixels in). The range is taken over the coarse grid, which spans on
+# average 99.5 % of the full map's range (at least 94 % in 200 maps); the crops'
+# statistics match the full computation's (tested).
 _FOG_MAP, _FOG_STEP, _FOG_WINDOW = 256, 16, 64
 _FOG_COARSE = _FOG_MAP // _FOG_STEP
 _FOG_DRAWS = (_FOG_COARSE**2 - 1) + (_FOG_WINDOW**2 - (_FOG_WINDOW // _FOG_STEP) ** 2)
