@@ -26,6 +26,15 @@ LABELS = "t10k-labels-idx1-ubyte.gz"  # 4,542 bytes: the smallest real file
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 NOTMNIST_COUNTS = [1872] + [1873] * 4 + [1872] * 5
+FASHION_IMAGES, FASHION_LABELS = data.FASHION_FILES["images"], data.FASHION_FILES["labels"]
+# The module's own values, before the autouse fixture swaps them out.
+PACKAGE_PATHS, MIRRORS = dict(data.PACKAGE_PATHS), dict(data.MIRRORS)
+# Published in shared/data/README.md, typed here independently of helpers.data.
+FASHION_CONTENT_SHA256 = "9f1ec356a747bfe4ebab3cfb722d3694c9ca737e2570f6f90cf31d7b6fd689d4"
+FASHION_IDX_SHA256 = {
+    FASHION_IMAGES: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    FASHION_LABELS: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
 
 
 def _shared_data_dir() -> Path | None:
@@ -62,11 +71,18 @@ def _offline_mirrors() -> dict[str, list[str]]:
     return {name: [_closed_port_url(name)] for name in data.MIRRORS}
 
 
+def _absent_package_paths(folder: Path) -> dict[str, Path]:
+    """System-package locations where nothing is installed, so a real Debian copy is never used."""
+    return {name: folder / "no-package" / path.name for name, path in data.PACKAGE_PATHS.items()}
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """Each test gets an empty cache, no CDE_DATA_DIR, offline mirrors, direct 127.0.0.1."""
+    """Each test gets an empty cache, no CDE_DATA_DIR, no system-package copies, offline
+    mirrors, direct 127.0.0.1."""
     cache = tmp_path / "cache"
     monkeypatch.setattr(data, "MIRRORS", _offline_mirrors())
+    monkeypatch.setattr(data, "PACKAGE_PATHS", _absent_package_paths(tmp_path))
     monkeypatch.setenv("CDE_CACHE_DIR", str(cache))
     monkeypatch.delenv("CDE_DATA_DIR", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
@@ -148,6 +164,10 @@ def test_data_digests_are_the_sha256_of_the_files_used():
         assert digests[name] == hashlib.sha256((SHARED / name).read_bytes()).hexdigest()
     assert digests[data.NOTMNIST_FILE] == "bb7fcb3aa8122f66402406ac6cd60fa93655e38b1ece53612347685b140ed71a"
     assert digests["notmnist (decoded)"] == data.CONTENT_SHA256["notmnist"]
+    # Fashion-MNIST: the bytes of the (Debian-recompressed) files found, from the README
+    assert digests[FASHION_IMAGES] == "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"
+    assert digests[FASHION_LABELS] == "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"
+    assert digests["fashion_mnist (decoded)"] == FASHION_CONTENT_SHA256
 
 
 # --------------------------------------------------------------------- real notMNIST
@@ -545,3 +565,211 @@ def test_truncated_archive_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="is not a readable tar.gz archive"):
         data.load_notmnist(data_dir=folder)
     assert (folder / data.NOTMNIST_FILE).exists()
+
+
+# --------------------------------------------------------------------- Fashion-MNIST
+
+
+def _upstream(name: str) -> str:
+    """The upstream (and Debian) file name of a local Fashion-MNIST file name."""
+    return name.removeprefix("fashion-")
+
+
+def _regzip(raw_gz: bytes, **changes) -> bytes:
+    """Same IDX content in a differently compressed .gz wrapper (other bytes), optionally
+    with one byte of the uncompressed data flipped (``flip_at``)."""
+    raw = gzip.decompress(raw_gz)
+    if "flip_at" in changes:
+        raw = _flip(raw, changes["flip_at"])
+    return gzip.compress(raw, compresslevel=1, mtime=0)
+
+
+def _serve_fashion(server, monkeypatch, bodies: dict[str, bytes], prefix: str = "/z") -> None:
+    """Serve ``bodies[local name]`` under its upstream name and point MIRRORS there."""
+    for name, body in bodies.items():
+        route = f"{prefix}/{_upstream(name)}"
+        server.routes[route] = {"body": body}
+        monkeypatch.setitem(data.MIRRORS, name, [server.url + route])
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data, "MIRRORS", _offline_mirrors())
+        mp.setattr(data, "PACKAGE_PATHS", _absent_package_paths(tmp_path_factory.mktemp("pkg")))
+        mp.setenv("CDE_CACHE_DIR", str(tmp_path_factory.mktemp("fashion_cache")))
+        return data.load_fashion_mnist(data_dir=SHARED)
+
+
+@needs_real_data
+def test_fashion_shapes_counts_mean_and_published_digest(fashion):
+    x, y = fashion
+    assert x.shape == (10000, 28, 28, 1) and x.dtype == np.float32
+    assert y.shape == (10000,) and y.dtype == np.int64
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert np.bincount(y, minlength=10).tolist() == [1000] * 10
+    assert float(x.astype(np.float64).mean()) * 255 == pytest.approx(73.1466, abs=5e-5)
+    # Independent route to the README's digest: undo the scaling, hash images then labels.
+    pixels = np.rint(x[..., 0] * 255).astype(np.uint8)
+    digest = hashlib.sha256(pixels.tobytes() + y.astype(np.uint8).tobytes()).hexdigest()
+    assert digest == FASHION_CONTENT_SHA256
+
+
+def test_fashion_class_names_follow_the_upstream_label_order():
+    assert data.FASHION_CLASSES == ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")  # fmt: skip
+
+
+def test_fashion_files_are_named_apart_from_mnist_and_fetched_from_zalandoresearch():
+    assert not set(data.FASHION_FILES.values()) & set(data.MNIST_FILES.values())
+    assert data.IDX_SHA256 == FASHION_IDX_SHA256
+    for name in data.FASHION_FILES.values():
+        assert PACKAGE_PATHS[name] == Path("/usr/share/datasets/fashion-mnist") / _upstream(name)
+        assert [url.split("/")[2] for url in MIRRORS[name]] == [
+            "raw.githubusercontent.com", "fashion-mnist.s3-website.eu-central-1.amazonaws.com"]
+        assert "/zalandoresearch/fashion-mnist/" in MIRRORS[name][0]
+        assert all(url.endswith("/" + _upstream(name)) for url in MIRRORS[name])
+
+
+@needs_real_data
+def test_fashion_subsets_first_n_and_seeded(fashion):
+    x_full, y_full = fashion
+    x_first, y_first = data.load_fashion_mnist(subset=30, data_dir=SHARED)
+    np.testing.assert_array_equal(x_first, x_full[:30])
+    _, y_seeded = data.load_fashion_mnist(subset=30, subset_seed=3, data_dir=SHARED)
+    expected = np.sort(np.random.default_rng(3).choice(10000, size=30, replace=False))
+    np.testing.assert_array_equal(y_seeded, y_full[expected])
+
+
+def test_bad_fashion_subset_fails_before_any_file_is_read(tmp_path):
+    with pytest.raises(DataError, match="subset=10001 is larger than the 10000 Fashion-MNIST test images"):
+        data.load_fashion_mnist(subset=10001, data_dir=tmp_path / "empty")
+
+
+@needs_real_data
+def test_fashion_is_read_from_the_debian_package_path_without_copying(tmp_path, monkeypatch, isolated):
+    package = tmp_path / "usr-share-datasets-fashion-mnist"
+    package.mkdir()
+    for name in data.FASHION_FILES.values():  # Debian installs the upstream names
+        (package / _upstream(name)).write_bytes(_real(name))
+    monkeypatch.setattr(data, "PACKAGE_PATHS", {n: package / _upstream(n) for n in data.FASHION_FILES.values()})
+    empty = tmp_path / "data"
+    empty.mkdir()
+    monkeypatch.setenv("CDE_DATA_DIR", str(empty))
+    assert data.find_data_file(FASHION_IMAGES) == package / _upstream(FASHION_IMAGES)
+    _, y = data.load_fashion_mnist(subset=20)
+    assert y.tolist() == np.frombuffer(gzip.decompress(_real(FASHION_LABELS)), np.uint8)[8:28].tolist()
+    assert _files_under(isolated) == []  # nothing cached or downloaded
+
+    # A data folder that holds the files wins over the package.
+    monkeypatch.setenv("CDE_DATA_DIR", str(SHARED))
+    assert data.find_data_file(FASHION_IMAGES) == SHARED / FASHION_IMAGES
+
+
+def test_fashion_download_accepts_any_gzip_wrapper_of_the_right_content_then_uses_the_cache(
+    server, monkeypatch, isolated
+):
+    # Other .gz bytes than both upstream's and Debian's: only the uncompressed bytes count.
+    bodies = {name: _regzip(_real(name)) for name in data.FASHION_FILES.values()}
+    assert bodies[FASHION_LABELS] != _real(FASHION_LABELS)
+    _serve_fashion(server, monkeypatch, bodies)
+    x, y = data.load_fashion_mnist(subset=5)
+    assert server.requests == [f"/z/{_upstream(FASHION_IMAGES)}", f"/z/{_upstream(FASHION_LABELS)}"]
+    assert x.shape == (5, 28, 28, 1) and y.dtype == np.int64
+    assert sorted(p.name for p in _files_under(isolated)) == sorted(data.FASHION_FILES.values())
+
+    data.load_fashion_mnist(subset=5)
+    assert len(server.requests) == 2  # served from the cache
+
+
+def test_fashion_404_on_first_mirror_falls_back_to_zalandos_second_host(server, monkeypatch, isolated):
+    server.routes["/s3/" + _upstream(FASHION_LABELS)] = {"body": _real(FASHION_LABELS)}
+    monkeypatch.setitem(data.MIRRORS, FASHION_LABELS, [f"{server.url}/gh/{_upstream(FASHION_LABELS)}",
+                                                       f"{server.url}/s3/{_upstream(FASHION_LABELS)}"])  # fmt: skip
+    path = data.find_data_file(FASHION_LABELS)
+    assert [r.split("/")[1] for r in server.requests] == ["gh", "s3"]
+    assert path == isolated / FASHION_LABELS and path.read_bytes() == _real(FASHION_LABELS)
+
+
+def test_fashion_download_with_wrong_content_is_removed_from_the_cache(server, monkeypatch, isolated):
+    folder = isolated.parent / "data"
+    folder.mkdir()
+    (folder / FASHION_IMAGES).write_bytes(_real(FASHION_IMAGES))  # images fine, labels downloaded
+    corrupt = _regzip(_real(FASHION_LABELS), flip_at=100)
+    _serve_fashion(server, monkeypatch, {FASHION_LABELS: corrupt})
+    with pytest.raises(DataError) as err:
+        data.load_fashion_mnist(data_dir=folder)
+    message = str(err.value)
+    assert str(isolated / FASHION_LABELS) in message
+    assert hashlib.sha256(gzip.decompress(corrupt)).hexdigest() in message  # actual
+    assert FASHION_IDX_SHA256[FASHION_LABELS] in message  # expected
+    assert "removed from the cache" in message and "\n" not in message
+    assert _files_under(isolated) == []
+    assert [p.name for p in _files_under(folder)] == [FASHION_IMAGES]
+
+
+def test_fashion_interrupted_download_leaves_nothing_behind(server, monkeypatch, isolated):
+    route = f"/cut/{_upstream(FASHION_LABELS)}"
+    server.routes[route] = {"body": _real(FASHION_LABELS), "send": 1000}
+    monkeypatch.setitem(data.MIRRORS, FASHION_LABELS, [server.url + route])
+    with pytest.raises(DataError, match="interrupted"):
+        data.find_data_file(FASHION_LABELS)
+    assert _files_under(isolated) == []
+
+
+def test_fashion_unreadable_gzip_in_cache_is_removed_then_downloaded_again(server, monkeypatch, isolated):
+    isolated.mkdir()
+    (isolated / FASHION_LABELS).write_bytes(_real(FASHION_LABELS)[:-50])  # truncated gzip
+    (isolated / FASHION_IMAGES).write_bytes(_real(FASHION_IMAGES))
+    with pytest.raises(DataError, match="not a readable gzip file .*removed from the cache"):
+        data.load_fashion_mnist(subset=1)
+    assert [p.name for p in _files_under(isolated)] == [FASHION_IMAGES]
+    _serve_fashion(server, monkeypatch, {FASHION_LABELS: _real(FASHION_LABELS)})
+    _, y = data.load_fashion_mnist(subset=1)
+    assert len(server.requests) == 1 and y.shape == (1,)
+
+
+def test_fashion_wrong_file_in_data_dir_raises_and_is_left_in_place(tmp_path, isolated):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    wrong = _real(LABELS)  # MNIST's labels under the Fashion-MNIST name: a plausible mix-up
+    (folder / FASHION_LABELS).write_bytes(wrong)
+    (folder / FASHION_IMAGES).write_bytes(_real(FASHION_IMAGES))
+    with pytest.raises(DataError) as err:
+        data.load_fashion_mnist(data_dir=folder)
+    message = str(err.value)
+    assert str(folder / FASHION_LABELS) in message and FASHION_IDX_SHA256[FASHION_LABELS] in message
+    assert "left in place" in message
+    assert (folder / FASHION_LABELS).read_bytes() == wrong
+    assert _files_under(isolated) == []
+
+
+def test_missing_fashion_file_names_every_place_searched_and_the_fix(tmp_path, monkeypatch, isolated):
+    empty = tmp_path / "data"
+    empty.mkdir()
+    monkeypatch.setenv("CDE_DATA_DIR", str(empty))
+    url = _closed_port_url(_upstream(FASHION_LABELS))
+    monkeypatch.setitem(data.MIRRORS, FASHION_LABELS, [url])
+    with pytest.raises(DataError) as err:
+        data.find_data_file(FASHION_LABELS)
+    message = str(err.value)
+    for part in (FASHION_LABELS, f"{empty} (CDE_DATA_DIR)", f"{data.PACKAGE_PATHS[FASHION_LABELS]} (system package)",
+                 str(isolated), url, "could not connect", "set CDE_DATA_DIR"):  # fmt: skip
+        assert part in message
+    assert "\n" not in message
+
+
+def test_synthetic_fashion_files_decode_in_file_order(tmp_path, monkeypatch, isolated):
+    pixels = np.arange(3 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(3, 28, 28)
+    labels = np.array([9, 0, 4], np.uint8)
+    raws = {FASHION_IMAGES: _idx(2051, (3, 28, 28), pixels.tobytes()), FASHION_LABELS: _idx(2049, (3,), labels.tobytes())}
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, raw in raws.items():
+        (folder / name).write_bytes(gzip.compress(raw))
+        monkeypatch.setitem(data.IDX_SHA256, name, hashlib.sha256(raw).hexdigest())
+    monkeypatch.setitem(data.CONTENT_SHA256, "fashion_mnist", data.content_sha256(pixels, labels))
+    monkeypatch.setattr(data, "FASHION_SIZE", 3)
+    x, y = data.load_fashion_mnist(data_dir=folder)
+    assert y.tolist() == [9, 0, 4]
+    np.testing.assert_array_equal(np.rint(x[..., 0] * 255).astype(np.uint8), pixels)

@@ -1,13 +1,16 @@
-"""MNIST (in-distribution) and notMNIST_small (out-of-distribution), verified.
+"""MNIST (in-distribution), notMNIST_small and Fashion-MNIST (out-of-distribution), verified.
 
 Every source file is located, checked, then decoded:
 
 1. ``find_data_file`` looks in ``data_dir`` (argument) or else ``$CDE_DATA_DIR``,
-   then in the per-user cache (``$CDE_CACHE_DIR``, else ``pooch.os_cache("cde-book")``),
+   then where a system package installs the file (``PACKAGE_PATHS``: Debian's
+   ``dataset-fashion-mnist``), then in the per-user cache (``$CDE_CACHE_DIR``, else ``pooch.os_cache("cde-book")``),
    and only then downloads into the cache, trying each URL of ``MIRRORS[name]``.
 2. MNIST files are checked against their sha256 (``FILE_SHA256``). The notMNIST
    archive has no single valid byte digest (the upstream archive and the rebuilt one
-   differ), so its *decoded content* is checked instead (``CONTENT_SHA256``).
+   differ), so its *decoded content* is checked instead (``CONTENT_SHA256``). The
+   Fashion-MNIST .gz wrappers differ between upstream and Debian (recompressed), so
+   their *uncompressed* IDX bytes are checked (``IDX_SHA256``).
 3. A data folder is only ever read: a file there that fails a check raises and is
    left in place. A cached or downloaded file that fails is removed from the cache.
 
@@ -37,18 +40,24 @@ from tqdm import tqdm
 __all__ = [
     "CONTENT_SHA256",
     "DataError",
+    "FASHION_CLASSES",
+    "FASHION_FILES",
+    "FASHION_SIZE",
     "FILE_SHA256",
+    "IDX_SHA256",
     "MIRRORS",
     "MNIST_FILES",
     "MNIST_SIZES",
     "NOTMNIST_FILE",
     "NOTMNIST_LETTERS",
     "NOTMNIST_SIZE",
+    "PACKAGE_PATHS",
     "cache_dir",
     "content_sha256",
     "data_digests",
     "file_sha256",
     "find_data_file",
+    "load_fashion_mnist",
     "load_mnist",
     "load_notmnist",
 ]
@@ -70,6 +79,17 @@ NOTMNIST_LETTERS = "ABCDEFGHIJ"
 # argument fails before seconds of decoding.
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 NOTMNIST_SIZE = 18_724
+# Fashion-MNIST's test split only (a second OOD set). Local names carry a "fashion-"
+# prefix so that they cannot collide with MNIST's identically named files in one folder.
+FASHION_FILES = {
+    "images": "fashion-t10k-images-idx3-ubyte.gz",
+    "labels": "fashion-t10k-labels-idx1-ubyte.gz",
+}
+FASHION_SIZE = 10_000
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
 
 FILE_SHA256 = {
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -82,12 +102,23 @@ FILE_SHA256 = {
 CONTENT_SHA256 = {
     "mnist": "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16",
     "notmnist": "d6293d32bb251c555a5e1bcc7457d2c3dd9c5ccf292c12243463a154334ccd0e",
+    "fashion_mnist": "9f1ec356a747bfe4ebab3cfb722d3694c9ca737e2570f6f90cf31d7b6fd689d4",
+}
+# sha256 of the uncompressed IDX bytes: the same for upstream's and Debian's .gz files.
+IDX_SHA256 = {
+    FASHION_FILES["images"]: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    FASHION_FILES["labels"]: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 
 # yann.lecun.com is left out: it has answered 403 to scripted downloads for years.
 _MNIST_BASES = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
+)
+# zalandoresearch's own hosts: the repository's data folder, then its S3 website.
+_FASHION_BASES = (
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 )
 # Tried in order; a module-level dict so that tests can point it at a local server.
 MIRRORS: dict[str, list[str]] = {
@@ -96,6 +127,17 @@ MIRRORS: dict[str, list[str]] = {
         "http://yaroslavvb.com/upload/notMNIST/notMNIST_small.tar.gz",
         "https://yaroslavvb.com/upload/notMNIST/notMNIST_small.tar.gz",
     ],
+    **{
+        local: [base + local.removeprefix("fashion-") for base in _FASHION_BASES]
+        for local in FASHION_FILES.values()
+    },
+}
+# Files a system package may have installed, searched after the data folder and before
+# the cache; read in place, never removed. Debian's dataset-fashion-mnist puts the
+# upstream file names under /usr/share/datasets/fashion-mnist (checked with dpkg -c).
+PACKAGE_PATHS: dict[str, Path] = {
+    local: Path("/usr/share/datasets/fashion-mnist") / local.removeprefix("fashion-")
+    for local in FASHION_FILES.values()
 }
 
 _HINT = "set CDE_DATA_DIR to a folder that holds it (e.g. CDE_DATA_DIR=../shared/data)"
@@ -179,9 +221,10 @@ def _check_file(path: Path, name: str, in_cache: bool) -> None:
 def find_data_file(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """Path of a verified source file, downloading it into the cache if needed.
 
-    ``name`` is one of ``MNIST_FILES.values()`` or ``NOTMNIST_FILE``. MNIST files are
-    checked against ``FILE_SHA256``; the notMNIST archive is checked by
-    ``load_notmnist`` on its decoded content.
+    ``name`` is one of ``MNIST_FILES.values()``, ``NOTMNIST_FILE`` or
+    ``FASHION_FILES.values()``. MNIST files are checked against ``FILE_SHA256``; the
+    notMNIST archive is checked by ``load_notmnist`` on its decoded content, and the
+    Fashion-MNIST files by ``load_fashion_mnist`` on their uncompressed bytes.
     """
     return _locate(name, data_dir)[0]
 
@@ -199,6 +242,11 @@ def _locate(name: str, data_dir: str | os.PathLike | None) -> tuple[Path, bool]:
             _check_file(path / name, name, in_cache=False)
             return path / name, False
         searched.append(f"{path} ({how}{'' if path.is_dir() else ', no such folder'})")
+    package_path = PACKAGE_PATHS.get(name)
+    if package_path is not None:
+        if package_path.is_file():
+            return package_path, False
+        searched.append(f"{package_path} (system package)")
     cache = cache_dir()
     if (cache / name).is_file():
         try:
@@ -513,6 +561,69 @@ def load_notmnist(
     return _images(x[keep]), y[keep].astype(np.int64)
 
 
+# -------------------------------------------------------------------- Fashion-MNIST
+
+
+def _read_checked_idx(path: Path, name: str, magic: int, in_cache: bool) -> np.ndarray:
+    """Decompress one .gz IDX file, check the uncompressed bytes against ``IDX_SHA256``,
+    then decode. A cached copy that fails is removed; any other copy is left in place."""
+    if in_cache:
+        fate = "it was removed from the cache, so the next call downloads it again"
+    else:
+        fate = "the file was left in place and nothing was written; replace it with an intact copy"
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as exc:
+        if in_cache:
+            path.unlink(missing_ok=True)
+        raise DataError(f"{path} is not a readable gzip file ({exc}); {fate}.") from exc
+    actual, expected = hashlib.sha256(raw).hexdigest(), IDX_SHA256[name]
+    if actual != expected:
+        if in_cache:
+            path.unlink(missing_ok=True)
+        raise DataError(
+            f"{path} decompresses to {len(raw)} bytes with sha256 {actual} but {expected} was "
+            f"expected, so it is corrupt, truncated or not the original {name}; {fate}."
+        )
+    return _parse_idx(raw, magic, path)
+
+
+def _fashion_uint8(data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """Verified uint8 x (10000, 28, 28), y (10000,) of the Fashion-MNIST test split."""
+    arrays = []
+    for key, name in FASHION_FILES.items():
+        path, in_cache = _locate(name, data_dir)
+        magic = _IMAGES_MAGIC if key == "images" else _LABELS_MAGIC
+        arrays.append(_read_checked_idx(path, name, magic, in_cache))
+    x, y = arrays
+    # The IDX digests already pin the content; as for MNIST, this guards the decoder.
+    actual = content_sha256(x, y)
+    if actual != CONTENT_SHA256["fashion_mnist"]:
+        raise DataError(
+            f"The decoded Fashion-MNIST arrays have sha256 {actual} but "
+            f"{CONTENT_SHA256['fashion_mnist']} was expected, so the IDX decoder is wrong; "
+            "nothing was written."
+        )
+    return x, y
+
+
+def load_fashion_mnist(
+    subset: int | None = None,
+    subset_seed: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Fashion-MNIST test split as ``(x, y)``: 10,000 clothing images, 1,000 per class.
+
+    x: float32 (N, 28, 28, 1) in [0, 1]; y: int64 (N,) indexing ``FASHION_CLASSES``, in
+    file order. ``subset`` as in ``load_mnist``. Files are found as in ``find_data_file``
+    (data folder, Debian's ``dataset-fashion-mnist``, cache, then zalandoresearch's
+    hosts) and their uncompressed bytes are checked against ``IDX_SHA256``.
+    """
+    keep = _subset_indices(FASHION_SIZE, subset, subset_seed, "subset", "Fashion-MNIST test")
+    x, y = _fashion_uint8(data_dir)
+    return _images(x[keep]), y[keep].astype(np.int64)
+
+
 # -------------------------------------------------------------------------- shared
 
 
@@ -544,10 +655,11 @@ def _images(x: np.ndarray) -> np.ndarray:
 def data_digests(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
     """sha256 of each source file the loaders use, for an artifact manifest.
 
-    Keys: the five file names (digest of the bytes actually found, after the same
-    checks as the loaders), plus ``"mnist (decoded)"`` and ``"notmnist (decoded)"``:
-    the content digests the loaders enforce.
+    Keys: the seven file names (digest of the bytes actually found, after the same
+    checks as the loaders), plus ``"mnist (decoded)"``, ``"notmnist (decoded)"`` and
+    ``"fashion_mnist (decoded)"``: the content digests the loaders enforce.
     """
+    _fashion_uint8(data_dir)  # its .gz bytes vary with packaging: check the content first
     digests = {}
     for name in MIRRORS:
         path = find_data_file(name, data_dir)
