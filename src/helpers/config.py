@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "_config.yml"
 
 # Keys whose values do not change any trained weight or metric: left out of the hash.
-_NOT_HASHED = {"profile", "config_path", "bootstrap_samples"}
+_NOT_HASHED = {"profile", "config_path", "bootstrap_samples", "shift_subset"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Config:
     train_subset: int | None
     test_subset: int | None
     ood_subset: int | None
+    shift_subset: int | None
     subset_seed: int
     bootstrap_samples: int
 
@@ -97,7 +98,7 @@ def _validate(path, v: dict) -> None:
     for key in ("ensemble_size", "epochs", "retrain_epochs", "batch_size",
                 "pruning_frequency", "representative_samples", "bootstrap_samples"):
         _check_int(path, key, v[key], 1)
-    for key in ("train_subset", "test_subset", "ood_subset"):
+    for key in ("train_subset", "test_subset", "ood_subset", "shift_subset"):
         _check_int(path, key, v[key], 1, nullable=True)
     for key in ("seed", "subset_seed"):
         _check_int(path, key, v[key], 0)

@@ -1,9 +1,38 @@
-"""From member probabilities to results.json: every number of Table 2 and Figures 1-2.
+"""The one producer of numbers: member probabilities -> results.json.
 
-`evaluate(exp)` computes, per variant, the ensemble's (mean of members) metrics on MNIST
-with bootstrap 95 % intervals, the paired difference to the baseline ensemble, and the
-uncertainty on NotMNIST; it writes `results.json` (schema in helpers.store) and returns it.
-`single` is member 0 of the baseline alone: the paper's "single model" reference.
+`evaluate(exp)` computes every number the book shows, under explicit names, and writes
+them to the store's results.json; tables, figures and chapters only format and draw what
+it wrote. Schema (fractions in [0, 1], entropies in nats)::
+
+    {"profile", "config_hash", "seed", "tau", "alpha", "evaluation_version",
+     "datasets": {name: {"kind": "in"|"ood"|"shift", "family", "intensity", "n"}},
+     "variants": {variant: {
+         "label", "sparsity", "quantization", "control", "members",
+         "zipped_bytes", "compression_ratio",
+         <dataset>: {                                    # every dataset the variant ran on
+             "mean_confidence", "classified_fraction" (+ _low/_high: Wilson, at tau),
+             "mean_entropy" (+ _low/_high), "mean_member_entropy", "mean_disagreement"
+             (+ _low/_high)          # entropy = member entropy (aleatoric) + disagreement
+             # labelled sets (MNIST, rotated, corrupted) also:
+             "accuracy" (+ _low/_high), "nll", "brier", "ece",
+             # MNIST also, against the baseline ensemble on the same images:
+             "accuracy_diff" (+ _low/_high), "nll_diff" (...), "brier_diff" (...),
+             "vs_baseline": {"accuracy": {"mcnemar", "no_change", "paper"?},
+                             "nll": {"no_change"}, "brier": {"no_change"}},
+             # OOD sets also, MNIST test images as negatives, per score:
+             "detection": {"entropy"|"disagreement"|"one_minus_confidence":
+                           {"auroc", "aupr", "fpr_at_95_tpr"}}}}},
+     "members": {"accuracy": [...], "nll": [...], "ensemble_of_first_k": {"accuracy", "nll"}},
+     "curves": {variant: {"tau": [...], <dataset>_fraction: [...], "mnist_accuracy": [...]}},
+     "boxes": {variant: {<ood dataset>: {"entropy"|"disagreement": matplotlib bxp stats}}},
+     "reliability": {variant: {"confidence", "accuracy", "count"}},
+     "roc": {variant: {<ood dataset>: {score: {"fpr", "tpr"}}}}}
+
+Variants: every one of the config (helpers.variants), plus the equal-size references
+`single` (baseline member 0, float32), `single_q8` (member 0, int8 weights) and
+`q8_m2` .. `q8_m{M-1}` (the first k int8 members: ensembles of every size, no new
+training). Shifted sets run on the float baseline, the int8 control and every int8
+sparsity (SHIFT_VARIANTS).
 """
 
 from __future__ import annotations
@@ -16,14 +45,58 @@ from .claims import accuracy_band, no_change_band
 from .experiment import Experiment
 from .plots import variant_label
 from .stats import compare_paired, mcnemar_test
-from .variants import int8_variants, variants
+from .variants import int8_variants, parse_variant, variants
 from .verdicts import Rules, load_rules
 
 TAU = paper.TAU
-EVALUATION_VERSION = 2
+EVALUATION_VERSION = 3
 """Bumped whenever this module's numbers change meaning; results of another version are stale."""
 
+OOD_SCORES = ("entropy", "disagreement", "one_minus_confidence")
+CURVE_TAUS = np.round(np.linspace(0.0, 1.0, 101), 2)
+ROC_FPR = np.linspace(0.0, 1.0, 201)
 
+
+# --- which variants, which datasets ------------------------------------------------------
+def subset_variants(config) -> list[str]:
+    """Equal-size references: one float member, one int8 member, the first k int8 members."""
+    return ["single", "single_q8"] + [f"q8_m{k}" for k in range(2, config.ensemble_size)]
+
+
+def subset_members(name: str) -> tuple[str, int]:
+    """'single' -> ('baseline', 1); 'single_q8' -> ('q8', 1); 'q8_m3' -> ('q8', 3)."""
+    if name == "single":
+        return "baseline", 1
+    if name == "single_q8":
+        return "q8", 1
+    if name.startswith("q8_m") and name[4:].isdigit():
+        return "q8", int(name[4:])
+    raise ValueError(f"{name!r} is not an equal-size reference; use single, single_q8 or q8_mK.")
+
+
+def shift_variants(config) -> list[str]:
+    """Variants evaluated on the shifted and second OOD sets."""
+    return ["baseline", "ft_q8", "q8", *int8_variants(config)]
+
+
+def variant_names(exp: Experiment) -> list[str]:
+    """Every variant of results.json, in the order the book lists them."""
+    return [v["name"] for v in variants(exp.config)] + subset_variants(exp.config)
+
+
+def shift_datasets(exp: Experiment) -> list[str]:
+    return exp.shift_dataset_names()
+
+
+def _label(name: str) -> str:
+    if name == "single_q8":
+        return "single model, int8 weights"
+    if name.startswith("q8_m"):
+        return f"{name[4:]} int8 members"
+    return variant_label(name)
+
+
+# --- per-dataset metrics -----------------------------------------------------------------
 def classified_fraction(probs, alpha: float) -> dict:
     """Fraction of samples with confidence >= τ, with its Wilson (1 − α) interval."""
     from statsmodels.stats.proportion import proportion_confint
@@ -33,157 +106,187 @@ def classified_fraction(probs, alpha: float) -> dict:
             "classified_fraction_high": float(high)}
 
 
-def vs_baseline(name: str, probs, base_probs, labels, rules: Rules) -> dict:
-    """Within-run paired comparisons with the baseline ensemble over the test images:
+def _with_ci(name: str, values: np.ndarray, n_boot: int, seed: int) -> dict:
+    ci = M.bootstrap_ci(np.mean, values, n=n_boot, seed=seed)
+    return {name: ci.estimate, f"{name}_low": ci.low, f"{name}_high": ci.high}
+
+
+def uncertainty(member_probs: np.ndarray, n_boot: int, seed: int, alpha: float) -> dict:
+    """Confidence, the τ fraction, and entropy split into member entropy + disagreement."""
+    probs = M.ensemble_mean(member_probs)
+    entropy = M.entropy(probs)
+    member_entropy = np.mean([M.entropy(p) for p in member_probs], axis=0)
+    out = {"mean_confidence": float(M.confidence(probs).mean()),
+           "mean_member_entropy": float(member_entropy.mean())}
+    out.update(classified_fraction(probs, alpha))
+    out.update(_with_ci("mean_entropy", entropy, n_boot, seed))
+    out.update(_with_ci("mean_disagreement", M.disagreement(member_probs), n_boot, seed))
+    return out
+
+
+def labelled(probs: np.ndarray, labels: np.ndarray, n_boot: int, seed: int) -> dict:
+    ok = M.correct(probs, labels)
+    out = _with_ci("accuracy", ok, n_boot, seed)
+    out.update({"nll": M.nll(probs, labels), "brier": M.brier(probs, labels),
+                "ece": M.ece(probs, labels)})
+    return out
+
+
+def vs_baseline(name: str, probs, base_probs, labels, rules: Rules, n_boot: int, seed: int) -> dict:
+    """Paired differences to the baseline ensemble on the same images: bootstrap intervals,
     McNemar for accuracy, and TOST against the "no change" band (and, for the paper's
     compressed variants, against the paper's own accuracy difference ± margin)."""
     ok, ok_base = M.correct(probs, labels), M.correct(base_probs, labels)
     per_sample = {"accuracy": (ok.astype(np.float64), ok_base.astype(np.float64)),
                   "nll": (M.nll_per_sample(probs, labels), M.nll_per_sample(base_probs, labels)),
                   "brier": (M.brier_per_sample(probs, labels), M.brier_per_sample(base_probs, labels))}
-    out = {}
+    out, tests = {}, {}
     for metric, (a, b) in per_sample.items():
+        d = M.bootstrap_ci(np.mean, a, n=n_boot, seed=seed, paired_with=(b,))
+        out.update({f"{metric}_diff": d.estimate, f"{metric}_diff_low": d.low,
+                    f"{metric}_diff_high": d.high})
         band = no_change_band(metric, float(b.mean()), rules)
-        out[metric] = {"no_change": compare_paired(a, b, band, rules.alpha).as_dict()}
-    out["accuracy"]["mcnemar"] = mcnemar_test(ok, ok_base)
+        tests[metric] = {"no_change": compare_paired(a, b, band, rules.alpha).as_dict()}
+    tests["accuracy"]["mcnemar"] = mcnemar_test(ok, ok_base)
     if name in paper.COMPRESSED:
-        out["accuracy"]["paper"] = compare_paired(*per_sample["accuracy"], accuracy_band(name, rules),
-                                                  rules.alpha).as_dict()
+        tests["accuracy"]["paper"] = compare_paired(*per_sample["accuracy"], accuracy_band(name, rules),
+                                                    rules.alpha).as_dict()
+    out["vs_baseline"] = tests
     return out
 
 
-def _ensemble_probs(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
-    """(M, N, K) members of a variant; 'single' is baseline member 0 as a 1-member ensemble."""
-    if variant == "single":
-        return exp.member_probabilities("baseline", dataset)[:1]
+def _scores(member_probs: np.ndarray) -> dict:
+    probs = M.ensemble_mean(member_probs)
+    return {"entropy": M.entropy(probs), "disagreement": M.disagreement(member_probs),
+            "one_minus_confidence": 1.0 - M.confidence(probs)}
+
+
+def detection(member_in: np.ndarray, member_out: np.ndarray) -> tuple[dict, dict]:
+    """OOD detection (OOD = positives) per score: metrics and ROC curves on a fixed FPR grid."""
+    s_in, s_out = _scores(member_in), _scores(member_out)
+    out, roc = {}, {}
+    for score in OOD_SCORES:
+        out[score] = M.ood_scores_from_scores(s_in[score], s_out[score])
+        fpr, tpr = M.ood_roc(s_in[score], s_out[score])
+        roc[score] = {"fpr": ROC_FPR.tolist(),
+                      "tpr": np.round(np.interp(ROC_FPR, fpr, tpr), 5).tolist()}
+    return out, roc
+
+
+def box_stats(values: np.ndarray) -> dict:
+    """matplotlib's boxplot statistics (whiskers at 1.5 IQR) without the outliers, plus the
+    mean: what Figure 2 draws with Axes.bxp."""
+    from matplotlib.cbook import boxplot_stats
+    s = boxplot_stats(np.asarray(values, dtype=np.float64))[0]
+    return {k: float(s[k]) for k in ("mean", "med", "q1", "q3", "whislo", "whishi")}
+
+
+def confidence_curves(probs_by_dataset: dict, labels_in) -> dict:
+    out = {"tau": CURVE_TAUS.tolist()}
+    for dataset, probs in probs_by_dataset.items():
+        curve = M.confidence_curve(probs, labels_in if dataset == "mnist" else None,
+                                   thresholds=CURVE_TAUS)
+        out[f"{dataset}_fraction"] = np.round(curve.fraction, 6).tolist()
+        if dataset == "mnist":
+            out["mnist_accuracy"] = [None if np.isnan(a) else round(float(a), 6) for a in curve.accuracy]
+    return out
+
+
+def reliability(probs, labels) -> dict:
+    bins = M.calibration_bins(probs, labels)
+    clean = lambda a: [None if np.isnan(v) else float(v) for v in a]  # noqa: E731
+    return {"edges": bins.edges.tolist(), "count": bins.count.astype(int).tolist(),
+            "confidence": clean(bins.confidence), "accuracy": clean(bins.accuracy)}
+
+
+# --- the whole evaluation ------------------------------------------------------------------
+def _members(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
+    if variant in subset_variants(exp.config):
+        source, k = subset_members(variant)
+        return exp.member_probabilities(source, dataset)[:k]
     return exp.member_probabilities(variant, dataset)
 
 
-def _mnist_metrics(probs, labels, base_probs, n_boot: int, seed: int) -> dict:
-    ok, ok_base = M.correct(probs, labels), M.correct(base_probs, labels)
-    acc = M.bootstrap_ci(np.mean, ok, n=n_boot, seed=seed)
-    diff = M.bootstrap_ci(np.mean, ok, n=n_boot, seed=seed, paired_with=(ok_base,))
-    out = {"accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
-           "accuracy_diff": diff.estimate, "accuracy_diff_low": diff.low,
-           "accuracy_diff_high": diff.high,
-           "ece": M.ece(probs, labels)}
-    for name, per_sample in (("nll", M.nll_per_sample), ("brier", M.brier_per_sample)):
-        a, b = per_sample(probs, labels), per_sample(base_probs, labels)
-        d = M.bootstrap_ci(np.mean, a, n=n_boot, seed=seed, paired_with=(b,))
-        out.update({name: float(a.mean()), f"{name}_diff": d.estimate,
-                    f"{name}_diff_low": d.low, f"{name}_diff_high": d.high})
-    return out
+def _size(sizes: dict, name: str, config) -> tuple[int, float]:
+    if name in subset_variants(config):
+        source, k = subset_members(name)
+        zipped = int(sum(sizes[source]["member_zipped_bytes"][:k]))
+    else:
+        zipped = int(sizes[name]["zipped_bytes"])
+    return zipped, sizes["baseline"]["zipped_bytes"] / zipped
 
 
-def _ood_metrics(member_out, probs_out, probs_in, n_boot: int, seed: int) -> dict:
-    ent = M.entropy(probs_out)
-    dis = M.disagreement(member_out)
-    out = {}
-    for name, values in (("mean_entropy", ent), ("mean_disagreement", dis)):
-        ci = M.bootstrap_ci(np.mean, values, n=n_boot, seed=seed)
-        out.update({name: ci.estimate, f"{name}_low": ci.low, f"{name}_high": ci.high})
-    out.update(M.ood_scores(probs_in, probs_out, score="entropy"))
-    return out
-
-
-def variant_names(exp: Experiment) -> list[str]:
-    """'single' then every variant of the config, in the config's order."""
-    return ["single"] + [v["name"] for v in variants(exp.config)]
+def _info(config, name: str) -> dict:
+    for v in variants(config):
+        if v["name"] == name:
+            return {"sparsity": v["sparsity"], "quantization": v["quantization"], "control": v["control"]}
+    source, _ = subset_members(name)
+    return {"sparsity": 0.0, "quantization": parse_variant(source)[1], "control": False}
 
 
 def evaluate(exp: Experiment, force: bool = False) -> dict:
-    """Compute (or read) results.json for every variant; see helpers.store for the schema."""
+    """Compute (or read) results.json for every variant and dataset; schema above."""
     cached = exp.store.read_json("results.json")
+    names = variant_names(exp)
     if (cached and not force and cached.get("evaluation_version") == EVALUATION_VERSION
-            and set(cached["variants"]) == set(variant_names(exp))):
+            and set(cached["variants"]) == set(names)):
         return cached
     cfg = exp.config
     rules = load_rules(cfg.config_path)
+    n_boot, seed, alpha = cfg.bootstrap_samples, cfg.seed, rules.alpha
     sizes = exp.sizes()
     _, y_test = exp.dataset("mnist_test")
-    base = M.ensemble_mean(_ensemble_probs(exp, "baseline", "mnist_test"))
-    info = {v["name"]: v for v in variants(cfg)}
-    info["single"] = {"sparsity": 0.0, "quantization": "float32"}
-    out = {}
-    for name in variant_names(exp):
-        member_in = _ensemble_probs(exp, name, "mnist_test")
-        member_out = _ensemble_probs(exp, name, "notmnist")
-        probs_in, probs_out = M.ensemble_mean(member_in), M.ensemble_mean(member_out)
-        zipped = (sizes["baseline"]["member_zipped_bytes"][0] if name == "single"
-                  else sizes[name]["zipped_bytes"])
-        mnist = _mnist_metrics(probs_in, y_test, base, cfg.bootstrap_samples, cfg.seed)
-        mnist.update(classified_fraction(probs_in, rules.alpha))
-        mnist["vs_baseline"] = vs_baseline(name, probs_in, base, y_test, rules)
-        ood = _ood_metrics(member_out, probs_out, probs_in, cfg.bootstrap_samples, cfg.seed)
-        ood.update(classified_fraction(probs_out, rules.alpha))
-        out[name] = {
-            "label": variant_label(name), "sparsity": info[name]["sparsity"],
-            "quantization": info[name]["quantization"], "members": int(member_in.shape[0]),
-            "mnist": mnist, "notmnist": ood,
-            "zipped_bytes": int(zipped),
-            "compression_ratio": sizes["baseline"]["zipped_bytes"] / zipped,
-        }
+    base_in = M.ensemble_mean(_members(exp, "baseline", "mnist_test"))
+    ood_sets = ["notmnist", "fashion_mnist"]
+    shift_sets = shift_datasets(exp)
+    datasets = {"mnist": {"kind": "in", "family": "mnist", "intensity": None, "n": int(len(y_test))}}
+    for name in ood_sets:
+        datasets[name] = {"kind": "ood", "family": name, "intensity": None,
+                          "n": int(len(exp.dataset(name)[0]))}
+    for name in shift_sets:
+        family, intensity = exp.shift_info(name)
+        datasets[name] = {"kind": "shift", "family": family, "intensity": intensity,
+                          "n": int(len(exp.dataset(name)[1]))}
+    shifted = set(shift_variants(cfg))
+    out = {"variants": {}, "curves": {}, "boxes": {}, "reliability": {}, "roc": {}}
+    for name in names:
+        zipped, ratio = _size(sizes, name, cfg)
+        entry = {"label": _label(name), **_info(cfg, name), "zipped_bytes": zipped,
+                 "compression_ratio": ratio}
+        member_in = _members(exp, name, "mnist_test")
+        probs_in = M.ensemble_mean(member_in)
+        entry["members"] = int(member_in.shape[0])
+        entry["mnist"] = {**labelled(probs_in, y_test, n_boot, seed),
+                          **uncertainty(member_in, n_boot, seed, alpha),
+                          **vs_baseline(name, probs_in, base_in, y_test, rules, n_boot, seed)}
+        curve_sets = {"mnist": probs_in}
+        out["boxes"][name], out["roc"][name] = {}, {}
+        for ood in ([*ood_sets] if name in shifted else ["notmnist"]):
+            member_out = _members(exp, name, ood)
+            entry[ood] = uncertainty(member_out, n_boot, seed, alpha)
+            entry[ood]["detection"], out["roc"][name][ood] = detection(member_in, member_out)
+            scores = _scores(member_out)
+            out["boxes"][name][ood] = {k: box_stats(scores[k]) for k in ("entropy", "disagreement")}
+            curve_sets[ood] = M.ensemble_mean(member_out)
+        if name in shifted:
+            for ds in shift_sets:
+                member_s = _members(exp, name, ds)
+                _, y_s = exp.dataset(ds)
+                entry[ds] = {**labelled(M.ensemble_mean(member_s), y_s, n_boot, seed),
+                             **uncertainty(member_s, n_boot, seed, alpha)}
+        out["curves"][name] = confidence_curves(curve_sets, y_test)
+        out["reliability"][name] = reliability(probs_in, y_test)
+        out["variants"][name] = entry
+    member_probs = _members(exp, "baseline", "mnist_test")
+    out["members"] = {
+        "accuracy": [M.accuracy(p, y_test) for p in member_probs],
+        "nll": [M.nll(p, y_test) for p in member_probs],
+        "ensemble_of_first_k": {
+            "accuracy": [M.accuracy(M.ensemble_mean(member_probs[:k]), y_test)
+                         for k in range(1, len(member_probs) + 1)],
+            "nll": [M.nll(M.ensemble_mean(member_probs[:k]), y_test)
+                    for k in range(1, len(member_probs) + 1)]}}
     results = {"profile": cfg.profile, "config_hash": cfg.hash, "seed": cfg.seed, "tau": TAU,
-               "evaluation_version": EVALUATION_VERSION, "variants": out}
+               "alpha": alpha, "evaluation_version": EVALUATION_VERSION, "datasets": datasets, **out}
     exp.store.write_json("results.json", results)
     return results
-
-
-def table2_rows(results: dict, names: list[str]) -> list[dict]:
-    """Rows for helpers.tables.table2 from results.json, in the order of `names`."""
-    rows = []
-    for name in names:
-        v = results["variants"][name]
-        m = v["mnist"]
-        rows.append({"variant": name, "label": v["label"], "sparsity": v["sparsity"],
-                     "quantized": v["quantization"] != "float32",
-                     **{k: m[k] for k in ("accuracy", "accuracy_low", "accuracy_high", "nll",
-                                          "brier", "ece")},
-                     **({k: float("nan") for k in ("accuracy_diff", "accuracy_diff_low",
-                                                   "accuracy_diff_high")} if name == "baseline"
-                        else {k: m[k] for k in ("accuracy_diff", "accuracy_diff_low",
-                                                "accuracy_diff_high")}),
-                     "zipped_bytes": v["zipped_bytes"], "compression_ratio": v["compression_ratio"]})
-    return rows
-
-
-def spread_plan(profile: str) -> tuple[str, list[int]]:
-    """Which profile and seeds the seed-spread check uses for a book built on `profile`.
-
-    The paper profile borrows the quick profile (five full retrainings of the paper
-    profile would take hours); the smoke profile checks the machinery with two seeds.
-    """
-    if profile == "paper":
-        return "quick", [0, 1, 2, 3, 4]
-    return profile, ([0, 1] if profile == "smoke" else [0, 1, 2, 3, 4])
-
-
-def seed_spread(into: "Experiment", profile: str = "quick", seeds=(0, 1, 2, 3, 4)) -> dict:
-    """Run-to-run spread: whole ensembles trained and compressed with different seeds.
-
-    For each seed, the `profile` config with that seed is trained and pruned (each in its
-    own store), and the accuracy of the baseline ensemble and the difference of every
-    int8 variant to it are measured on the MNIST test set. The summary is kept in the
-    store of `into` as seed_spread.json (small, committed), keyed by the configs' hashes,
-    so the book can show it without retraining.
-    """
-    from .config import load_config
-
-    configs = [load_config(profile, seed=s) for s in seeds]
-    key = [c.hash for c in configs]
-    cached = into.store.read_json("seed_spread.json")
-    if cached and cached.get("config_hashes") == key:
-        return cached
-    runs = []
-    for cfg in configs:
-        exp = Experiment(cfg)
-        _, y = exp.dataset("mnist_test")
-        base = M.ensemble_mean(exp.member_probabilities("baseline", "mnist_test"))
-        run = {"seed": cfg.seed, "baseline_accuracy": M.accuracy(base, y), "accuracy_diff": {}}
-        for name in int8_variants(cfg):
-            probs = M.ensemble_mean(exp.member_probabilities(name, "mnist_test"))
-            run["accuracy_diff"][name] = M.accuracy(probs, y) - run["baseline_accuracy"]
-        runs.append(run)
-    out = {"profile": profile, "config_hashes": key, "config": configs[0].values(), "runs": runs}
-    into.store.write_json("seed_spread.json", out)
-    return out

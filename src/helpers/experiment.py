@@ -16,13 +16,13 @@ import functools
 
 import numpy as np
 
-from . import compression, data, ensemble
+from . import compression, data, ensemble, shift
 from .config import Config
 from .predict import keras_probabilities, tflite_probabilities
 from .store import Store, StoreError, atomic_path
 from .variants import CONTROL_FLOAT, float_source, parse_variant, variant_name, variants
 
-DATASETS = ("mnist_test", "notmnist")
+DATASETS = ("mnist_test", "notmnist", "fashion_mnist")
 
 
 def variant_info(config: Config, name: str) -> dict:
@@ -53,16 +53,56 @@ class Experiment:
         return self._mnist[0]
 
     def dataset(self, name: str):
-        """(x, y) of 'mnist_test' or 'notmnist' (NotMNIST labels are letters A..J)."""
+        """(x, y) of 'mnist_test', 'notmnist' (labels are letters A..J), 'fashion_mnist'
+        (clothing classes), or a shifted MNIST set named by shift_dataset_names()."""
         if name == "mnist_test":
             return self._mnist[1]
         if name == "notmnist":
             return self._notmnist
-        raise ValueError(f"Dataset {name!r} is unknown; use one of {', '.join(DATASETS)}.")
+        if name == "fashion_mnist":
+            return self._fashion
+        if name in self.shift_dataset_names():
+            return self._shifted(name)
+        known = ", ".join([*DATASETS, *self.shift_dataset_names()])
+        raise ValueError(f"Dataset {name!r} is unknown; use one of {known}.")
 
     @functools.cached_property
     def _notmnist(self):
         return data.load_notmnist(subset=self.config.ood_subset, subset_seed=self.config.subset_seed)
+
+    @functools.cached_property
+    def _fashion(self):
+        return data.load_fashion_mnist(subset=self.config.ood_subset, subset_seed=self.config.subset_seed)
+
+    def shift_dataset_names(self) -> list[str]:
+        """Rotated MNIST (every 15° to 180°) and MNIST-C's corruptions, as helpers.shift names them."""
+        return shift.shifted_dataset_names(shift.ROTATION_ANGLES[1:], shift.CORRUPTIONS)
+
+    def shift_info(self, name: str) -> tuple[str, object]:
+        """('rotated_mnist', 30) or ('corrupted_mnist', 'fog') for a shifted set's name."""
+        if name.startswith("rot_"):
+            return "rotated_mnist", int(name[4:])
+        return "corrupted_mnist", name[2:]
+
+    @functools.cached_property
+    def _shift_base(self):
+        """The MNIST test images the shifted sets are made from: `shift_subset` of them
+        (a seeded sample, sorted), with their positions for the corruptions' per-image seeds."""
+        x, y = self._mnist[1]
+        n = self.config.shift_subset
+        if n is None or n >= len(x):
+            idx = np.arange(len(x))
+        else:
+            idx = np.sort(np.random.default_rng(self.config.subset_seed).choice(len(x), n, replace=False))
+        return x[idx], y[idx], idx
+
+    @functools.lru_cache(maxsize=2)
+    def _shifted(self, name: str):
+        x, y, idx = self._shift_base
+        family, intensity = self.shift_info(name)
+        if family == "rotated_mnist":
+            return shift.rotate(x, intensity), y
+        return shift.corrupt(x, intensity, seed=self.config.seed, indices=idx), y
 
     # --- models -----------------------------------------------------------------------
     def _paths(self, variant: str, suffix: str) -> list:
