@@ -16,6 +16,9 @@ from .experiment import Experiment
 from .variants import int8_variants, variants
 
 TAU = 0.9
+# Bump when a change here changes any number in results.json: it is part of the
+# evaluation-stage hash, so every results.json computed before is recomputed.
+EVALUATION_VERSION = 1
 
 
 def _ensemble_probs(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
@@ -59,7 +62,9 @@ def variant_names(exp: Experiment) -> list[str]:
 
 def evaluate(exp: Experiment, force: bool = False) -> dict:
     """Compute (or read) results.json for every variant; see helpers.store for the schema."""
-    cached = exp.store.read_json("results.json")
+    results_file, lineage = exp.store.results_name(), lambda: exp.store.lineage(
+        exp.model_files(), evaluation=exp.config.stage_hash("evaluation"))
+    cached = exp.store.read_derived(results_file, lineage(), compute=exp.compute)
     if cached and not force and set(cached["variants"]) == set(variant_names(exp)):
         return cached
     cfg = exp.config
@@ -84,7 +89,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
             "compression_ratio": sizes["baseline"]["zipped_bytes"] / zipped,
         }
     results = {"profile": cfg.profile, "config_hash": cfg.hash, "tau": TAU, "variants": out}
-    exp.store.write_json("results.json", results)
+    exp.store.write_derived(results_file, results, lineage())
     return results
 
 
@@ -130,12 +135,14 @@ def seed_spread(into: "Experiment", profile: str = "quick", seeds=(0, 1, 2, 3, 4
 
     configs = [load_config(profile, seed=s) for s in seeds]
     key = [c.hash for c in configs]
-    cached = into.store.read_json("seed_spread.json")
+    # The seeds' stores are not kept with the book: the lineage is their full stage keys.
+    lineage = {"evaluation": [c.stage_hash("evaluation") for c in configs]}
+    cached = into.store.read_derived("seed_spread.json", lineage, compute=into.compute)
     if cached and cached.get("config_hashes") == key:
         return cached
     runs = []
     for cfg in configs:
-        exp = Experiment(cfg)
+        exp = Experiment(cfg, compute=into.compute)
         _, y = exp.dataset("mnist_test")
         base = M.ensemble_mean(exp.member_probabilities("baseline", "mnist_test"))
         run = {"seed": cfg.seed, "baseline_accuracy": M.accuracy(base, y), "accuracy_diff": {}}
@@ -144,5 +151,5 @@ def seed_spread(into: "Experiment", profile: str = "quick", seeds=(0, 1, 2, 3, 4
             run["accuracy_diff"][name] = M.accuracy(probs, y) - run["baseline_accuracy"]
         runs.append(run)
     out = {"profile": profile, "config_hashes": key, "config": configs[0].values(), "runs": runs}
-    into.store.write_json("seed_spread.json", out)
+    into.store.write_derived("seed_spread.json", out, lineage)
     return out
