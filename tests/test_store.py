@@ -149,7 +149,7 @@ def test_fresh_wipes_the_store(tmp_path):
     (root / "models" / "stale.keras").write_bytes(b"x")
     cfg = load_config("smoke", epochs=2)
     st = Store(cfg, root=root, fresh=True)  # fresh also accepts another config
-    assert _files(root) == ["manifest.json"]
+    assert _files(root) == [S.LOCK_FILE, "manifest.json"]  # the lock file is git-ignored
     assert st.manifest()["config_hash"] == cfg.hash
 
 
@@ -191,8 +191,12 @@ def test_verified_names_a_missing_file(tmp_path):
 def test_json_helpers_and_timings(tmp_path):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     assert st.read_json("sizes.json") is None and st.read_json("sizes.json", {}) == {}
-    st.update_json("histories.json", "train", [[{"loss": 1.0}]])
-    st.update_json("histories.json", "prune_s50_float", [])
+    st.update_json("execution.json", "01_data", {"seconds": 1.0})
+    st.update_json("execution.json", "02_training", {"seconds": 2.0})
+    assert st.read_json("execution.json") == {"01_data": {"seconds": 1.0},
+                                              "02_training": {"seconds": 2.0}}
+    st.update_derived("histories.json", "train", [[{"loss": 1.0}]], {"files": {}})
+    st.update_derived("histories.json", "prune_s50_float", [], {"files": {}})
     assert st.read_json("histories.json") == {"train": [[{"loss": 1.0}]], "prune_s50_float": []}
     st.add_time("training", 1.5)
     st.add_time("training", 2.25)  # pieces add up (epochs of a resumed run)
