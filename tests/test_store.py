@@ -172,7 +172,7 @@ def test_verified_accepts_recorded_files_and_rejects_truncated_ones(tmp_path):
     message = str(err.value)
     assert message.startswith(f"{path} is corrupt or was not written by this pipeline (sha256 ")
     assert f"manifest expects {st.manifest()['files']['models/baseline/member_0.keras'][:16]}..." in message
-    assert message.endswith("delete it and re-run the pipeline, or re-run with --fresh.")
+    assert message.endswith("delete it and rebuild it with `python -m helpers train --profile smoke`.")
 
 
 def test_verified_names_a_missing_file(tmp_path):
@@ -182,9 +182,8 @@ def test_verified_names_a_missing_file(tmp_path):
     st.record_files([path])
     path.unlink()
     assert not st.has_files([path])
-    with pytest.raises(StoreError, match=f"{path} is missing from the store; re-run the pipeline "
-                                         "to rebuild it \\(python -m helpers build --profile "
-                                         "smoke\\)\\."):
+    with pytest.raises(StoreError, match=f"{path} is missing from the store; rebuild it with "
+                                         "`python -m helpers train --profile smoke`\\.$"):
         st.verified(path)
 
 

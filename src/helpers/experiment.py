@@ -101,8 +101,8 @@ class Experiment:
             self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose,
             on_epoch=clock)
         self._save_keras("baseline", members)
-        self.store.update_derived("histories.json", "train", histories,
-                                  self.store.lineage(self._paths("baseline", ".keras")))
+        self.store.update_derived("histories.json", "train", histories, self.store.lineage(
+            self._paths("baseline", ".keras"), training=self.config.stage_hash("training")))
         self.store.update_manifest(data_digests=data.data_digests())
         clock()
         return members
@@ -122,7 +122,7 @@ class Experiment:
                                                         on_epoch=clock)
         self._save_keras(name, members)
         self.store.update_derived("histories.json", f"prune_{name}", histories,
-                                  self.store.lineage(self._paths(name, ".keras")))
+                                  self.store.lineage(self._paths(name, ".keras"), pruning=self.config.hash))
         clock()
         return members
 
@@ -154,8 +154,8 @@ class Experiment:
         The ratio compares TFLite files with the float32 TFLite baseline (same container);
         `keras_zipped_bytes` is the float .keras file zipped, as the toolkit's guide measures.
         """
-        cached = self.store.read_derived("sizes.json", self.store.lineage(self.model_files()),
-                                         compute=self.compute)
+        lineage = lambda: self.store.lineage(self.model_files(), pruning=self.config.hash)  # noqa: E731
+        cached = self.store.read_derived("sizes.json", lineage(), compute=self.compute)
         if cached and set(cached) >= {v["name"] for v in variants(self.config)}:
             return cached
         out = {}
@@ -176,7 +176,7 @@ class Experiment:
         base = out["baseline"]["zipped_bytes"]
         for entry in out.values():
             entry["compression_ratio"] = base / entry["zipped_bytes"]
-        self.store.write_derived("sizes.json", out, self.store.lineage(self.model_files()))
+        self.store.write_derived("sizes.json", out, lineage())
         return out
 
     def model_files(self, variant: str | None = None) -> list:

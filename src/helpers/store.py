@@ -312,7 +312,8 @@ class Store:
         """Hold the store's manifest lock (reentrant within this Store object)."""
         from filelock import FileLock
         if self._lock is None:
-            self._lock = FileLock(self.root / LOCK_FILE)
+            # mode: filelock would force 0644, and another user of a shared store must open it
+            self._lock = FileLock(self.root / LOCK_FILE, mode=file_mode())
         with self._lock:
             yield
 
@@ -429,14 +430,14 @@ class Store:
         path = Path(path)
         expected = self.manifest().get("files", {}).get(self.rel(path))
         if not path.exists():
-            raise StoreError(f"{path} is missing from the store; re-run the pipeline to rebuild "
-                             f"it (python -m helpers build --profile {self.config.profile}).")
+            raise StoreError(f"{path} is missing from the store; rebuild it with "
+                             f"`{self.command('train')}`.")
         actual = sha256_file(path)
         if expected is None or actual != expected:
             raise StoreError(
                 f"{path} is corrupt or was not written by this pipeline (sha256 {actual[:16]}..., "
-                f"manifest expects {str(expected)[:16]}...); delete it and re-run the pipeline, "
-                f"or re-run with --fresh.")
+                f"manifest expects {str(expected)[:16]}...); delete it and rebuild it with "
+                f"`{self.command('train')}`.")
         return path
 
     def has_files(self, paths) -> bool:
