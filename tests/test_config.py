@@ -127,3 +127,53 @@ def test_bad_key_inside_a_profile_is_reported_with_the_profile(tmp_path):
 def test_missing_config_file_is_one_sentence(tmp_path):
     with pytest.raises(ValueError, match=r"does not exist; run from the repository"):
         load_config("paper", config_path=tmp_path / "nope.yml")
+
+
+# ------------------------------------------------------------------------------ stage keys
+def test_each_stage_is_keyed_only_by_the_values_that_shape_it():
+    base = load_config("smoke")
+    h = {s: base.stage_hash(s) for s in ("training", "pruning", "evaluation")}
+    assert base.hash == h["pruning"] and len(set(h.values())) == 3
+    changes = {  # value -> the stages whose key it changes
+        "epochs": 2, "seed": 1, "train_subset": 1000, "learning_rate": 0.01}
+    for key, value in changes.items():
+        other = load_config("smoke", **{key: value})
+        assert all(other.stage_hash(s) != h[s] for s in h), key
+    for key, value in {"retrain_epochs": 2, "sparsities": [0.5], "pruning_frequency": 5,
+                       "representative_samples": 16}.items():
+        other = load_config("smoke", **{key: value})
+        assert other.stage_hash("training") == h["training"], key
+        assert other.stage_hash("pruning") != h["pruning"] and other.hash != base.hash, key
+    for key, value in {"test_subset": 100, "ood_subset": 100, "bootstrap_samples": 50}.items():
+        other = load_config("smoke", **{key: value})
+        assert other.hash == base.hash, key  # same store, same models
+        assert other.stage_hash("evaluation") != h["evaluation"], key
+
+
+def test_stage_hash_of_a_manifests_values_matches_the_config():
+    import json
+
+    from helpers.config import stage_hash_of
+    cfg = load_config("quick")
+    values = json.loads(json.dumps(cfg.values()))  # as read back from a manifest
+    for stage in ("training", "pruning", "evaluation"):
+        assert stage_hash_of(values, stage) == cfg.stage_hash(stage)
+    with pytest.raises(ValueError, match=r"Stage 'eval' is unknown; use one of training, "
+                                         r"pruning, evaluation\."):
+        cfg.stage_hash("eval")
+
+
+def test_the_evaluation_version_is_part_of_the_evaluation_key(monkeypatch):
+    from helpers import evaluation
+    cfg = load_config("smoke")
+    before = cfg.stage_hash("evaluation")
+    monkeypatch.setattr(evaluation, "EVALUATION_VERSION", evaluation.EVALUATION_VERSION + 1)
+    assert cfg.stage_hash("evaluation") != before
+    assert cfg.hash == load_config("smoke").hash  # the models stay valid
+
+
+def test_an_empty_profile_means_the_defaults(tmp_path):
+    path = tmp_path / "_config.yml"
+    path.write_text(DEFAULT_CONFIG_PATH.read_text().replace("  paper: {}", "  paper:"))
+    assert load_config("paper", config_path=path).values() | {"config_path": F} == \
+        load_config("paper").values()

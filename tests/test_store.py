@@ -149,7 +149,7 @@ def test_fresh_wipes_the_store(tmp_path):
     (root / "models" / "stale.keras").write_bytes(b"x")
     cfg = load_config("smoke", epochs=2)
     st = Store(cfg, root=root, fresh=True)  # fresh also accepts another config
-    assert _files(root) == ["manifest.json"]
+    assert _files(root) == [S.LOCK_FILE, "manifest.json"]  # the lock file is git-ignored
     assert st.manifest()["config_hash"] == cfg.hash
 
 
@@ -172,7 +172,7 @@ def test_verified_accepts_recorded_files_and_rejects_truncated_ones(tmp_path):
     message = str(err.value)
     assert message.startswith(f"{path} is corrupt or was not written by this pipeline (sha256 ")
     assert f"manifest expects {st.manifest()['files']['models/baseline/member_0.keras'][:16]}..." in message
-    assert message.endswith("delete it and re-run the pipeline, or re-run with --fresh.")
+    assert message.endswith("delete it and rebuild it with `python -m helpers train --profile smoke`.")
 
 
 def test_verified_names_a_missing_file(tmp_path):
@@ -182,17 +182,20 @@ def test_verified_names_a_missing_file(tmp_path):
     st.record_files([path])
     path.unlink()
     assert not st.has_files([path])
-    with pytest.raises(StoreError, match=f"{path} is missing from the store; re-run the pipeline "
-                                         "to rebuild it \\(python -m helpers build --profile "
-                                         "smoke\\)\\."):
+    with pytest.raises(StoreError, match=f"{path} is missing from the store; rebuild it with "
+                                         "`python -m helpers train --profile smoke`\\.$"):
         st.verified(path)
 
 
 def test_json_helpers_and_timings(tmp_path):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     assert st.read_json("sizes.json") is None and st.read_json("sizes.json", {}) == {}
-    st.update_json("histories.json", "train", [[{"loss": 1.0}]])
-    st.update_json("histories.json", "prune_s50_float", [])
+    st.update_json("execution.json", "01_data", {"seconds": 1.0})
+    st.update_json("execution.json", "02_training", {"seconds": 2.0})
+    assert st.read_json("execution.json") == {"01_data": {"seconds": 1.0},
+                                              "02_training": {"seconds": 2.0}}
+    st.update_derived("histories.json", "train", [[{"loss": 1.0}]], {"files": {}})
+    st.update_derived("histories.json", "prune_s50_float", [], {"files": {}})
     assert st.read_json("histories.json") == {"train": [[{"loss": 1.0}]], "prune_s50_float": []}
     st.add_time("training", 1.5)
     st.add_time("training", 2.25)  # pieces add up (epochs of a resumed run)
@@ -202,3 +205,129 @@ def test_json_helpers_and_timings(tmp_path):
     assert timings["training"] == 3.75 and set(timings) == {"training", "pruning"}
     assert 0 <= timings["pruning"] < 1
     assert st.manifest()["config_hash"] == st.config.hash  # updates keep the rest
+
+
+# ------------------------------------------------------------------------- lineage, caches
+def test_a_manifest_of_the_single_hash_era_is_migrated(tmp_path):
+    cfg = load_config("smoke")
+    root = tmp_path / "s"
+    root.mkdir()
+    S.atomic_write_bytes(root / "models" / "baseline" / "member_0.keras", b"weights")
+    (root / "histories.json").write_text('{"train": []}')
+    legacy = {"config_hash": "0123456789abcdef", "config": cfg.values(),
+              "files": {"models/baseline/member_0.keras": S.sha256_file(
+                  root / "models" / "baseline" / "member_0.keras")}}
+    (root / "manifest.json").write_text(json.dumps(legacy))
+    st = Store(cfg, root=root)
+    m = st.manifest()
+    assert m["config_hash"] == cfg.hash
+    assert m["stage_hashes"] == {"training": cfg.stage_hash("training"), "pruning": cfg.hash}
+    assert m["derived"]["histories.json"]["inputs"] == {"files": legacy["files"]}
+    assert st.read_json("histories.json") == {"train": []}
+    # a legacy store of other training values is refused, as before
+    legacy["config"] = load_config("smoke", epochs=3).values()
+    (root / "manifest.json").write_text(json.dumps(legacy))
+    with pytest.raises(StoreError, match="was written by config hash "):
+        Store(cfg, root=root)
+
+
+def test_derived_files_round_trip_and_say_why_they_are_recomputed(tmp_path, capsys):
+    st = Store(load_config("smoke"), root=tmp_path / "s")
+    model = st.model_path("q8", 0, ".tflite")
+    S.atomic_write_bytes(model, b"model")
+    assert st.lineage([model], stage="x") is None  # not recorded yet
+    st.record_files([model])
+    inputs = st.lineage([model], stage="x")
+    assert inputs == {"files": {"models/q8/member_0.tflite": S.sha256_file(model)}, "stage": "x"}
+    st.write_derived("sizes.json", {"q8": 1}, inputs)
+    assert st.read_derived("sizes.json", inputs, compute=False) == {"q8": 1}
+    assert st.manifest()["derived"]["sizes.json"] == {
+        "sha256": S.sha256_file(st.path("sizes.json")), "inputs": inputs}
+
+    other = {**inputs, "stage": "y"}
+    assert st.read_derived("sizes.json", other, compute=True) is None
+    assert capsys.readouterr().out == (f"{st.path('sizes.json')} was computed from other inputs "
+                                       "(stage changed): recomputing it.\n")
+    with pytest.raises(StoreError) as err:
+        st.read_derived("sizes.json", other, compute=False)
+    assert str(err.value) == (f"{st.path('sizes.json')} was computed from other inputs (stage "
+                              "changed); rebuild it with `python -m helpers train --profile smoke`.")
+    with pytest.raises(StoreError, match=r"results.json is not in the store, and chapters never "
+                                         r"compute it; build it with `python -m helpers evaluate "
+                                         r"--profile smoke`\.$"):
+        st.read_derived("results.json", inputs, compute=False)
+    assert st.read_derived("results.json", inputs, compute=True) is None
+
+
+def test_prediction_caches_are_keyed_and_checked(tmp_path, capsys):
+    st = Store(load_config("smoke"), root=tmp_path / "s")
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return np.full((2, 3), value, np.float32)
+
+    a = st.cached_array("predictions/q8_mnist_test", {"subset": 300}, lambda: compute(1))
+    b = st.cached_array("predictions/q8_mnist_test", {"subset": 100}, lambda: compute(2))
+    again = st.cached_array("predictions/q8_mnist_test", {"subset": 300}, lambda: compute(3))
+    assert calls == [1, 2] and (a == 1).all() and (b == 2).all() and (again == 1).all()
+    names = sorted(p.name for p in st.path("cache", "predictions").iterdir())
+    assert len(names) == 4 and sum(n.endswith(".npy.sha256") for n in names) == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_cli_command_names_the_values_that_differ_from_the_profile():
+    cfg = load_config("smoke", sparsities=[0.5], test_subset=100, seed=0)
+    assert S.cli_command("evaluate", cfg) == (
+        "python -m helpers evaluate --profile smoke -p sparsities '[0.5]' -p test_subset 100")
+    assert S.cli_command("train", load_config("paper")) == "python -m helpers train --profile paper"
+
+
+def test_chapters_neither_create_stores_nor_compute(artifacts_dir, capsys):
+    cfg = load_config("smoke", seed=4)
+    with pytest.raises(StoreError) as err:
+        Store(cfg, create=False)
+    root = artifacts_dir / f"smoke_{cfg.hash}"
+    assert str(err.value) == (f"There is no store for this configuration at {root}; build it first "
+                              "with `python -m helpers train --profile smoke -p seed 4`.")
+    assert not root.exists()
+    st = Store(cfg)
+    paths = [st.model_path("baseline", m, ".keras") for m in range(2)]
+    with pytest.raises(StoreError) as err:
+        st.require(paths, "train", compute=False)
+    assert str(err.value) == (
+        f"models/baseline/member_0.keras and 1 more is not in the store {root}, and chapters never "
+        "train, prune or convert; build it with `python -m helpers train --profile smoke -p seed 4`.")
+    st.require(paths, "train", compute=True)
+    assert capsys.readouterr().out == (f"models/baseline/member_0.keras and 1 more not in the "
+                                       f"store {root}: computing it now.\n")
+
+
+def test_results_of_other_evaluation_values_live_in_their_own_folder(artifacts_dir):
+    assert Store(load_config("smoke")).results_name() == "results.json"
+    cfg = load_config("smoke", ood_subset=50)
+    st = Store(cfg)
+    assert st.root == artifacts_dir / "smoke"
+    assert st.results_name() == f"evaluations/{cfg.stage_hash('evaluation')}/results.json"
+    st.write_derived(st.results_name(), {"variants": {}}, {"files": {}})
+    assert "derived" not in st.manifest()  # the committed manifest is left alone
+    assert st.read_derived(st.results_name(), {"files": {}}, compute=False) == {"variants": {}}
+
+
+def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
+    cfg = load_config("smoke")
+    root = tmp_path / "s"
+    Store(cfg, root=root)
+    with pytest.raises(StoreError, match="already has a manifest.json; there is nothing to adopt"):
+        Store(cfg, root=root, adopt=True).adopt(lambda p: None, set())
+    (root / "manifest.json").unlink()
+    with pytest.raises(StoreError, match="holds no model files to adopt"):
+        Store(cfg, root=root, adopt=True).adopt(lambda p: None, set())
+    S.atomic_write_bytes(root / "models" / "s30_q8" / "member_0.tflite", b"x")
+    with pytest.raises(StoreError, match=r"s30_q8/member_0.tflite is not a model file of this "
+                                         r"configuration, so the store was not adopted"):
+        Store(cfg, root=root, adopt=True).adopt(lambda p: None, {"models/q8/member_0.tflite"})
+    assert not (root / "manifest.json").exists()
+    adopted = Store(cfg, root=root, adopt=True).adopt(lambda p: None, {"models/s30_q8/member_0.tflite"})
+    assert adopted == ["models/s30_q8/member_0.tflite"]
+    assert Store(cfg, root=root).has_files([root / "models" / "s30_q8" / "member_0.tflite"])

@@ -1,18 +1,49 @@
-"""Command line: `python -m helpers train|build --profile NAME [...]` (see --help)."""
+"""Command line: `python -m helpers train|evaluate|adopt|build --profile NAME [...]` (see --help).
+
+Every command turns the project's own errors (a bad config value, a store or data file
+that cannot be used, a failing chapter, a folder that cannot be written) into one
+`error: ...` line on stderr and exit status 1; set CDE_TRACEBACK=1 to see the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="paper", help="experiment profile of _config.yml "
+                        "(paper, quick, smoke)")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                        help="override one config value (YAML value, e.g. -p seed 1)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train, prune and quantize (no notebooks, no book)")
-    train.add_argument("--profile", default="paper")
+    _config_options(train)
     train.add_argument("--fresh", action="store_true", help="ignore and replace stored artifacts")
     train.add_argument("--verbose", type=int, default=2)
+
+    evaluate = sub.add_parser(
+        "evaluate", help="compute results.json from a trained store",
+        description="Compute results.json from the models of a trained store (never trains "
+                    "it: run `train` first); with other evaluation values (e.g. -p test_subset "
+                    "2000) the results go to the store's evaluations/<hash>/ folder.")
+    _config_options(evaluate)
+
+    adopt = sub.add_parser(
+        "adopt", help="re-record the lost manifest of a store from the model files present",
+        description="Record a new manifest.json for a store whose manifest was lost, after "
+                    "loading every model file; refuses if one cannot be loaded. sizes.json and "
+                    "results.json are recomputed by the next train / evaluate.")
+    _config_options(adopt)
 
     build = sub.add_parser(
         "build", help="execute the chapter notebooks with papermill, then build the book",
@@ -28,7 +59,7 @@ def main(argv=None) -> int:
                        help="execute the chapters but do not run jupyter-book")
     build.add_argument("--out-dir", metavar="DIR", help="build a copy of the book in DIR (chapters "
                        "in DIR/chapters, artifacts in DIR/artifacts); book/ and artifacts/ are "
-                       "left untouched")
+                       "left untouched. DIR must be empty or a previous --out-dir build")
     build.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                        help="extra papermill parameter (YAML value, e.g. -p epochs 2); every "
                             "executed chapter must declare it")
@@ -36,27 +67,103 @@ def main(argv=None) -> int:
                        "sources (default: notebooks/)")
     build.add_argument("--no-progress", dest="progress", action="store_false",
                        help="no per-cell progress bar and no jupyter-book log on the terminal")
-    args = parser.parse_args(argv)
-    if args.command == "train":
-        from .config import load_config
-        from .experiment import Experiment
-        exp = Experiment(load_config(args.profile), fresh=args.fresh, verbose=args.verbose)
-        exp.build_all()
-        print(f"artifacts in {exp.store.root}")
-    elif args.command == "build":
-        from .pipeline import PipelineError, parameters_from_pairs, run
-        try:
-            run(args.profile, parameters=parameters_from_pairs(args.parameter), only=args.only,
-                fresh=args.fresh, build=args.build, out_dir=args.out_dir,
-                notebooks_dir=args.notebooks, progress_bar=args.progress)
-        except PipelineError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("error: interrupted; executed chapters already written are kept, the "
-                  "interrupted one was not written.", file=sys.stderr)
-            return 130
+    return parser
+
+
+def _config(args):
+    from .config import load_config
+    from .pipeline import parameters_from_pairs
+    return load_config(args.profile, **parameters_from_pairs(args.parameter))
+
+
+def _train(args) -> None:
+    from .experiment import Experiment
+    exp = Experiment(_config(args), fresh=args.fresh, verbose=args.verbose)
+    exp.build_all()
+    print(f"artifacts in {exp.store.root}")
+
+
+def _evaluate(args) -> None:
+    from . import evaluation
+    from .experiment import Experiment
+    from .store import Store, StoreError
+    cfg = _config(args)
+    store = Store(cfg, create=False)
+    exp = Experiment(cfg, store=store)
+    missing = [p for p in exp.model_files() if not store.has_files([p])]
+    if missing:
+        raise StoreError(f"{store.rel(missing[0])} is not in the store {store.root} and evaluate "
+                         f"never trains; build the models first with `{store.command('train')}`.")
+    evaluation.evaluate(exp)
+    print(f"results in {store.path(store.results_name())}")
+
+
+def _adopt(args) -> None:
+    from . import compression
+    from .experiment import Experiment
+    from .predict import TFLiteMember
+    from .store import Store
+    cfg = _config(args)
+    store = Store(cfg, adopt=True)
+    exp = Experiment(cfg, store=store)
+
+    def check(path):
+        compression.load_keras(path) if path.suffix == ".keras" else TFLiteMember(path)
+
+    adopted = store.adopt(check, {store.rel(p) for p in exp.model_files()})
+    print(f"adopted {len(adopted)} model files into {store.manifest_path}; sizes.json and "
+          f"results.json are recomputed by `{store.command('train')}` and "
+          f"`{store.command('evaluate')}`.")
+
+
+def _build(args) -> int:
+    from .pipeline import parameters_from_pairs, run
+    try:
+        run(args.profile, parameters=parameters_from_pairs(args.parameter), only=args.only,
+            fresh=args.fresh, build=args.build, out_dir=args.out_dir,
+            notebooks_dir=args.notebooks, progress_bar=args.progress)
+    except KeyboardInterrupt:
+        print("error: interrupted; executed chapters already written are kept, the "
+              "interrupted one was not written.", file=sys.stderr)
+        return 130
     return 0
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _os_error(e: OSError, command: str) -> str:
+    where = f"{e.filename}: " if e.filename else ""
+    text = f"{where}{e.strerror or e}"
+    if command == "build" and e.errno in _READ_ONLY:
+        return (f"{text} (a read-only checkout?); build a copy of the book elsewhere with "
+                f"--out-dir DIR (e.g. python -m helpers build --out-dir /tmp/book).")
+    if e.errno in _READ_ONLY:
+        return f"{text}; point CDE_ARTIFACTS_DIR at a folder you can write to."
+    return f"{text}."
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    from .data import DataError
+    from .pipeline import PipelineError
+    from .store import artifacts_root
+    if os.environ.get("CDE_ARTIFACTS_DIR"):
+        # Resolved once, here: the chapter kernels run in another working directory.
+        os.environ["CDE_ARTIFACTS_DIR"] = str(artifacts_root())
+    commands = {"train": _train, "evaluate": _evaluate, "adopt": _adopt, "build": _build}
+    try:
+        return commands[args.command](args) or 0
+    except KeyboardInterrupt:
+        print("error: interrupted; what was completed is kept (a re-run resumes).", file=sys.stderr)
+        return 130
+    except (ValueError, DataError, PipelineError, OSError) as e:  # StoreError is a ValueError
+        if os.environ.get("CDE_TRACEBACK"):
+            raise
+        message = _os_error(e, args.command) if isinstance(e, OSError) else _one_line(e)
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,8 +5,14 @@
 
 Every value that shapes a result is validated here, once, so that later code can trust
 it. Errors are one `ValueError` sentence naming the key, the value, what is allowed and
-the file. `cfg.hash` is a stable digest of the result-shaping values (not of the profile
-name), used by the store to decide whether artifacts may be reused.
+the file.
+
+Each stage is keyed only by the values that shape it (`cfg.stage_hash(stage)`, see
+`STAGE_KEYS`): training, then pruning (training's keys plus the compression values),
+then evaluation (pruning's plus the evaluation-only values and
+`helpers.evaluation.EVALUATION_VERSION`). `cfg.hash` is the pruning-stage hash: it names
+the store, so changing an evaluation-only value (test_subset, ...) reuses the trained
+and compressed models. The profile's name is never part of a hash.
 """
 
 from __future__ import annotations
@@ -23,8 +29,21 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "_config.yml"
 
-# Keys whose values do not change any trained weight or metric: left out of the hash.
-_NOT_HASHED = {"profile", "config_path", "bootstrap_samples", "shift_subset"}
+# The values that shape each stage; a stage's key also covers every earlier stage.
+# `data` (MNIST in, NotMNIST out) is fixed by the code and cannot be overridden.
+STAGE_KEYS = {
+    "training": ("model", "ensemble_size", "epochs", "optimizer", "learning_rate", "batch_size",
+                 "validation_split", "seed", "train_subset", "subset_seed"),
+}
+STAGE_KEYS["pruning"] = STAGE_KEYS["training"] + (
+    "retrain_epochs", "sparsities", "pruning_frequency", "quantization_bits",
+    "representative_samples")
+STAGE_KEYS["evaluation"] = STAGE_KEYS["pruning"] + ("test_subset", "ood_subset",
+                                                    "shift_subset", "bootstrap_samples")
+# helpers.data.MNIST_SIZES["train"] (not imported: config must stay light; a test checks).
+MNIST_TRAIN_IMAGES = 60_000
+# Config fields that are not `defaults` keys of _config.yml.
+_NOT_DEFAULTS = ("profile", "config_path", "model", "data")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +75,13 @@ class Config:
 
     @property
     def hash(self) -> str:
-        """sha256 (hex, first 16 chars) of the result-shaping values, stable across runs."""
-        return _digest({k: v for k, v in self.values().items() if k not in _NOT_HASHED})
+        """The pruning-stage hash (names the store): trained and compressed models."""
+        return self.stage_hash("pruning")
+
+    def stage_hash(self, stage: str) -> str:
+        """sha256 (hex, first 16 chars) of the values that shape `stage` ("training",
+        "pruning" or "evaluation"), stable across runs and profile names."""
+        return stage_hash_of(self.values(), stage)
 
     def values(self) -> dict:
         """All fields as a plain, JSON-serializable dict."""
@@ -68,6 +92,24 @@ class Config:
     def member_seed(self, member: int) -> int:
         """Seed of ensemble member `member` (initialization and shuffling)."""
         return self.seed * 1000 + member
+
+
+def stage_hash_of(values: dict, stage: str) -> str:
+    """`Config.stage_hash` of a plain dict of config values (e.g. a manifest's `config`)."""
+    if stage not in STAGE_KEYS:
+        raise ValueError(f"Stage {stage!r} is unknown; use one of {', '.join(STAGE_KEYS)}.")
+    keyed = {k: values.get(k) for k in STAGE_KEYS[stage]}
+    # Normalized as load_config does, so a manifest's values hash like the Config.
+    for key in ("learning_rate", "validation_split"):
+        if isinstance(keyed[key], (int, float)):
+            keyed[key] = float(keyed[key])
+    if isinstance(keyed.get("sparsities"), (list, tuple)):
+        keyed["sparsities"] = [float(x) for x in keyed["sparsities"]]
+    if stage == "evaluation":
+        # Read lazily: helpers.evaluation imports TensorFlow, which config must not need.
+        from .evaluation import EVALUATION_VERSION
+        keyed["evaluation_version"] = EVALUATION_VERSION
+    return _digest(keyed)
 
 
 def _digest(values: dict) -> str:
@@ -108,6 +150,11 @@ def _validate(path, v: dict) -> None:
     vs = v["validation_split"]
     if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not 0 <= vs < 1:
         _fail(path, "validation_split", vs, "it must be a number in [0, 1)")
+    n_train = v["train_subset"] or MNIST_TRAIN_IMAGES
+    if int(n_train * (1.0 - vs)) < 1:  # Keras semantics: the last fraction is held out
+        _fail(path, "validation_split", vs,
+              f"with {n_train} training images (train_subset={v['train_subset']!r}) it leaves no "
+              "image to train on; lower validation_split or raise train_subset")
     if v["optimizer"] != "adam":
         _fail(path, "optimizer", v["optimizer"], "only 'adam' (the paper's optimizer) is implemented")
     if v["quantization_bits"] != 8:
@@ -122,19 +169,59 @@ def _validate(path, v: dict) -> None:
         _fail(path, "sparsities", sp, "sparsities must not repeat")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a mapping with a repeated key (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice (line {seen[key] + 1} and line "
+                    f"{key_node.start_mark.line + 1}); keep one of them", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        with open(path) as f:
-            raw = yaml.safe_load(f)
+        text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ValueError(f"Experiment config file {path} does not exist; run from the repository "
                          "or pass config_path= pointing at _config.yml.") from None
+    except UnicodeDecodeError as e:
+        line = Path(path).read_bytes()[: e.start].count(b"\n") + 1
+        raise ValueError(f"Experiment config file {path} is not UTF-8 text (byte {e.start} on line "
+                         f"{line} cannot be decoded); save it as UTF-8.") from None
+    except OSError as e:
+        raise ValueError(f"Experiment config file {path} cannot be read ({e.strerror}).") from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.constructor.ConstructorError as e:
+        raise ValueError(f"Experiment config file {path} is not valid: {e.problem}.") from None
     except yaml.YAMLError as e:
-        raise ValueError(f"Experiment config file {path} is not valid YAML ({e}).") from None
+        raise ValueError(f"Experiment config file {path} is not valid YAML "
+                         f"({' '.join(str(e).split())}).") from None
     for section in ("model", "data", "defaults", "profiles"):
         if not isinstance(raw, dict) or not isinstance(raw.get(section), dict):
             raise ValueError(f"Experiment config file {path} lacks the mapping '{section}:'; "
                              "restore it from the repository's _config.yml.")
+    expected = {f.name for f in dataclasses.fields(Config)} - set(_NOT_DEFAULTS)
+    missing = sorted(expected - set(raw["defaults"]))
+    extra = sorted(set(map(str, raw["defaults"])) - expected)
+    if missing or extra:
+        problems = ([f"lacks {', '.join(missing)}"] if missing else []) + \
+                   ([f"has unknown {', '.join(extra)}"] if extra else [])
+        raise ValueError(f"The `defaults:` mapping of {path} {' and '.join(problems)}; it must "
+                         f"define exactly {', '.join(sorted(expected))}.")
+    for name, profile in raw["profiles"].items():
+        if profile is not None and not isinstance(profile, dict):
+            kind = {"int": "number", "float": "number", "str": "string", "bool": "boolean"}.get(
+                type(profile).__name__, type(profile).__name__)
+            raise ValueError(f"Profile {name!r} in {path} is a {kind}, not a "
+                             f"mapping of config keys; write it as `{name}: {{epochs: 3}}` or "
+                             f"`{name}: {{}}`.")
     return raw
 
 

@@ -13,6 +13,9 @@ Every source file is located, checked, then decoded:
    their *uncompressed* IDX bytes are checked (``IDX_SHA256``).
 3. A data folder is only ever read: a file there that fails a check raises and is
    left in place. A cached or downloaded file that fails is removed from the cache.
+4. Downloads and cache writes hold a lock on the cache folder (flock), so the partial files
+   of a killed download (pooch's ``tmp*``) are removed by the next one; cached files get
+   the user's umask (pooch and mkstemp make them 0600), so a shared cache stays usable.
 
 Arrays returned to callers: images float32 in [0, 1] of shape (N, 28, 28, 1),
 labels int64 of shape (N,).
@@ -20,10 +23,12 @@ labels int64 of shape (N,).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import os
+import stat
 import tarfile
 import tempfile
 import warnings
@@ -229,6 +234,43 @@ def find_data_file(name: str, data_dir: str | os.PathLike | None = None) -> Path
     return _locate(name, data_dir)[0]
 
 
+def _file_mode() -> int:
+    """What a plain open() would give a new file under the user's umask."""
+    mask = os.umask(0)  # the only way to read it; set back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path):
+    """Hold the cache's lock; inside it, no other download or cache write is running, so
+    any partial file left in the cache is from a killed run: remove it."""
+    # flock on the folder itself (POSIX), not filelock: a lock file would be one more file
+    # in a cache whose every file is data.
+    import fcntl
+    cache.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        for folder in (cache, cache / "decoded"):
+            for pattern in ("tmp*", "*.tmp"):  # pooch's downloads, our mkstemp files
+                for partial in folder.glob(pattern) if folder.is_dir() else []:
+                    if partial.is_file():
+                        partial.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _check_readable(path: Path) -> None:
+    """One sentence for a cached file another user made unreadable (not 'corrupt')."""
+    if not os.access(path, os.R_OK):
+        raise DataError(
+            f"{path} is in the cache but this user cannot read it (mode "
+            f"{stat.S_IMODE(path.stat().st_mode):o}, made by another user); ask its owner to "
+            "run chmod a+r on it, or set CDE_CACHE_DIR to a folder of your own.")
+
+
 def _locate(name: str, data_dir: str | os.PathLike | None) -> tuple[Path, bool]:
     """(path, in_cache) of a checked copy of ``name``; in_cache means we may delete it."""
     if name not in MIRRORS:
@@ -249,6 +291,7 @@ def _locate(name: str, data_dir: str | os.PathLike | None) -> tuple[Path, bool]:
         searched.append(f"{package_path} (system package)")
     cache = cache_dir()
     if (cache / name).is_file():
+        _check_readable(cache / name)
         try:
             _check_file(cache / name, name, in_cache=True)
             return cache / name, True
@@ -285,6 +328,13 @@ def _download(name: str, cache: Path, searched: list[str]) -> Path:
     pooch streams into a temporary file in ``cache`` and renames it only after the
     hash check, so a failed, corrupt or interrupted transfer leaves nothing behind.
     """
+    with _cache_lock(cache):
+        if (cache / name).is_file():  # another process downloaded it while we waited
+            return cache / name
+        return _download_locked(name, cache, searched)
+
+
+def _download_locked(name: str, cache: Path, searched: list[str]) -> Path:
     expected = FILE_SHA256.get(name)
     failures = []
     for url in MIRRORS[name]:
@@ -297,6 +347,7 @@ def _download(name: str, cache: Path, searched: list[str]) -> Path:
                 path=cache,
                 downloader=downloader,
             )
+            os.chmod(cache / name, _file_mode())  # pooch's temp file was 0600
             return cache / name
         except requests.exceptions.RequestException as exc:
             failures.append(f"{url} ({_describe(exc)})")
@@ -479,6 +530,10 @@ def _read_decoded_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     """
     if not path.is_file():
         return None
+    if not os.access(path, os.R_OK):
+        warnings.warn(f"The decoded cache {path} is not readable by this user (made by another "
+                      "user); decoding the archive instead.", stacklevel=3)
+        return None
     try:
         with np.load(path, allow_pickle=False) as npz:
             x, y = npz["x"], npz["y"]
@@ -495,14 +550,16 @@ def _write_decoded_cache(path: Path, x: np.ndarray, y: np.ndarray) -> None:
     """Save atomically (temp file + os.replace); a cache that cannot be written is skipped."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, x=x, y=y)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with _cache_lock(cache_dir()):
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            try:
+                os.fchmod(fd, _file_mode())  # mkstemp makes 0600
+                with os.fdopen(fd, "wb") as handle:
+                    np.savez(handle, x=x, y=y)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
     except OSError as exc:
         warnings.warn(
             f"Could not cache decoded notMNIST at {path} ({exc}); it will be decoded again next time.",

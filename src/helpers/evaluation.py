@@ -226,7 +226,9 @@ def _info(config, name: str) -> dict:
 
 def evaluate(exp: Experiment, force: bool = False) -> dict:
     """Compute (or read) results.json for every variant and dataset; schema above."""
-    cached = exp.store.read_json("results.json")
+    results_file, lineage = exp.store.results_name(), lambda: exp.store.lineage(
+        exp.model_files(), evaluation=exp.config.stage_hash("evaluation"))
+    cached = exp.store.read_derived(results_file, lineage(), compute=exp.compute)
     names = variant_names(exp)
     if (cached and not force and cached.get("evaluation_version") == EVALUATION_VERSION
             and set(cached["variants"]) == set(names)):
@@ -288,5 +290,5 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
                     for k in range(1, len(member_probs) + 1)]}}
     results = {"profile": cfg.profile, "config_hash": cfg.hash, "seed": cfg.seed, "tau": TAU,
                "alpha": alpha, "evaluation_version": EVALUATION_VERSION, "datasets": datasets, **out}
-    exp.store.write_json("results.json", results)
+    exp.store.write_derived(results_file, results, lineage())
     return results

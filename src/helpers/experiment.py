@@ -7,7 +7,10 @@
     exp.member_probabilities("s50_q8", "mnist_test")   # (M, N, 10), cached
 
 Each stage first looks in the store; only what is missing is computed, and what is
-computed is written atomically and recorded (sha256) in the manifest.
+computed is written atomically and recorded (sha256) in the manifest. Every file read
+from the store is verified first; derived files carry their lineage (helpers.store).
+`Experiment(cfg, compute=False)` (the chapters) never trains, prunes or converts: what
+is missing is a StoreError naming the command that builds it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 from . import compression, data, ensemble, shift
 from .config import Config
 from .predict import keras_probabilities, tflite_probabilities
-from .store import Store, StoreError, atomic_path
+from .store import Store, StoreError, atomic_path, save_keras
 from .variants import CONTROL_FLOAT, float_source, parse_variant, variant_name, variants
 
 DATASETS = ("mnist_test", "notmnist", "fashion_mnist")
@@ -35,9 +38,10 @@ def variant_info(config: Config, name: str) -> dict:
 
 class Experiment:
     def __init__(self, config: Config, store: Store | None = None, fresh: bool = False,
-                 verbose: int = 0):
+                 verbose: int = 0, compute: bool = True):
         self.config = config
-        self.store = store or Store(config, fresh=fresh)
+        self.compute = compute
+        self.store = store or Store(config, fresh=fresh, create=compute)
         self.verbose = verbose
         ensemble.enable_determinism(config.seed)
 
@@ -123,21 +127,22 @@ class Experiment:
     def _save_keras(self, variant: str, members: list) -> None:
         paths = self._paths(variant, ".keras")
         for member, path in zip(members, paths):
-            with atomic_path(path) as tmp:
-                member.save(tmp)  # members are never compiled: no optimizer state
+            save_keras(member, path)  # byte-identical across identical runs
         self.store.record_files(paths)
 
     def baseline(self) -> list:
         """The trained float32 members (trained now if the store lacks them; resumable)."""
         if self.store.has_files(self._paths("baseline", ".keras")):
             return self._load_keras("baseline")
+        self.store.require(self._paths("baseline", ".keras"), "train", self.compute)
         clock = self.store.stage_clock("training")
         x, y = self.train_data
         members, histories = ensemble.train_ensemble(
             self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose,
             on_epoch=clock)
         self._save_keras("baseline", members)
-        self.store.update_json("histories.json", "train", histories)
+        self.store.update_derived("histories.json", "train", histories, self.store.lineage(
+            self._paths("baseline", ".keras"), training=self.config.stage_hash("training")))
         self.store.update_manifest(data_digests=data.data_digests())
         clock()
         return members
@@ -160,6 +165,8 @@ class Experiment:
                    if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
         out = {}
         if missing:
+            self.store.require([p for t in missing for p in self._paths(self._retrained_name(t), ".keras")],
+                               "train", self.compute)
             base = self.baseline()
             clock = self.store.stage_clock("pruning")
             x, y = self.train_data
@@ -171,7 +178,9 @@ class Experiment:
             for target in missing:
                 name = self._retrained_name(target)
                 self._save_keras(name, members[target])
-                self.store.update_json("histories.json", f"retrain_{name}", histories[target])
+                self.store.update_derived("histories.json", f"retrain_{name}", histories[target],
+                                          self.store.lineage(self._paths(name, ".keras"),
+                                                             pruning=self.config.hash))
                 out[target] = members[target]
             clock()
         for target in targets:
@@ -184,6 +193,7 @@ class Experiment:
         name = variant_name(sparsity, "float32")
         if self.store.has_files(self._paths(name, ".keras")):
             return self._load_keras(name)
+        self.store.require(self._paths(name, ".keras"), "train", self.compute)
         return self.retrained()[float(sparsity)]
 
     def float_members(self, variant: str) -> list:
@@ -202,7 +212,8 @@ class Experiment:
         info = variant_info(self.config, variant)
         paths = self._paths(variant, ".tflite")
         if self.store.has_files(paths):
-            return paths
+            return [self.store.verified(p) for p in paths]
+        self.store.require(paths, "train", self.compute)
         floats = self.float_members(variant)
         clock = self.store.stage_clock("quantization")
         rep = compression.representative_images(self.config, self.train_data[0])
@@ -221,7 +232,8 @@ class Experiment:
         The ratio compares TFLite files with the float32 TFLite baseline (same container);
         `keras_zipped_bytes` is the float .keras file zipped, as the toolkit's guide measures.
         """
-        cached = self.store.read_json("sizes.json")
+        lineage = lambda: self.store.lineage(self.model_files(), pruning=self.config.hash)  # noqa: E731
+        cached = self.store.read_derived("sizes.json", lineage(), compute=self.compute)
         if cached and set(cached) >= {v["name"] for v in variants(self.config)}:
             return cached
         out = {}
@@ -242,7 +254,17 @@ class Experiment:
         base = out["baseline"]["zipped_bytes"]
         for entry in out.values():
             entry["compression_ratio"] = base / entry["zipped_bytes"]
-        self.store.write_json("sizes.json", out)
+        self.store.write_derived("sizes.json", out, lineage())
+        return out
+
+    def model_files(self, variant: str | None = None) -> list:
+        """Paths of a variant's (or every variant's) model files: .tflite, plus .keras for
+        float32 variants (what its predictions and sizes come from)."""
+        out = []
+        for v in variants(self.config):
+            if variant in (None, v["name"]):
+                out += self._paths(v["name"], ".tflite")
+                out += self._paths(v["name"], ".keras") if v["quantization"] == "float32" else []
         return out
 
     def build_all(self) -> None:
@@ -253,16 +275,24 @@ class Experiment:
 
     # --- predictions --------------------------------------------------------------------
     def member_probabilities(self, variant: str, dataset: str) -> np.ndarray:
-        """(M, N, 10) float32 probabilities of each member; cached (git-ignored)."""
-        cache = self.store.path("cache", "predictions", f"{variant}_{dataset}.npy")
-        if cache.exists():
-            return np.load(cache, allow_pickle=False)
-        x, _ = self.dataset(dataset)
+        """(M, N, 10) float32 probabilities of each member; cached (git-ignored), keyed by
+        the model files' checksums and the data subset."""
+        if dataset not in DATASETS:
+            self.dataset(dataset)  # the one-sentence error
         info = variant_info(self.config, variant)
         if info["quantization"] == "float32":
-            probs = keras_probabilities(self.float_members(variant), x)
+            paths = self._paths(variant, ".keras")
+            if not self.store.has_files(paths):
+                self.float_members(variant)
+            predict = lambda: keras_probabilities(self.float_members(variant),  # noqa: E731
+                                                  self.dataset(dataset)[0])
         else:
-            probs = tflite_probabilities(self.tflite_paths(variant), x)
-        with atomic_path(cache) as tmp:
-            np.save(tmp, probs, allow_pickle=False)
-        return probs
+            paths = self.tflite_paths(variant)
+            predict = lambda: tflite_probabilities(self.tflite_paths(variant),  # noqa: E731
+                                                   self.dataset(dataset)[0])
+        c = self.config
+        subset = {"mnist_test": c.test_subset, "notmnist": c.ood_subset,
+                  "fashion_mnist": c.ood_subset}.get(dataset, [c.test_subset, c.shift_subset])
+        key = self.store.lineage(paths, dataset=dataset, subset_seed=c.subset_seed, subset=subset,
+                                 seed=c.seed if dataset.startswith("c_") else None)
+        return self.store.cached_array(f"predictions/{variant}_{dataset}", key, predict)

@@ -23,7 +23,13 @@ of unchanged pages are reported too; any warning fails the build).
 With `out_dir`, the book skeleton (everything in `book/` except `_build/`, `chapters/` and
 hidden files) is copied to `out_dir`, chapters are executed into `out_dir/chapters`, and
 `CDE_ARTIFACTS_DIR=out_dir/artifacts` is set for the kernels and the store, so such a
-build never touches `artifacts/` or `book/chapters/`.
+build never touches `artifacts/` or `book/chapters/`. `out_dir` must be new, empty, or
+made by a previous out-dir build (it holds the marker file `OUT_DIR_MARKER`), and must
+not lie inside the book source: an out-dir build never overwrites anything else.
+
+Temp notebooks of a killed build (`_build/.papermill/NN_name.<pid>.ipynb` whose process
+is gone) are removed by the next run. Without `out_dir`, a book folder or store that
+cannot be written (a read-only checkout) is one PipelineError suggesting `--out-dir`.
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ _SKELETON_SKIP = {"_build", "chapters", "__pycache__", ".ipynb_checkpoints"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CONFIG_KEYS = {f.name for f in dataclasses.fields(Config)} - {"profile", "config_path", "model",
                                                                 "data"}
+
+
+OUT_DIR_MARKER = ".cde-out-dir"
+_TEMP_NOTEBOOK = re.compile(r"^(?P<name>.+)\.(?P<pid>\d+)\.ipynb$")
 
 
 class PipelineError(RuntimeError):
@@ -189,6 +199,58 @@ def copy_skeleton(source: Path, dest: Path) -> list[Path]:
             shutil.copy2(entry, target)
         copied.append(target)
     return copied
+
+
+def prepare_out_dir(out_dir: Path, book_source: Path) -> None:
+    """Make `out_dir` an out-dir build folder (with its marker), or refuse (PipelineError,
+    nothing written): a folder inside the book source, or a non-empty folder that a
+    previous out-dir build did not make (it could be a checkout: never overwrite it)."""
+    out_dir, book_source = Path(out_dir).resolve(), Path(book_source).resolve()
+    if out_dir == book_source or book_source in out_dir.parents:
+        raise PipelineError(f"--out-dir {out_dir} is inside the book source {book_source}; "
+                            "choose a folder outside it (e.g. --out-dir /tmp/book).")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PipelineError(f"--out-dir {out_dir} is a file, not a folder; choose a new or "
+                            "empty folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / OUT_DIR_MARKER).is_file():
+        raise PipelineError(
+            f"--out-dir {out_dir} is not empty and was not made by a previous --out-dir build "
+            f"(it has no {OUT_DIR_MARKER} file), so nothing was written to it; choose a new or "
+            "empty folder.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marker = out_dir / OUT_DIR_MARKER
+    if not marker.exists():
+        marker.write_text("Made by `python -m helpers build --out-dir`; a later out-dir build "
+                          "may overwrite this folder.\n")
+
+
+def check_writable(folders: Iterable[Path]) -> None:
+    """PipelineError suggesting --out-dir when one of `folders` cannot be written."""
+    import tempfile
+    for folder in folders:
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as e:
+            raise PipelineError(
+                f"{folder} cannot be written ({e.strerror or e}), as in a read-only checkout; "
+                "build a copy of the book elsewhere with --out-dir DIR (e.g. python -m "
+                "helpers build --out-dir /tmp/book).") from None
+
+
+def remove_stale_temp_notebooks(book_dir: Path) -> list[Path]:
+    """Remove `_build/.papermill/<name>.<pid>.ipynb` files whose build process is gone."""
+    from .store import _alive
+    work_dir = Path(book_dir) / "_build" / ".papermill"
+    removed = []
+    for path in sorted(work_dir.glob("*.ipynb")) if work_dir.is_dir() else []:
+        match = _TEMP_NOTEBOOK.match(path.name)
+        if match and not _alive(int(match["pid"])):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _config_overrides(parameters: dict) -> dict:
@@ -404,11 +466,18 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
 
     if out_dir is not None:
         book_dir = Path(out_dir).resolve()
+        prepare_out_dir(book_dir, book_source)
         copy_skeleton(book_source, book_dir)
         artifacts_env = str(book_dir / "artifacts")
     else:
         book_dir = book_source
         artifacts_env = None
+        from .store import artifacts_root
+        check_writable([book_dir / "_build", book_dir / "chapters", artifacts_root()])
+    removed = remove_stale_temp_notebooks(book_dir)
+    if removed:
+        echo(f"removed {len(removed)} temp notebook(s) left by a killed build: "
+             f"{', '.join(p.name for p in removed)}")
 
     from .store import Store, StoreError
     with _environ(CDE_ARTIFACTS_DIR=artifacts_env):

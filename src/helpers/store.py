@@ -2,15 +2,20 @@
 
 Layout (paths relative to the store root)::
 
-    manifest.json                 config hash and values, library versions, data digests,
-                                  sha256 of every committed file, wall time per stage
+    manifest.json                 config hash (pruning stage) and values, stage hashes,
+                                  library versions, data digests, wall time per stage,
+                                  `files`: sha256 of every model file,
+                                  `derived`: {file: {sha256, inputs}} of every derived JSON
     models/<variant>/member_<i>.keras|.tflite
     histories.json                {"train": {member: {loss, accuracy, val_loss, val_accuracy}},
                                    "prune": {variant: {member: {...}}}}   (lists per epoch)
     sizes.json                    {variant: {container, zipped_bytes, member_zipped_bytes,
                                    raw_bytes, lower_bound_bytes, compression_ratio, ...}}
-    results.json                  see RESULTS_SCHEMA below
-    cache/                        git-ignored: predictions/<variant>_<dataset>.npy
+    results.json                  see RESULTS_SCHEMA below (the profile's own evaluation)
+    evaluations/<eval_hash>/      git-ignored: results.json of other evaluation values
+                                  (test_subset, ...), with its own lineage.json
+    cache/                        git-ignored: predictions/<variant>_<dataset>_<key>.npy,
+                                  each with a .sha256 beside it
     checkpoints/                  git-ignored: resumable training state
 
 Variant names say sparsity and quantization: ``baseline`` (float32), ``q8`` (0 % sparsity,
@@ -30,22 +35,48 @@ RESULTS_SCHEMA (results.json)::
                       "conf_frac_090", "auroc", "aupr", "fpr_at_95_tpr"},
          "zipped_bytes", "compression_ratio"}}}
 
-Every write is atomic (temp file in the same folder + os.replace), so a killed run never
-leaves a half-written file. A store written under another config hash is never reused.
+Trust rules:
+
+- Every model file is verified against the sha256 in the manifest before it is used.
+- Every derived JSON records its own sha256 and its inputs (the checksums of the model
+  files and the stage hash it came from); a file edited by hand, or computed from other
+  inputs, is recomputed with a printed line saying why where computing is allowed, and
+  is otherwise a one-sentence StoreError naming the command that rebuilds it.
+- Prediction caches are keyed by the checksums of their model files and the data subset,
+  so a changed model or another subset never reads a stale cache.
+- A store whose manifest is lost is refused (StoreError) until it is rebuilt (--fresh)
+  or re-adopted (`python -m helpers adopt`), never silently retrained.
+- Manifest updates hold a file lock (filelock) and every write is atomic (temp file in
+  the same folder + os.replace), so concurrent writers lose nothing and a killed run
+  leaves no half-written file; its temp files are removed by the next open.
+- Files get the user's umask (as a plain `open` would), so a shared cache stays readable.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
+import re
+import shlex
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
-from .config import REPO_ROOT, Config, load_config
+from .config import REPO_ROOT, Config, load_config, stage_hash_of
+
+MANIFEST = "manifest.json"
+LOCK_FILE = ".manifest.lock"
+# Which command rebuilds a derived file (names in StoreError messages).
+PRODUCERS = {"histories.json": "train", "sizes.json": "train", "results.json": "evaluate",
+             "seed_spread.json": "evaluate"}
+# Temp files of atomic_write_bytes / atomic_path: `.<name>.<pid>.<8 random>.tmp` and
+# `.<name>.<pid>.tmp.<ext>`; the pid says whether their writer is still alive.
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)\.(?:tmp\.\w+|\w{8}\.tmp)$")
 
 
 class StoreError(ValueError):
@@ -53,15 +84,37 @@ class StoreError(ValueError):
 
 
 def artifacts_root() -> Path:
-    """`CDE_ARTIFACTS_DIR` if set (used by `make smoke` and the tests), else `artifacts/`."""
-    return Path(os.environ.get("CDE_ARTIFACTS_DIR") or REPO_ROOT / "artifacts")
+    """`CDE_ARTIFACTS_DIR` if set (used by `make smoke` and the tests), else `artifacts/`.
+
+    Always absolute: a relative value is taken from the repository root (as CDE_DATA_DIR in
+    CI), never from the working directory, which differs between the CLI and the chapter
+    kernels (they run in book/chapters).
+    """
+    env = os.environ.get("CDE_ARTIFACTS_DIR")
+    path = Path(env).expanduser() if env else REPO_ROOT / "artifacts"
+    return (path if path.is_absolute() else REPO_ROOT / path).resolve()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; set back at once
+    os.umask(mask)
+    return mask
+
+
+UMASK = _current_umask()
+
+
+def file_mode() -> int:
+    """The mode a plain `open(path, "w")` gives a new file under the user's umask."""
+    return 0o666 & ~UMASK
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600: another user could not read it
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -71,8 +124,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def json_bytes(obj) -> bytes:
+    return (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode()
+
+
 def atomic_write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(path, json_bytes(obj))
 
 
 @contextlib.contextmanager
@@ -81,7 +138,7 @@ def atomic_path(path: Path):
     For writers that insist on a file name (Keras, numpy)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -90,12 +147,73 @@ def atomic_path(path: Path):
             os.unlink(tmp)
 
 
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the temp files of atomic writers that died (killed runs) below `folder`."""
+    removed = []
+    for path in Path(folder).rglob(".*"):
+        match = _TEMP_NAME.match(path.name)
+        if match and path.is_file() and not _alive(int(match["pid"])):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# A fixed time for zip members and Keras' `date_saved`: identical runs, identical bytes.
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_FIXED_DATE_SAVED = "1980-01-01@00:00:00"
+
+
+def normalize_keras_archive(path: Path) -> None:
+    """Rewrite a .keras zip in place with fixed member times and a fixed `date_saved`.
+
+    Keras stamps the save time into metadata.json and into the weights member's zip
+    header; nothing else in the archive depends on the time, so after this two saves of
+    the same weights are byte-identical.
+    """
+    path = Path(path)
+    with zipfile.ZipFile(path) as src:
+        members = [(info, src.read(info)) for info in src.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as dst:
+        for info, data in members:
+            if info.filename == "metadata.json":
+                meta = json.loads(data)
+                if "date_saved" in meta:
+                    meta["date_saved"] = _FIXED_DATE_SAVED
+                data = json.dumps(meta).encode()
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, data)
+    path.write_bytes(buf.getvalue())
+
+
+def save_keras(model, path: Path) -> None:
+    """`model.save(path)` atomically and deterministically (see normalize_keras_archive)."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)  # members are never compiled: no optimizer state
+        normalize_keras_archive(tmp)
 
 
 def machine_info() -> dict:
@@ -118,66 +236,166 @@ def library_versions() -> dict:
     return out
 
 
+def cli_command(verb: str, config: Config) -> str:
+    """The command line that runs `verb` (train, evaluate, adopt) for `config`: the profile
+    plus a `-p NAME VALUE` for every value that differs from the profile's own."""
+    default = load_config(config.profile, config.config_path).values()
+    parts = ["python", "-m", "helpers", verb, "--profile", config.profile]
+    for key, value in config.values().items():
+        if key not in ("profile", "config_path") and value != default[key]:
+            parts += ["-p", key, json.dumps(value)]
+    return shlex.join(parts)
+
+
+def _short(digest) -> str:
+    return f"{str(digest)[:16]}..." if digest else "nothing"
+
+
+def _differences(recorded: dict, current: dict) -> list[str]:
+    """Names of the inputs that differ (file paths for the `files` entry)."""
+    out = []
+    for key in sorted(set(recorded) | set(current)):
+        a, b = recorded.get(key), current.get(key)
+        if key == "files" and isinstance(a, dict) and isinstance(b, dict):
+            out += [name for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]
+        elif a != b:
+            out.append(key)
+    return out
+
+
 class Store:
     """Artifacts of one config. `Store(cfg)` opens (or creates) its folder.
 
-    The folder is `artifacts/<profile>/` when `cfg` is the profile as defined in
-    `_config.yml`, and `artifacts/<profile>_<hash>/` when overrides changed it, so a
-    papermill run with other parameters never touches the published artifacts.
+    The folder is `artifacts/<profile>/` when `cfg` has the profile's own pruning-stage
+    hash (training and compression values as defined in `_config.yml`), and
+    `artifacts/<profile>_<hash>/` otherwise, so a papermill run with other training
+    values never touches the published artifacts. Evaluation-only values (test_subset,
+    ood_subset, bootstrap_samples) share the store; their results go to
+    `evaluations/<eval_hash>/` unless they are the profile's own.
+
+    create=False refuses (StoreError naming the command that builds it) a store that does
+    not exist yet; adopt=True opens a store whose manifest was lost (see `adopt`).
     """
 
-    def __init__(self, config: Config, root: Path | None = None, fresh: bool = False):
+    def __init__(self, config: Config, root: Path | None = None, fresh: bool = False,
+                 create: bool = True, adopt: bool = False):
         self.config = config
+        self._default = load_config(config.profile, config.config_path)
         if root is None:
-            base = artifacts_root()
-            default = load_config(config.profile, config.config_path)
-            name = config.profile if default.hash == config.hash else f"{config.profile}_{config.hash}"
-            root = base / name
-        self.root = Path(root)
+            same = self._default.hash == config.hash
+            root = artifacts_root() / (config.profile if same else f"{config.profile}_{config.hash}")
+        self.root = Path(root).expanduser().resolve()
+        self._lock = None
         if fresh and self.root.exists():
             shutil.rmtree(self.root)
+        if not create and not (self.root / MANIFEST).exists() and not self._model_files():
+            raise StoreError(f"There is no store for this configuration at {self.root}; build "
+                             f"it first with `{self.command('train')}`.")
         self.root.mkdir(parents=True, exist_ok=True)
-        self._check_manifest()
+        with contextlib.suppress(OSError):  # a read-only store has no temp files of ours
+            remove_stale_temp_files(self.root)
+        if not adopt:
+            self._check_manifest()
+
+    # --- commands -------------------------------------------------------------------
+    def command(self, verb: str) -> str:
+        """The command line that runs `verb` ("train", "evaluate", "adopt") for this config."""
+        return cli_command(verb, self.config)
 
     # --- manifest -------------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
-        return self.root / "manifest.json"
+        return self.root / MANIFEST
 
-    def manifest(self) -> dict:
-        if not self.manifest_path.exists():
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the store's manifest lock (reentrant within this Store object)."""
+        from filelock import FileLock
+        if self._lock is None:
+            # mode: filelock would force 0644, and another user of a shared store must open it
+            self._lock = FileLock(self.root / LOCK_FILE, mode=file_mode())
+        with self._lock:
+            yield
+
+    def _read_manifest_file(self, path: Path) -> dict:
+        if not path.exists():
             return {}
         try:
-            return json.loads(self.manifest_path.read_text())
-        except json.JSONDecodeError as e:
-            raise StoreError(f"{self.manifest_path} is not valid JSON ({e}); delete the folder "
-                             f"{self.root} or re-run with --fresh to rebuild it.") from None
+            return json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"{path} is not valid JSON ({e}); restore it (git checkout) or "
+                             f"rebuild the store with `{self.command('train')} --fresh`.") from None
+
+    def manifest(self) -> dict:
+        return self._read_manifest_file(self.manifest_path)
+
+    def _model_files(self) -> list[Path]:
+        folder = self.root / "models"
+        return sorted(p for p in folder.rglob("member_*") if p.is_file()) if folder.is_dir() else []
+
+    def _new_manifest(self, **fields) -> dict:
+        c = self.config
+        return {"config_hash": c.hash, "profile": c.profile, "config": c.values(),
+                "stage_hashes": {s: c.stage_hash(s) for s in ("training", "pruning")},
+                "versions": library_versions(), "machine": machine_info(), **fields}
 
     def _check_manifest(self) -> None:
         m = self.manifest()
-        if m and m.get("config_hash") != self.config.hash:
+        if not m:
+            if self._model_files():
+                raise StoreError(
+                    f"{self.root} holds model files but no {MANIFEST}, so nothing says which "
+                    f"config made them or whether they are intact; rebuild the store with "
+                    f"`{self.command('train')} --fresh`, or adopt the files as they are with "
+                    f"`{self.command('adopt')}`.")
+            with self.locked():
+                if not self.manifest():
+                    atomic_write_json(self.manifest_path, self._new_manifest())
+            return
+        legacy = "stage_hashes" not in m
+        recorded = (stage_hash_of(m["config"], "pruning") if legacy and isinstance(m.get("config"), dict)
+                    else m.get("stage_hashes", {}).get("pruning"))
+        if recorded != self.config.hash:
             raise StoreError(
-                f"{self.root} was written by config hash {m.get('config_hash')} but the current "
+                f"{self.root} was written by config hash {recorded} but the current "
                 f"config hashes to {self.config.hash}; re-run with --fresh to rebuild it "
                 f"(python -m helpers build --profile {self.config.profile} --fresh), or restore "
                 f"the config values that made it.")
-        if not m:
-            self.update_manifest(config_hash=self.config.hash, profile=self.config.profile,
-                                 config=self.config.values(), versions=library_versions(),
-                                 machine=machine_info())
+        if legacy:
+            self._migrate(m)
+
+    def _migrate(self, m: dict) -> None:
+        """A manifest of the single-hash era: record the stage hashes, and adopt
+        histories.json (written with the recorded models); sizes and results, which have
+        no lineage, are recomputed when next needed."""
+        def edit(m):
+            m.update(config_hash=self.config.hash,
+                     stage_hashes={s: stage_hash_of(m["config"], s) for s in ("training", "pruning")})
+            if self.path("histories.json").exists():
+                files = {k: v for k, v in m.get("files", {}).items() if k.endswith(".keras")}
+                m.setdefault("derived", {})["histories.json"] = {
+                    "sha256": sha256_file(self.path("histories.json")), "inputs": {"files": files}}
+        with contextlib.suppress(OSError):  # read-only: checked again on the next writable open
+            self._edit(self.manifest_path, edit)
+
+    def _edit(self, manifest_path: Path, change) -> dict:
+        """Read, change (in place) and atomically rewrite a manifest, under the lock."""
+        with self.locked():
+            m = self._read_manifest_file(manifest_path)
+            change(m)
+            atomic_write_json(manifest_path, m)
+            return m
 
     def update_manifest(self, **fields) -> dict:
-        m = self.manifest()
-        m.update(fields)
-        atomic_write_json(self.manifest_path, m)
-        return m
+        return self._edit(self.manifest_path, lambda m: m.update(fields))
 
     def add_time(self, stage: str, seconds: float) -> None:
         """Add wall time (seconds) to a stage in the manifest's `timings`; added in pieces
         (per epoch), so the completed epochs of a killed run still count."""
-        timings = self.manifest().get("timings", {})
-        timings[stage] = round(timings.get(stage, 0.0) + seconds, 2)
-        self.update_manifest(timings=timings)
+        def add(m):
+            timings = m.setdefault("timings", {})
+            timings[stage] = round(timings.get(stage, 0.0) + seconds, 2)
+        self._edit(self.manifest_path, add)
 
     def stage_clock(self, stage: str):
         """A callable that adds the time since its previous call (or creation) to `stage`."""
@@ -193,48 +411,241 @@ class Store:
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
 
+    def rel(self, path: Path) -> str:
+        return Path(path).resolve().relative_to(self.root).as_posix()
+
     def model_path(self, variant: str, member: int, suffix: str) -> Path:
         return self.path("models", variant, f"member_{member}{suffix}")
 
     def record_files(self, paths) -> None:
         """Remember each file's sha256 so a later read can detect truncation or corruption."""
-        files = self.manifest().get("files", {})
-        for path in paths:
-            files[str(Path(path).relative_to(self.root))] = sha256_file(path)
-        self.update_manifest(files=files)
+        def record(m):
+            files = m.setdefault("files", {})
+            for path in paths:
+                files[self.rel(path)] = sha256_file(path)
+        self._edit(self.manifest_path, record)
 
     def verified(self, path: Path) -> Path:
         """Return `path` after checking it against the sha256 recorded when it was written."""
         path = Path(path)
-        rel = str(path.relative_to(self.root))
-        expected = self.manifest().get("files", {}).get(rel)
+        expected = self.manifest().get("files", {}).get(self.rel(path))
         if not path.exists():
-            raise StoreError(f"{path} is missing from the store; re-run the pipeline to rebuild "
-                             f"it (python -m helpers build --profile {self.config.profile}).")
+            raise StoreError(f"{path} is missing from the store; rebuild it with "
+                             f"`{self.command('train')}`.")
         actual = sha256_file(path)
         if expected is None or actual != expected:
             raise StoreError(
                 f"{path} is corrupt or was not written by this pipeline (sha256 {actual[:16]}..., "
-                f"manifest expects {str(expected)[:16]}...); delete it and re-run the pipeline, "
-                f"or re-run with --fresh.")
+                f"manifest expects {str(expected)[:16]}...); delete it and rebuild it with "
+                f"`{self.command('train')}`.")
         return path
 
     def has_files(self, paths) -> bool:
         files = self.manifest().get("files", {})
-        return all(str(Path(p).relative_to(self.root)) in files and Path(p).exists() for p in paths)
+        return all(self.rel(p) in files and Path(p).exists() for p in paths)
+
+    def require(self, paths, verb: str, compute: bool) -> None:
+        """Before computing the missing `paths`: refuse (StoreError naming the command) when
+        computing is not allowed, else print a line saying what is computed and why."""
+        missing = [p for p in paths if not self.has_files([p])]
+        if not missing:
+            return
+        what = self.rel(missing[0]) + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+        if not compute:
+            raise StoreError(f"{what} is not in the store {self.root}, and chapters never "
+                             f"train, prune or convert; build it with `{self.command(verb)}`.")
+        print(f"{what} not in the store {self.root}: computing it now.", flush=True)
+
+    def lineage(self, paths, **extra) -> dict | None:
+        """The inputs record of a derived file: the recorded sha256 of each of `paths` plus
+        `extra` (stage hashes...); None while any of them is not recorded yet."""
+        files = self.manifest().get("files", {})
+        rels = [self.rel(p) for p in paths]
+        if any(r not in files for r in rels):
+            return None
+        return {"files": {r: files[r] for r in rels}, **extra}
+
+    # --- derived files ---------------------------------------------------------------
+    def _records_path(self, name: str) -> Path:
+        """Where the record of a derived file lives: the manifest, or for the git-ignored
+        evaluations/<hash>/ folders their own lineage.json (the manifest stays as committed)."""
+        parts = Path(name).parts
+        if parts[0] == "evaluations" and len(parts) > 2:
+            return self.path(*parts[:2], "lineage.json")
+        return self.manifest_path
+
+    def _record(self, name: str) -> dict | None:
+        return self._read_manifest_file(self._records_path(name)).get("derived", {}).get(name)
+
+    def results_name(self, name: str = "results.json") -> str:
+        """Where the evaluation results of this config live: `name` for the profile's own
+        evaluation values, `evaluations/<eval_hash>/name` for others."""
+        c, d = self.config, self._default
+        if all(getattr(c, k) == getattr(d, k) for k in ("test_subset", "ood_subset", "bootstrap_samples")):
+            return name
+        return f"evaluations/{c.stage_hash('evaluation')}/{name}"
+
+    def _check_record(self, name: str, path: Path, record: dict | None) -> str | None:
+        """Why a derived file cannot be trusted as it is (None: it can)."""
+        if record is None:
+            return ("has no recorded checksum and inputs (written by an older version or "
+                    "copied in)")
+        actual = sha256_file(path)
+        if actual != record.get("sha256"):
+            return (f"was changed after it was written (sha256 {_short(actual)}, the "
+                    f"manifest records {_short(record.get('sha256'))})")
+        files = self.manifest().get("files", {})
+        stale = [k for k, v in record.get("inputs", {}).get("files", {}).items() if files.get(k) != v]
+        if stale:
+            return f"was computed from other model files than those in the store ({', '.join(stale[:3])})"
+        return None
+
+    def _load_json(self, path: Path, verb: str | None):
+        try:
+            return json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            fix = (f"delete it and rebuild it with `{self.command(verb)}`" if verb
+                   else "delete it (the next run writes it again)")
+            raise StoreError(f"{path} is not valid JSON ({' '.join(str(e).split())}); {fix}.") from None
 
     def read_json(self, name: str, default=None):
+        """A JSON file of the store; derived files are checked against their record first
+        (StoreError naming the fix when one was edited or its models changed)."""
         path = self.path(name)
         if not path.exists():
             return default
-        return json.loads(path.read_text())
+        verb = PRODUCERS.get(Path(name).name)
+        record = self._record(name)
+        if record is not None or verb:
+            why = self._check_record(name, path, record)
+            if why:
+                fix = ("restore it (git checkout) or rebuild the store with "
+                       f"`{self.command('train')} --fresh`" if name == "histories.json"
+                       else f"rebuild it with `{self.command(verb or 'train')}`")
+                raise StoreError(f"{path} {why}; {fix}.")
+        return self._load_json(path, verb)
+
+    def read_derived(self, name: str, inputs: dict | None, *, compute: bool, verb: str | None = None):
+        """A derived JSON if it is intact and was computed from `inputs`, else None (when
+        `compute`: after printing why it is recomputed) or StoreError (naming the command)."""
+        path = self.path(name)
+        verb = verb or PRODUCERS.get(Path(name).name, "train")
+        if not path.exists():
+            if compute:
+                return None
+            raise StoreError(f"{path} is not in the store, and chapters never compute it; build it "
+                             f"with `{self.command(verb)}`.")
+        record = self._record(name)
+        why = self._check_record(name, path, record)
+        if why is None and inputs is None:
+            why = "was computed from model files that are not all in the store now"
+        elif why is None and record.get("inputs") != inputs:
+            changed = _differences(record.get("inputs", {}), inputs)
+            why = f"was computed from other inputs ({', '.join(changed[:4])} changed)"
+        if why is None:
+            return self._load_json(path, verb)
+        if compute:
+            print(f"{path} {why}: recomputing it.", flush=True)
+            return None
+        raise StoreError(f"{path} {why}; rebuild it with `{self.command(verb)}`.")
+
+    def write_derived(self, name: str, obj, inputs: dict | None) -> Path:
+        """Write a derived JSON atomically and record its sha256 and inputs."""
+        path = self.path(name)
+        data = json_bytes(obj)
+        with self.locked():
+            atomic_write_bytes(path, data)
+            record = {"sha256": hashlib.sha256(data).hexdigest(), "inputs": inputs or {}}
+            self._edit(self._records_path(name),
+                       lambda m: m.setdefault("derived", {}).__setitem__(name, record))
+        return path
+
+    def update_derived(self, name: str, key: str, value, inputs: dict | None) -> None:
+        """Set one key of a derived JSON (e.g. one stage's histories); the record's input
+        files become the union of the old and the new ones."""
+        with self.locked():
+            data = self.read_json(name, {})
+            record = self._record(name) or {}
+            merged = {**record.get("inputs", {}), **(inputs or {})}
+            merged["files"] = {**record.get("inputs", {}).get("files", {}),
+                               **(inputs or {}).get("files", {})}
+            data[key] = value
+            self.write_derived(name, data, merged)
 
     def write_json(self, name: str, obj) -> Path:
+        """A plain JSON without lineage (execution.json: times, not results)."""
         path = self.path(name)
         atomic_write_json(path, obj)
         return path
 
     def update_json(self, name: str, key: str, value) -> None:
-        data = self.read_json(name, {})
-        data[key] = value
-        self.write_json(name, data)
+        with self.locked():
+            data = self.read_json(name, {})
+            data[key] = value
+            self.write_json(name, data)
+
+    # --- caches -----------------------------------------------------------------------
+    def cached_array(self, name: str, key: dict, compute):
+        """`compute()` (an array), cached in cache/<name>_<digest of key>.npy with its sha256
+        beside it; a truncated or changed cache is recomputed with a line saying so."""
+        import numpy as np
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        path = self.path("cache", f"{name}_{digest}.npy")
+        sidecar = path.with_name(path.name + ".sha256")
+        if path.exists():
+            expected = sidecar.read_text().strip() if sidecar.exists() else None
+            actual = sha256_file(path)
+            if actual == expected:
+                try:
+                    return np.load(path, allow_pickle=False)
+                except (ValueError, OSError, EOFError) as e:
+                    why = f"cannot be read ({type(e).__name__})"
+            else:
+                why = ("is truncated or changed (its sha256 differs from the one written beside "
+                       "it)" if expected else "has no checksum beside it")
+            print(f"The prediction cache {path} {why}: recomputing it.", flush=True)
+        array = compute()
+        buf = io.BytesIO()
+        np.save(buf, array, allow_pickle=False)
+        data = buf.getvalue()
+        atomic_write_bytes(path, data)
+        atomic_write_bytes(sidecar, (hashlib.sha256(data).hexdigest() + "\n").encode())
+        return array
+
+    # --- adopting a store whose manifest was lost -------------------------------------
+    def adopt(self, check, known_names) -> list[str]:
+        """Record a new manifest for the model files present (a store whose manifest was
+        lost), after `check(path)` loaded each; refuse (StoreError, nothing written) when
+        the store has a manifest, no model file, a file outside `known_names` (relative
+        paths the config can produce) or a file that cannot be loaded. histories.json is
+        kept (it cannot be recomputed without retraining); sizes and results are not
+        adopted, so they are recomputed. Returns the adopted relative paths."""
+        if self.manifest_path.exists():
+            raise StoreError(f"{self.root} already has a {MANIFEST}; there is nothing to adopt "
+                             f"(rebuild it with `{self.command('train')} --fresh` instead).")
+        paths = self._model_files()
+        if not paths:
+            raise StoreError(f"{self.root} holds no model files to adopt; build the store with "
+                             f"`{self.command('train')}`.")
+        for path in paths:
+            if self.rel(path) not in known_names:
+                raise StoreError(f"{path} is not a model file of this configuration, so the store "
+                                 f"was not adopted; move it away or rebuild the store with "
+                                 f"`{self.command('train')} --fresh`.")
+            try:
+                check(path)
+            except Exception as e:  # noqa: BLE001 - any loader failure refuses the file
+                raise StoreError(f"{path} cannot be loaded ({type(e).__name__}), so the store "
+                                 f"was not adopted; delete that file (train rebuilds it) or "
+                                 f"rebuild the store with `{self.command('train')} --fresh`.") from None
+        files = {self.rel(p): sha256_file(p) for p in paths}
+        derived = {}
+        if self.path("histories.json").exists():
+            self._load_json(self.path("histories.json"), "train")  # valid JSON, or refused
+            derived["histories.json"] = {
+                "sha256": sha256_file(self.path("histories.json")),
+                "inputs": {"files": {k: v for k, v in files.items() if k.endswith(".keras")}}}
+        with self.locked():
+            atomic_write_json(self.manifest_path, self._new_manifest(
+                files=files, derived=derived, adopted=time.strftime("%Y-%m-%dT%H:%M:%S%z")))
+        return sorted(files)
