@@ -349,7 +349,8 @@ REPRODUCIBLE_BODY = """
                      "I0000 00:00:1795846126.786631   24848 port.cc:153] oneDNN custom operations are on.\\n"
                      "E0000 00:00:1795846128.682859   24848 cuda_platform.cc:52] failed call to cuInit\\n")
     sys.stderr.flush()
-    print("kernel env:", os.environ["TF_CPP_MIN_LOG_LEVEL"], repr(os.environ["CUDA_VISIBLE_DEVICES"]))
+    print("kernel env:", os.environ["TF_CPP_MIN_LOG_LEVEL"], repr(os.environ["CUDA_VISIBLE_DEVICES"]),
+          os.environ["TQDM_DISABLE"])
     print("here:", os.getcwd(), sys.prefix)
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1, 2], [0, 1, 4])
@@ -388,7 +389,7 @@ def test_outputs_carry_no_tensorflow_logs_and_no_machine_paths(tmp_path):
     run_quiet(tmp_path)
     nb = chapter_nb(tmp_path)
     text = outputs_text(nb)
-    assert "kernel env: 3 ''" in text                 # TF C++ logging off, no GPU
+    assert "kernel env: 3 '' 1" in text               # TF C++ logging off, no GPU, no tqdm
     assert "here: <book>/chapters <python>" in text
     for needle in ("absl", "oneDNN", "cuInit", str(tmp_path), sys.prefix):
         assert needle not in text, needle
@@ -413,6 +414,20 @@ def test_stream_cleaning_on_real_tensorflow_output():
            "  and its indented continuation\n")
     assert bookio.clean_stream_text(raw) == ("a line the reader should see\n"
                                              "  and its indented continuation\n")
+    # seen in the smoke book's chapters: TF's Python loggers, TFLite's C++ prints, tqdm bars
+    smoke = ("INFO:tensorflow:Assets written to: /tmp/tmp4yjsk6qc/assets\n"
+             "WARNING:tensorflow:5 out of the last 5 calls to <function Model.make_predict_function."
+             "<locals>.predict_function> triggered tf.function retracing.\n"
+             "fully_quantize: 0, inference_type: 6, input_inference_type: INT8, "
+             "output_inference_type: INT8\n"
+             "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+             "\rDecoding notMNIST_small.tar.gz:   0%|          | 0/18726 [00:00<?, ?png/s]"
+             "\rDecoding notMNIST_small.tar.gz:  42%|####2     | 7920/18726 [00:04<00:03, 2786.22png/s]"
+             "\rDecoding notMNIST_small.tar.gz: 100%|##########| 18726/18726 [00:08<00:00, 2255.1png/s]\n"
+             "ERROR:tensorflow:a real error stays\n"
+             "WARNING:root:the chapter's own warning stays\n")
+    assert bookio.clean_stream_text(smoke) == ("ERROR:tensorflow:a real error stays\n"
+                                               "WARNING:root:the chapter's own warning stays\n")
 
 
 def test_machine_paths_are_replaced_by_whole_components_only():

@@ -35,7 +35,8 @@ _HIDING_TAGS = ("remove-input", "hide-cell")
 # duration and environment are per run; they go to the store's execution.json instead.
 PAPERMILL_KEEP = ("default_parameters", "parameters", "input_path", "output_path", "version")
 
-# Log lines TensorFlow's C++ core (absl/glog format) writes to stderr, e.g.
+# Log and progress lines of the libraries, never meant for a reader. TensorFlow's C++ core
+# (absl/glog format) writes to stderr, e.g.
 # "I0000 00:00:1795846126.786631   24848 port.cc:153] oneDNN custom operations are on..."
 # "E0000 00:00:1795846128.682859   24848 cuda_platform.cc:52] failed call to cuInit: ...",
 # the older "2024-01-01 10:00:00.123456: I tensorflow/core/...cc:123] ..." form, and the
@@ -43,12 +44,20 @@ PAPERMILL_KEEP = ("default_parameters", "parameters", "input_path", "output_path
 # but not those logged while TensorFlow loads, before absl logging is initialised (TF 2.21:
 # "cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used."
 # with its preamble): these patterns remove what is left.
-TF_LOG_LINE = re.compile(
+LOG_LINE = re.compile(
     r"^(?:[IWEF]\d{4} \d{2}:\d{2}:\d+\.\d+\s+\d+ [\w./-]+:\d+\]"
     r"|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] [\w./-]+:\d+\]"
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     # the second line of cpu_feature_guard's message
-    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags)")
+    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags"
+    # TensorFlow's Python loggers below ERROR ("INFO:tensorflow:Assets written to: /tmp/tmp.../assets",
+    # "WARNING:tensorflow:5 out of the last 5 calls to ... triggered tf.function retracing")
+    r"|(?:INFO|WARNING):(?:tensorflow|absl):"
+    # what the TFLite converter and interpreter print from C++
+    r"|INFO: Created TensorFlow Lite \w+ delegate for \w+\."
+    r"|fully_quantize: \d+, inference_type: \d+, input_inference_type: \w+, output_inference_type: \w+"
+    # a tqdm progress bar ("Decoding x.tar.gz:  42%|####  | 7920/18726 [00:04<00:03, 2786.22png/s]")
+    r"|.*\d+%\|.*\| *[\d.]+[kMGT]?/[\d.?]+[kMGT]? \[)")
 # Library warnings that say nothing to a reader of the book (with the source line Python
 # prints under a warning): tqdm's "use ipywidgets" hint.
 NOISE_WARNINGS = ("TqdmWarning: IProgress not found",)
@@ -189,15 +198,15 @@ def strip_execution_times(nb) -> None:
 
 
 def clean_stream_text(text: str) -> str:
-    """Remove TensorFlow/absl log lines and NOISE_WARNINGS (with the indented source line
-    Python prints under a warning) from a stream's text."""
+    """Remove LOG_LINE lines (TensorFlow/absl/TFLite logs, progress bars) and NOISE_WARNINGS
+    (with the indented source line Python prints under a warning) from a stream's text."""
     out, skip_source = [], False
     for line in text.splitlines(keepends=True):
         if skip_source and line.startswith("  "):
             skip_source = False
             continue
         skip_source = False
-        if TF_LOG_LINE.match(line):
+        if LOG_LINE.match(line) or line == "\r":
             continue
         if any(w in line for w in NOISE_WARNINGS):
             skip_source = True
@@ -303,6 +312,7 @@ def portable_path(path: Path, *roots: tuple[Path, str]) -> str:
 
 def kernel_environment() -> Mapping[str, str]:
     """Environment for the chapter kernels: TensorFlow's C++ logging off (its start-up lines
-    are printed before Python can configure logging) and no GPU (CPU results are the same
-    on every machine; a failed cuInit is also a log line)."""
-    return {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    are printed before Python can configure logging), no GPU (CPU results are the same
+    on every machine; a failed cuInit is also a log line), and no progress bars (their
+    rates differ from run to run; nobody watches a papermill kernel)."""
+    return {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "TQDM_DISABLE": "1"}
