@@ -242,7 +242,7 @@ _OVERFLOW_JS = """
 const width = window.innerWidth, doc = document.documentElement.scrollWidth;
 const out = [];
 if (doc > width) {
-  for (const e of document.querySelectorAll('body *')) {
+  for (const e of document.querySelectorAll('.bd-article *')) {
     const r = e.getBoundingClientRect();
     if (r.width > 0 && r.right > width + 1) {
       let clipped = false;
@@ -250,11 +250,12 @@ if (doc > width) {
         const o = getComputedStyle(a).overflowX;
         if (o !== 'visible' && a.getBoundingClientRect().right <= width + 1) { clipped = true; break; }
       }
-      if (!clipped) out.push(e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ' right=' + Math.round(r.right));
+      if (!clipped) out.push([Math.round(r.right), e.tagName.toLowerCase() + '.' + [...e.classList].join('.')]);
     }
   }
 }
-return [doc, width, out.slice(-3)];
+out.sort((a, b) => b[0] - a[0]);
+return [doc, width, out.slice(0, 3).map(([right, what]) => what + ' right=' + right)];
 """
 
 # WCAG contrast of every visible table cell's text with the background it is drawn on
