@@ -59,12 +59,13 @@ def _make_styles():
 
     class AuthorYearLabelStyle(BaseLabelStyle):
         def format_labels(self, sorted_entries):
+            labels = [author_year_label(e) for e in sorted_entries]
+            total = {label: labels.count(label) for label in labels}
             seen: dict[str, int] = {}
-            for entry in sorted_entries:
-                label = author_year_label(entry)
-                # two works of the same authors and year: 2017a, 2017b (as in author-year styles)
+            for label in labels:
+                # works of the same authors and year: 2017a, 2017b (as in author-year styles)
                 seen[label] = seen.get(label, 0) + 1
-                yield label if seen[label] == 1 else f"{label}{chr(ord('a') + seen[label] - 1)}"
+                yield label if total[label] == 1 else f"{label}{chr(ord('a') + seen[label] - 1)}"
 
     class AuthorYearStyle(UnsrtStyle):
         default_label_style = LABEL_STYLE
