@@ -13,10 +13,20 @@ that one build. Contract with the chapter notebooks:
   <img> (a `{glue:figure}` with `:name: fig1` of a figure glued as an image);
 * no glued figure rendered as text (`<Figure size ...>`: a figure glued without the inline
   backend), no unresolved glue or docutils problem markers, no "Traceback" in any output;
-* every page of `_toc.yml` listed in the navigation sidebar of the root page.
+* every page of `_toc.yml` listed in the navigation sidebar of the root page;
+* code a reader can open: every code cell tagged `hide-input` in a chapter is a folded
+  toggle on its page; every chapter page links to the repository and launches the
+  chapter's notebook on Colab and Binder (the repository of book/_config.yml).
+
+In headless Chromium, at 1400 px and at 400 px wide, every page: fits the window (no
+sideways scrolling), loads every image, shows no raw `{glue`, `{cite}` or `Traceback`;
+tables are not hidden under the page's Contents panel; and with the dark theme every
+table cell's text has a contrast ratio of at least 4.5 with its background (WCAG AA).
 
 CDE_BOOK_TEST_NOTEBOOKS=DIR builds the book from other chapter sources (e.g. stand-ins
-while the chapters are written). Screenshots go to test-artifacts/screenshots/.
+while the chapters are written); CDE_BOOK_TEST_BUILT=DIR checks a book already built
+there (its `_build/html`) instead of building one. Screenshots go to
+test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
+from helpers.bookio import HIDE_INPUT, repository_from_config
 from helpers.config import REPO_ROOT
 from helpers.pipeline import toc_files
 
@@ -49,6 +60,8 @@ BUILD_TIMEOUT_S = 3600
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     """Build the smoke book once; return its folder (html in _build/html)."""
+    if os.environ.get("CDE_BOOK_TEST_BUILT"):
+        return Path(os.environ["CDE_BOOK_TEST_BUILT"]).resolve()
     if not os.environ.get("CDE_DATA_DIR"):
         pytest.skip("CDE_DATA_DIR is not set: the end-to-end book build needs the real MNIST "
                     "and NotMNIST files (e.g. CDE_DATA_DIR=../shared/data make test).")
@@ -156,6 +169,30 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors, f"{nb_path.name} has error outputs: {errors[0].get('ename')}"
 
+    # code a reader can open: folded code cells and launch links on every chapter page
+    url, branch = repository_from_config(book / "_config.yml")
+    repo_path = url.split("://", 1)[1].split("/", 1)[1]          # owner/name
+    for nb_path in sorted((book / "chapters").glob("*.ipynb")):
+        name = f"chapters/{nb_path.stem}"
+        if name not in pages:
+            continue
+        nb = nbformat.read(nb_path, as_version=4)
+        folded = sum(HIDE_INPUT in c.metadata.get("tags", []) for c in nb.cells
+                     if c.cell_type == "code")
+        doc = soup(pages[name])
+        toggles = doc.select(f".cell.tag_{HIDE_INPUT} details")
+        assert len(toggles) == folded, (
+            f"{name}.html shows {len(toggles)} folded code cells, its notebook tags {folded} "
+            "hide-input")
+        links = [a["href"] for a in doc.find_all("a", href=True)]
+        notebook = f"{branch}/book/{name}.ipynb"
+        for what, wanted in (
+                ("the repository button", url),
+                ("the Colab launch link", f"https://colab.research.google.com/github/{repo_path}/blob/{notebook}"),
+                ("the Binder launch link", f"https://mybinder.org/v2/gh/{repo_path}/{branch}?urlpath=")):
+            assert any(h == wanted or h.startswith(wanted) for h in links), (
+                f"{name}.html lacks {what} ({wanted}...)")
+
     # every chapter in the navigation sidebar of the root page
     nav = soup(root_page(html)).select_one("nav.bd-docs-nav")
     assert nav is not None, "no navigation sidebar (nav.bd-docs-nav) on the root page"
@@ -196,16 +233,87 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.mark.browser
-def test_pages_render_in_headless_chromium(book, server):
+WIDTHS = (1400, 400)
+RAW_MARKERS = ("{glue", "{cite}", "{cite:", "{numref}", "Traceback")
+MIN_CONTRAST = 4.5
+
+# document.documentElement.scrollWidth vs the window, with the elements sticking out
+_OVERFLOW_JS = """
+const width = window.innerWidth, doc = document.documentElement.scrollWidth;
+const out = [];
+if (doc > width) {
+  for (const e of document.querySelectorAll('.bd-article *')) {
+    const r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1) {
+      let clipped = false;
+      for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+        const o = getComputedStyle(a).overflowX;
+        if (o !== 'visible' && a.getBoundingClientRect().right <= width + 1) { clipped = true; break; }
+      }
+      if (!clipped) out.push([Math.round(r.right), e.tagName.toLowerCase() + '.' + [...e.classList].join('.')]);
+    }
+  }
+}
+out.sort((a, b) => b[0] - a[0]);
+return [doc, width, out.slice(0, 3).map(([right, what]) => what + ' right=' + right)];
+"""
+
+# WCAG contrast of every visible table cell's text with the background it is drawn on
+_CONTRAST_JS = """
+const rgba = s => { const m = (s.match(/[\\d.]+/g) || [0, 0, 0, 0]).map(Number);
+                    return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+const over = (top, base) => ({r: top.r * top.a + base.r * (1 - top.a),
+                              g: top.g * top.a + base.g * (1 - top.a),
+                              b: top.b * top.a + base.b * (1 - top.a), a: 1});
+const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                   return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+const background = el => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgba(getComputedStyle(e).backgroundColor);
+    if (c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+  }
+  let base = {r: 255, g: 255, b: 255, a: 1};
+  for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
+  return base;
+};
+const worst = [];
+let cells = 0;
+for (const cell of document.querySelectorAll('.bd-article td, .bd-article th')) {
+  if (!cell.offsetParent || !cell.innerText.trim()) continue;
+  cells += 1;
+  const bg = background(cell), fg = over(rgba(getComputedStyle(cell).color), bg);
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  const ratio = (hi + 0.05) / (lo + 0.05);
+  if (ratio < arguments[0]) worst.push([Math.round(ratio * 100) / 100, cell.innerText.trim().slice(0, 30),
+                                        getComputedStyle(cell).color, JSON.stringify(bg)]);
+}
+return [cells, worst.slice(0, 5)];
+"""
+
+# tables whose visible part reaches under the page's Contents panel (secondary sidebar)
+_UNDER_SIDEBAR_JS = """
+const side = document.querySelector('.bd-sidebar-secondary');
+if (!side || getComputedStyle(side).display === 'none' || side.getBoundingClientRect().width === 0) return [];
+const left = side.getBoundingClientRect().left, out = [];
+for (const t of document.querySelectorAll('.bd-article table')) {
+  let right = t.getBoundingClientRect().right;
+  for (let a = t.parentElement; a; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') right = Math.min(right, a.getBoundingClientRect().right);
+  }
+  if (t.offsetParent && right > left + 1) out.push((t.id || t.className || 'table') + ' right=' + Math.round(right) + ' panel=' + Math.round(left));
+}
+return out;
+"""
+
+
+def _chromium_driver():
     chromium, driver_path = _browser_paths()
     if not chromium or not driver_path:
         pytest.skip("chromium and chromedriver are needed for the browser test "
                     "(Debian: apt-get install chromium chromium-driver).")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
@@ -213,28 +321,89 @@ def test_pages_render_in_headless_chromium(book, server):
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--window-size=1400,1000",
-                 f"--user-data-dir={profile_dir}"):
+                 "--hide-scrollbars", f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(60)
+    return driver, profile_dir
+
+
+def _load(driver, url: str, width: int) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+    # an exact viewport (a window's outer size differs from its inner width)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+    driver.get(url)
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    # scroll through the page so lazy images load, then require every one to have decoded
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+        "return Array.from(document.images).every(i => i.complete)"))
+    driver.execute_script("window.scrollTo(0, 0);")
+
+
+def page_problems(driver, url: str, page: str, width: int) -> list[str]:
+    """What is wrong with one page at one window width (empty when nothing is)."""
+    problems = []
+    _load(driver, url, width)
+    where = f"{page} at {width} px"
+    doc, inner, culprits = driver.execute_script(_OVERFLOW_JS)
+    if inner != width:
+        problems.append(f"{where}: the window is {inner} px wide, not {width}")
+    if doc > inner:
+        problems.append(f"{where}: the page is {doc} px wide and scrolls sideways "
+                        f"(sticking out: {culprits})")
+    broken = driver.execute_script(
+        "return Array.from(document.images).filter(i => !(i.naturalWidth > 0))"
+        ".map(i => i.getAttribute('src'))")
+    if broken:
+        problems.append(f"{where}: images that did not load: {broken}")
+    text = driver.execute_script(
+        "const m = document.querySelector('main') || document.body; return m.innerText;")
+    raw = [m for m in RAW_MARKERS if m in text]
+    if raw:
+        problems.append(f"{where}: the page shows raw {raw}")
+    if width >= 1200:
+        under = driver.execute_script(_UNDER_SIDEBAR_JS)
+        if under:
+            problems.append(f"{where}: tables reach under the Contents panel: {under}")
+    # dark theme: what the theme toggle sets (pydata-sphinx-theme)
+    driver.execute_script("document.documentElement.dataset.theme = 'dark';"
+                          "document.documentElement.dataset.mode = 'dark';")
+    cells, low = driver.execute_script(_CONTRAST_JS, MIN_CONTRAST)
+    if low:
+        problems.append(f"{where}, dark theme: table cells below contrast {MIN_CONTRAST} "
+                        f"(ratio, text, colour, background): {low}")
+    name = page.replace("/", "_")
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}-{width}-dark.png"))
+    driver.execute_script("document.documentElement.dataset.theme = 'light';"
+                          "document.documentElement.dataset.mode = 'light';")
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
+    return problems
+
+
+def browser_problems(driver, base_url: str, pages: list[str]) -> list[str]:
+    problems = []
+    for width in WIDTHS:
+        for page in pages:
+            problems += page_problems(driver, f"{base_url}/{page}.html", page, width)
+    return problems
+
+
+@pytest.mark.browser
+def test_pages_render_in_headless_chromium(book, server):
+    from selenium.webdriver.common.by import By
+
+    driver, profile_dir = _chromium_driver()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     seen = {}
     try:
+        problems = browser_problems(driver, server, toc_files(book))
+        # the paper's tables and figures under their labels, displayed
+        _load(driver, f"{server}/{toc_files(book)[0]}.html", 1400)
         for page in toc_files(book):
-            driver.get(f"{server}/{page}.html")
-            WebDriverWait(driver, 30).until(
-                lambda d: d.execute_script("return document.readyState") == "complete")
-            # wait for lazy images, then require every one to have decoded
-            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
-                "return Array.from(document.images).every(i => i.complete)"))
-            broken = driver.execute_script(
-                "return Array.from(document.images).filter(i => !(i.naturalWidth > 0))"
-                ".map(i => i.getAttribute('src'))")
-            assert not broken, f"{page}: images that did not load: {broken}"
-            assert driver.find_element(By.CSS_SELECTOR, "nav.bd-docs-nav").is_displayed() or \
-                driver.get_window_size()["width"] < 960
-            name = page.replace("/", "_")
-            driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+            _load(driver, f"{server}/{page}.html", 1400)
             for label, kind in LABELS.items():
                 elements = driver.find_elements(By.ID, label)
                 if not elements:
@@ -257,4 +426,5 @@ def test_pages_render_in_headless_chromium(book, server):
     finally:
         driver.quit()
         shutil.rmtree(profile_dir, ignore_errors=True)
+    assert not problems, "\n".join(problems)
     assert set(seen) == set(LABELS), f"labels not found in any page: {set(LABELS) - set(seen)}"

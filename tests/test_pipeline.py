@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers import pipeline
+from helpers import bookio, pipeline
 from helpers.__main__ import main
 from helpers.pipeline import PipelineError, run
 
@@ -63,9 +64,11 @@ def test_profile_is_injected_and_the_injected_cell_is_hidden(tmp_path):
     nb = nbformat.read(out_dir / "chapters" / "01_demo.ipynb", as_version=4)
     text = outputs_text(nb)
     assert "profile=smoke" in text
-    # documented choices: cwd is the chapters folder; the kernel sees the out-dir store
-    assert f"cwd={out_dir / 'chapters'}" in text
-    assert f"artifacts={out_dir / 'artifacts'}" in text
+    # documented choices: cwd is the chapters folder; the kernel sees the out-dir store;
+    # the chapter shows them without this machine's paths
+    assert "cwd=<book>/chapters" in text
+    assert "artifacts=<book>/artifacts" in text
+    assert str(tmp_path) not in (out_dir / "chapters" / "01_demo.ipynb").read_text()
     assert os.environ.get("CDE_ARTIFACTS_DIR") == before          # restored afterwards
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
@@ -194,6 +197,8 @@ def test_book_build_records_time_and_turns_warnings_into_errors(tmp_path):
     (skeleton / "_config.yml").write_text(textwrap.dedent("""\
         title: tiny
         only_build_toc_files: true
+        repository:
+          url: https://github.com/example/tiny
         execute:
           execute_notebooks: "off"
         """))
@@ -231,3 +236,210 @@ def test_the_intro_chapter_00_runs_last(tmp_path):
     for name in ("02_b", "00_intro", "01_a"):
         write_nb(nbs, name, "# %%\nx = 1\n")
     assert [p.stem for p in pipeline.discover_chapters(nbs)] == ["01_a", "02_b", "00_intro"]
+
+
+# --- post-processing: code a reader can open, reproducible and clean chapters ----------
+def chapter_nb(tmp_path: Path, name: str = "01_demo"):
+    return nbformat.read(tmp_path / "out" / "chapters" / f"{name}.ipynb", as_version=4)
+
+
+def tags_of(cell) -> list:
+    return cell.metadata.get("tags", [])
+
+
+def test_code_cells_are_folded_and_only_parameters_and_setup_are_removed(tmp_path):
+    write_nb(tmp_path / "nbs", "01_demo", """
+        # %% tags=["remove-cell"]
+        setup = 1
+
+        # %%
+        shown = 2
+
+        # %% tags=["hide-input", "remove-output"]
+        quiet = 3
+        """)
+    run_quiet(tmp_path)
+    nb = chapter_nb(tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    # install, parameters, injected parameters, setup: removed; the rest folded
+    assert [tags_of(c) for c in code] == [
+        ["install-cell", "remove-cell"], ["parameters", "remove-cell"],
+        ["injected-parameters", "remove-cell"], ["remove-cell"], ["hide-input"],
+        ["hide-input", "remove-output"]]
+
+
+def test_a_removed_computation_is_refused_before_anything_runs(tmp_path):
+    write_nb(tmp_path / "nbs", "01_fine", "# %%\nx = 1\n")
+    path = write_nb(tmp_path / "nbs", "02_hides", """
+        # %% tags=["remove-cell"]
+        setup = 1
+
+        # %% tags=["remove-cell"]
+        secret = setup * 2
+
+        # %% tags=["remove-input"]
+        also_secret = 3
+        """)
+    with pytest.raises(PipelineError) as err:
+        run_quiet(tmp_path)
+    assert str(err.value) == (
+        f"{path} hides code from the reader: cell 4 ('secret = setup * 2') tagged remove-cell; "
+        "cell 5 ('also_secret = 3') tagged remove-input or hide-cell; only the parameters "
+        "cell and the setup cell right after it may be tagged remove-cell, every other code "
+        "cell is folded with hide-input (or left untagged, which adds hide-input).")
+    assert not (tmp_path / "out" / "chapters").exists() or not list((tmp_path / "out" / "chapters").iterdir())
+
+
+def test_the_install_cell_comes_first_with_the_books_repository(tmp_path):
+    write_nb(tmp_path / "nbs", "01_demo", "# %%\nimport helpers\nprint('ok')\n")
+    run_quiet(tmp_path)
+    nb = chapter_nb(tmp_path)
+    first = nb.cells[0]
+    url, branch = bookio.repository_from_config(pipeline.BOOK_DIR / "_config.yml")
+    assert first.cell_type == "code" and tags_of(first) == ["install-cell", "remove-cell"]
+    assert f"repository, branch = {url!r}, {branch!r}" in first.source
+    assert first.outputs == []            # it ran: helpers is importable here, nothing to do
+    assert [c for c in nb.cells if bookio.INSTALL_TAG in tags_of(c)] == [first]
+
+
+def test_the_install_cell_clones_and_installs_when_helpers_is_missing(tmp_path, monkeypatch):
+    """Run the cell's code as a fresh Colab kernel would, with git and pip stubbed."""
+    import importlib.util
+    import subprocess
+    import sys
+    calls = []
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw.get("cwd"))))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    cell = bookio.install_cell("https://github.com/someone/cde-book", "dev")
+    exec(compile(cell.source, "install-cell", "exec"), {})
+    clone = str(tmp_path / "cde-book")
+    assert calls == [
+        (["git", "clone", "--depth", "1", "--branch", "dev", "https://github.com/someone/cde-book",
+          clone], None),
+        ([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], clone)]
+    assert sys.path[0] == os.path.join(clone, "src")
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+
+
+def test_a_book_without_repository_url_is_a_clear_error(tmp_path):
+    skeleton = tmp_path / "skeleton"
+    skeleton.mkdir()
+    (skeleton / "_config.yml").write_text("title: no repo\n")
+    write_nb(tmp_path / "nbs", "01_demo", "# %%\nx = 1\n")
+    with pytest.raises(PipelineError, match=r"_config.yml has no repository.url; set it to the "
+                                            r"repository's https address"):
+        run_quiet(tmp_path, book_source=skeleton)
+
+
+REPRODUCIBLE_BODY = """
+    # %% tags=["remove-cell"]
+    import sys
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from myst_nb import glue
+    from helpers import plots
+    plots.set_style()
+
+    # %%
+    import os
+    sys.stderr.write("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n"
+                     "I0000 00:00:1795846126.786631   24848 port.cc:153] oneDNN custom operations are on.\\n"
+                     "E0000 00:00:1795846128.682859   24848 cuda_platform.cc:52] failed call to cuInit\\n")
+    sys.stderr.flush()
+    print("kernel env:", os.environ["TF_CPP_MIN_LOG_LEVEL"], repr(os.environ["CUDA_VISIBLE_DEVICES"]),
+          os.environ["TQDM_DISABLE"])
+    print("here:", os.getcwd(), sys.prefix)
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1, 2], [0, 1, 4])
+    glue("demo_fig", fig, display=False)
+    plt.close(fig)
+    table = pd.DataFrame({"variant": ["a", "b"], "accuracy": [0.5, 0.25]})
+    glue("demo_table", table.style.map(lambda v: "color: red;", subset=["accuracy"]), display=False)
+    """
+
+
+def test_rebuilding_with_unchanged_inputs_gives_identical_chapters(tmp_path):
+    write_nb(tmp_path / "nbs", "01_demo", REPRODUCIBLE_BODY)
+    run_quiet(tmp_path)
+    chapter = tmp_path / "out" / "chapters" / "01_demo.ipynb"
+    first = chapter.read_bytes()
+    run_quiet(tmp_path)
+    assert chapter.read_bytes() == first
+
+    nb = nbformat.reads(first.decode(), as_version=4)
+    assert [c.id for c in nb.cells] == [f"01_demo-{i:03d}" for i in range(len(nb.cells))]
+    assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in nb.cells)
+    assert sorted(nb.metadata.papermill) == ["default_parameters", "input_path", "output_path",
+                                             "parameters", "version"]
+    assert nb.metadata.papermill.output_path == "chapters/01_demo.ipynb"
+    # the glued figure is SVG (what the book shows), without a date
+    glued = [o for c in nb.cells for o in c.get("outputs", []) if "data" in o]
+    svg = [o.data[m] for o in glued for m in o.data if m.endswith("image/svg+xml")]
+    assert len(svg) == 1 and "<dc:date>" not in svg[0] and "<svg" in svg[0]
+    html = [o.data[m] for o in glued for m in o.data if m.endswith("text/html")]
+    assert len(html) == 1 and re.search(r'<table id="T_[0-9a-f]{8}"', html[0])
+
+
+def test_outputs_carry_no_tensorflow_logs_and_no_machine_paths(tmp_path):
+    import sys
+    write_nb(tmp_path / "nbs", "01_demo", REPRODUCIBLE_BODY)
+    run_quiet(tmp_path)
+    nb = chapter_nb(tmp_path)
+    text = outputs_text(nb)
+    assert "kernel env: 3 '' 1" in text               # TF C++ logging off, no GPU, no tqdm
+    assert "here: <book>/chapters <python>" in text
+    for needle in ("absl", "oneDNN", "cuInit", str(tmp_path), sys.prefix):
+        assert needle not in text, needle
+    streams = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"]
+    assert [o.name for o in streams] == ["stdout"]   # the stderr output, emptied, is dropped
+
+
+def test_stream_cleaning_on_real_tensorflow_output():
+    """TF 2.21 on a CPU machine, as captured by papermill (TF_CPP_MIN_LOG_LEVEL unset)."""
+    raw = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+           "I0000 00:00:1795906900.620000    9985 cudart_stub.cc:31] Could not find cuda drivers "
+           "on your machine, GPU will not be used.\n"
+           "I0000 00:00:1795906900.842574    9985 cpu_feature_guard.cc:227] This TensorFlow binary "
+           "is optimized to use available CPU instructions in performance-critical operations.\n"
+           "To enable the following instructions: AVX2 FMA, in other operations, rebuild "
+           "TensorFlow with the appropriate compiler flags.\n"
+           "2024-05-01 10:00:00.123456: W tensorflow/core/util/port.cc:113] an older log form\n"
+           "/x/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found. Please update "
+           "jupyter and ipywidgets.\n"
+           "  from .autonotebook import tqdm as notebook_tqdm\n"
+           "a line the reader should see\n"
+           "  and its indented continuation\n")
+    assert bookio.clean_stream_text(raw) == ("a line the reader should see\n"
+                                             "  and its indented continuation\n")
+    # seen in the smoke book's chapters: TF's Python loggers, TFLite's C++ prints, tqdm bars
+    smoke = ("INFO:tensorflow:Assets written to: /tmp/tmp4yjsk6qc/assets\n"
+             "WARNING:tensorflow:5 out of the last 5 calls to <function Model.make_predict_function."
+             "<locals>.predict_function> triggered tf.function retracing.\n"
+             "fully_quantize: 0, inference_type: 6, input_inference_type: INT8, "
+             "output_inference_type: INT8\n"
+             "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+             "\rDecoding notMNIST_small.tar.gz:   0%|          | 0/18726 [00:00<?, ?png/s]"
+             "\rDecoding notMNIST_small.tar.gz:  42%|####2     | 7920/18726 [00:04<00:03, 2786.22png/s]"
+             "\rDecoding notMNIST_small.tar.gz: 100%|##########| 18726/18726 [00:08<00:00, 2255.1png/s]\n"
+             "ERROR:tensorflow:a real error stays\n"
+             "WARNING:root:the chapter's own warning stays\n")
+    assert bookio.clean_stream_text(smoke) == ("ERROR:tensorflow:a real error stays\n"
+                                               "WARNING:root:the chapter's own warning stays\n")
+
+
+def test_machine_paths_are_replaced_by_whole_components_only():
+    replacements = [("/home/u", "~"), ("/home/u/repo", "<repo>")]
+    assert bookio.scrub_paths("/home/u/repo/src/x.py and /home/u/.cache and /home/uv",
+                              replacements) == "<repo>/src/x.py and ~/.cache and /home/uv"
+
+
+def test_styler_ids_are_stable_and_distinct_per_output():
+    html = ('<style>#T_1a2b3_row0_col1 { color: red; }</style><table id="T_1a2b3">'
+            '<td id="T_1a2b3_row0_col1">')
+    a = bookio._stable_styler_ids(html, "cell-1-0")
+    assert a == bookio._stable_styler_ids(html.replace("1a2b3", "ffff0"), "cell-1-0")
+    assert "1a2b3" not in a and a != bookio._stable_styler_ids(html, "cell-2-0")
+    assert a.count(a[a.index('id="T_') + 4:a.index('id="T_') + 14]) == 3

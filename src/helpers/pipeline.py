@@ -9,10 +9,16 @@ For each `notebooks/NN_name.py` (Jupytext percent format, in name order):
    (the folder the executed notebook lives in, as when a reader opens it in Jupyter;
    notebooks should still not rely on the working directory: use `helpers.config.REPO_ROOT`
    and the store);
-3. tag the injected-parameters cell `remove-cell` (hidden in the book; `metadata.papermill`
-   is kept as provenance) and rename the file to `<book>/chapters/NN_name.ipynb`. A
-   failing cell never overwrites the previous executed chapter: the failed notebook goes
-   to `<book>/_build/failed/NN_name.ipynb` and the pipeline stops with one
+3. post-process it (`helpers.bookio`) and rename the file to `<book>/chapters/NN_name.ipynb`:
+   code cells are folded (`hide-input`) except the parameters and setup cells
+   (`remove-cell`, checked before anything runs); a first, hidden cell installs the
+   project when `helpers` is not importable (Colab, a download; the repository is
+   `repository.url` of `<book>/_config.yml`); the injected-parameters cell is tagged
+   `remove-cell`; cell ids are stable, execution times are dropped (they go to the store's
+   execution.json), TensorFlow log lines and machine paths are removed from the outputs.
+   The kernels run with TensorFlow's C++ logging off and without a GPU, and draw figures
+   as SVG. A failing cell never overwrites the previous executed chapter: the failed
+   notebook goes to `<book>/_build/failed/NN_name.ipynb` and the pipeline stops with one
    `PipelineError` sentence naming the chapter, the cell and the error.
 
 Each chapter's time and status, and the book build's, are recorded in the profile's store
@@ -46,6 +52,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import bookio
 from .config import REPO_ROOT, Config, load_config
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -120,6 +127,10 @@ def read_chapter(path: Path, kernel_name: str = KERNEL_NAME):
     nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python (cde-book)",
                                  "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
+    try:
+        bookio.apply_cell_convention(nb, str(path))
+    except bookio.CellConventionError as e:
+        raise PipelineError(str(e)) from None
     return nb
 
 
@@ -298,16 +309,16 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
         d.mkdir(parents=True, exist_ok=True)
     target = chapters_dir / f"{name}.ipynb"
     tmp = work_dir / f"{name}.{os.getpid()}.ipynb"
+    nb = _with_install_cell(nb, book_dir)
     param_index = next(i for i, c in enumerate(nb.cells)
                        if "parameters" in c.get("metadata", {}).get("tags", []))
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(nb, str(tmp), parameters=parameters, kernel_name=kernel_name,
-                                   language="python", progress_bar=progress_bar,
-                                   cwd=str(chapters_dir.resolve()),
-                                   # the kernel app's own log (plain-TCP notice, shutdown
-                                   # chatter) is noise here; cell errors reach papermill
-                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        with _environ(**bookio.kernel_environment()):
+            papermill.execute_notebook(nb, str(tmp), parameters=parameters, kernel_name=kernel_name,
+                                       language="python", progress_bar=progress_bar,
+                                       cwd=str(chapters_dir.resolve()),
+                                       extra_arguments=KERNEL_ARGUMENTS)
     except PapermillExecutionError as e:
         seconds = round(time.perf_counter() - start, 2)
         failed_dir.mkdir(parents=True, exist_ok=True)
@@ -316,12 +327,14 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
         if tmp.exists():
             os.replace(tmp, failed)
             kept = f"the executed notebook with the traceback is {_rel(failed)}; "
-        # papermill counts the injected-parameters cell (inserted after the parameters
-        # cell); report the cell as numbered (from 1) in the source file.
-        if e.cell_index == param_index + 1:
+        # papermill counts the install cell (first) and the injected-parameters cell
+        # (after the parameters cell); report the cell as numbered (from 1) in the source.
+        if e.cell_index == 0:
+            where = "the install cell"
+        elif e.cell_index == param_index + 1:
             where = "the injected-parameters cell"
         else:
-            src_index = e.cell_index - 1 if e.cell_index > param_index + 1 else e.cell_index
+            src_index = e.cell_index - 1 - (e.cell_index > param_index + 1)
             where = f"cell {src_index + 1} ({_first_line(e.source)!r})"
         error = f"{e.ename}: {_one_line(e.evalue)}" if e.evalue else e.ename
         err = PipelineError(
@@ -344,24 +357,57 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
         raise
     try:
         out = nbformat.read(tmp, as_version=4)
-        for cell in out.cells:
-            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-            if "injected-parameters" in tags and "remove-cell" not in tags:
-                tags.append("remove-cell")
-        meta = out.metadata.get("papermill", {})
-        # Paths of the temp files are meaningless to a reader; name the real ones.
-        meta["input_path"] = _rel(source)
-        meta["output_path"] = _rel(target)
+        meta = out.metadata.setdefault("papermill", {})
+        seconds = meta.get("duration")
+        if not isinstance(seconds, (int, float)):
+            seconds = time.perf_counter() - start
+        status = "failed" if meta.get("exception") else "completed"
+        postprocess_chapter(out, source, target, book_dir)
         nbformat.write(out, tmp)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    seconds = meta.get("duration")
-    if not isinstance(seconds, (int, float)):
-        seconds = time.perf_counter() - start
-    status = "failed" if meta.get("exception") else "completed"
     return {"seconds": round(float(seconds), 2), "status": status, "finished": _now()}
+
+
+# Kernel options: the kernel app's own log (plain-TCP notice, shutdown chatter) is noise
+# (cell errors reach papermill); figures are drawn as SVG, which the book prefers (sharp
+# at any width, see book/_config.yml nb_mime_priority_overrides).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--InlineBackend.figure_formats=svg"]
+
+
+def _with_install_cell(nb, book_dir: Path):
+    """A copy of `nb` with the install cell first (repository from `book_dir/_config.yml`)."""
+    import copy
+    config = Path(book_dir) / "_config.yml"
+    try:
+        url, branch = bookio.repository_from_config(config)
+    except FileNotFoundError:
+        raise PipelineError(f"{_rel(config)} is missing; the book skeleton needs it (its "
+                            "repository.url goes into each chapter's install cell).") from None
+    except ValueError as e:
+        raise PipelineError(str(e)) from None
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells
+                if bookio.INSTALL_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells.insert(0, bookio.install_cell(url, branch))
+    return nb
+
+
+def postprocess_chapter(nb, source: Path, target: Path, book_dir: Path) -> None:
+    """Make an executed chapter publishable and reproducible, in place: the injected
+    parameters hidden, paths portable, then `bookio.finalize` (stable ids, no times, no
+    TensorFlow log lines or machine paths in outputs)."""
+    for cell in nb.cells:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if bookio.INJECTED in tags and bookio.REMOVE_CELL not in tags:
+            tags.append(bookio.REMOVE_CELL)
+    meta = nb.metadata.setdefault("papermill", {})
+    # Paths of the temp files (or of this machine) mean nothing to a reader.
+    meta["input_path"] = bookio.portable_path(source, (REPO_ROOT, ""))
+    meta["output_path"] = bookio.portable_path(target, (REPO_ROOT, ""), (book_dir, ""))
+    bookio.finalize(nb, Path(source).stem, bookio.machine_paths(book_dir, REPO_ROOT))
 
 
 # --- the book -----------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Sphinx extension of the book (listed in book/_config.yml `sphinx.extra_extensions`).
+
+1. Author-year citations and bibliography labels that agree. `bibtex_reference_style:
+   author_year_round` is sphinxcontrib-bibtex's `author_year` with round brackets:
+   "Lakshminarayanan et al. (2017)", "(Lakshminarayanan et al., 2017)". pybtex's label
+   styles are only `alpha` ([LPB17]) and `number` ([1]); the label style `author_year`
+   writes "Lakshminarayanan et al., 2017" by the same rules (one name, "A and B", or
+   "A et al."), and the formatting style `author_year` (`bibtex_default_style`) is
+   pybtex's `unsrt` with that label and entries sorted by author, year, title.
+
+2. `{glued-table}`: a glued output (a pandas Styler or DataFrame as HTML) with a caption,
+   numbered as a *table* by `numfig` and referable with `{numref}`. MyST's `{table}`
+   directive only accepts a Markdown table as its body, and `{glue:figure}` would number
+   a table as a figure. Same options and body as `{glue:figure}`:
+
+       ```{glued-table} table2
+       :name: table2
+
+       The caption, with {glue:text}`n_test` glued text if needed.
+       ```
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+
+LABEL_STYLE = "author_year"
+FORMAT_STYLE = "author_year"
+REFERENCE_STYLE = "author_year_round"
+
+
+# --- author-year bibliography labels ------------------------------------------------------
+def _label_names(persons) -> str:
+    """'A', 'A and B' or 'A et al.': the names part of an author-year label."""
+    from pybtex.plugin import find_plugin
+    last = find_plugin("pybtex.style.names", "last")()
+    names = [last.format(p).format().render_as("text") for p in persons]
+    if len(names) == 1:
+        return names[0]
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]}"
+    return f"{names[0]} et al."
+
+
+def author_year_label(entry) -> str:
+    """'Lakshminarayanan et al., 2017' for a pybtex entry (editor, then title, when it
+    has no author; 'n.d.' when it has no year)."""
+    from pybtex.richtext import Text
+    persons = entry.persons.get("author") or entry.persons.get("editor")
+    who = (_label_names(persons) if persons
+           else Text.from_latex(entry.fields.get("title", entry.key)).render_as("text"))
+    year = entry.fields.get("year", "n.d.")
+    return f"{who}, {year}"
+
+
+def _make_styles():
+    from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabelStyle(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            labels = [author_year_label(e) for e in sorted_entries]
+            total = {label: labels.count(label) for label in labels}
+            seen: dict[str, int] = {}
+            for label in labels:
+                # works of the same authors and year: 2017a, 2017b (as in author-year styles)
+                seen[label] = seen.get(label, 0) + 1
+                yield label if total[label] == 1 else f"{label}{chr(ord('a') + seen[label] - 1)}"
+
+    class AuthorYearStyle(UnsrtStyle):
+        default_label_style = LABEL_STYLE
+        default_sorting_style = "author_year_title"
+
+    return AuthorYearLabelStyle, AuthorYearStyle
+
+
+def register_pybtex_styles() -> None:
+    """Register the `author_year` label and formatting styles with pybtex (idempotent)."""
+    import pybtex.plugin
+    label_style, format_style = _make_styles()
+    for group, name, cls in (("pybtex.style.labels", LABEL_STYLE, label_style),
+                             ("pybtex.style.formatting", FORMAT_STYLE, format_style)):
+        try:
+            pybtex.plugin.find_plugin(group, name)
+        except pybtex.plugin.PluginNotFound:
+            pybtex.plugin.register_plugin(group, name, cls)
+
+
+def register_reference_style() -> None:
+    """Register sphinxcontrib-bibtex's `author_year` with round brackets (idempotent)."""
+    import dataclasses
+
+    import sphinxcontrib.bibtex.plugin
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    def round_brackets() -> BracketStyle:
+        return BracketStyle(left="(", right=")")
+
+    @dataclasses.dataclass
+    class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+        bracket_textual: BracketStyle = dataclasses.field(default_factory=round_brackets)
+        bracket_parenthetical: BracketStyle = dataclasses.field(default_factory=round_brackets)
+        bracket_author: BracketStyle = dataclasses.field(default_factory=round_brackets)
+        bracket_label: BracketStyle = dataclasses.field(default_factory=round_brackets)
+        bracket_year: BracketStyle = dataclasses.field(default_factory=round_brackets)
+
+    sphinxcontrib.bibtex.plugin.register_plugin(
+        "sphinxcontrib.bibtex.style.referencing", REFERENCE_STYLE, RoundAuthorYearReferenceStyle)
+
+
+# --- numbered glued tables ----------------------------------------------------------------
+class glued_table(nodes.figure):
+    """A glued output with a caption, numbered as a table (rendered like a figure)."""
+
+
+def _visit_glued_table(self, node):
+    self.visit_figure(node)
+
+
+def _depart_glued_table(self, node):
+    self.depart_figure(node)
+
+
+def _make_directive():
+    from myst_nb.ext.glue.directives import PasteFigureDirective
+
+    class GluedTableDirective(PasteFigureDirective):
+        def run(self):
+            result = super().run()
+            for node in result:
+                if type(node) is nodes.figure:
+                    # Re-class in place: the label that `add_name` registered keeps
+                    # pointing at this very node, now numbered as a table.
+                    node.__class__ = glued_table
+                    node["classes"].append("glued-table")
+            return result
+
+    return GluedTableDirective
+
+
+def setup(app):
+    register_pybtex_styles()
+    register_reference_style()
+    app.add_enumerable_node(glued_table, "table", html=(_visit_glued_table, _depart_glued_table))
+    app.add_directive("glued-table", _make_directive())
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
