@@ -1,22 +1,27 @@
-"""What every chapter notebook does first and last: open the experiment, glue results.
+"""What every chapter notebook does first and last: open a results view, glue results.
 
-Keeps the notebooks to narrative and calls: parameters -> `open_experiment`, numbers ->
-`glue_text` (formatted strings, never raw NumPy scalars), figures -> `glue_figure`
-(also saved as PNG and SVG beside the artifacts).
+Keeps the notebooks to narrative and calls: parameters -> `setup` (a read-only View of
+the store: the main run's results, every seed's results, the verdict rules), numbers ->
+`glue_text` (formatted strings, never raw NumPy scalars), tables -> `glue_table`, figures
+-> `glue_figure` (also saved as PNG and SVG beside the artifacts). Chapters never train
+or evaluate: a missing artifact stops with one sentence naming the command that builds it.
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+import dataclasses
+from functools import cached_property
+
 from . import plots
-from .config import load_config
+from .config import Config, load_config
 from .experiment import Experiment
 
 # Papermill parameters that reach load_config (same names as _config.yml's defaults).
 OVERRIDE_NAMES = ("ensemble_size", "epochs", "retrain_epochs", "batch_size", "learning_rate",
                   "validation_split", "sparsities", "seed", "train_subset", "test_subset",
-                  "ood_subset")
+                  "ood_subset", "shift_subset")
 
 
 def overrides(namespace: dict) -> dict:
@@ -25,30 +30,95 @@ def overrides(namespace: dict) -> dict:
 
 
 def open_experiment(profile: str, **config_overrides) -> Experiment:
-    """Validated config -> store -> Experiment, with the book's plot style set."""
+    """Validated config -> store -> a read-only Experiment (compute=False), book style set."""
     plots.set_style()
-    return Experiment(load_config(profile, **config_overrides))
+    return Experiment(load_config(profile, **config_overrides), compute=False)
 
 
-def glue_text(name: str, text: str) -> str:
+@dataclasses.dataclass
+class View:
+    """What a chapter reads: the config, the store, results.json of the main run, the
+    results of every seed (the main run first), the verdict rules and the claims' evidence."""
+
+    exp: Experiment
+
+    @property
+    def config(self) -> Config:
+        return self.exp.config
+
+    @property
+    def store(self):
+        return self.exp.store
+
+    @cached_property
+    def results(self) -> dict:
+        from . import evaluation
+        return evaluation.evaluate(self.exp)
+
+    @cached_property
+    def runs(self) -> list:
+        """results of the main run, then of every other seed recorded by the sweep."""
+        from .sweep import load_seed_records
+        others = [r["results"] for r in load_seed_records(self.store.root)
+                  if r["seed"] != self.config.seed]
+        return [self.results, *others]
+
+    @cached_property
+    def rules(self):
+        from .verdicts import load_rules
+        return load_rules(self.config.config_path)
+
+    @cached_property
+    def evidence(self):
+        from .claims import Evidence
+        return Evidence(self.runs, self.rules)
+
+    def claims(self, ood: str = "notmnist") -> list:
+        """Claims C1-C10 judged on this view's evidence (C6, C7, C10 on `ood`)."""
+        from . import claims, models, tables
+        rows = tables.model_rows(models.build_member(self.config, 0))
+        return claims.assess(self.evidence, rows, self.config, ood=ood)
+
+    def verdicts_by_dataset(self, datasets: dict, ids=("C6", "C7", "C10")):
+        """A DataFrame: one row per {label: dataset}, one column per claim id."""
+        import pandas as pd
+        table = {}
+        for label, dataset in datasets.items():
+            rows = {r["id"]: r for r in self.claims(ood=dataset)}
+            table[label] = {c: rows[c]["verdict"] for c in ids}
+        return pd.DataFrame(table).T
+
+    @cached_property
+    def sizes(self) -> dict:
+        return self.exp.sizes()
+
+    def histories(self) -> dict:
+        return self.store.read_json("histories.json", {})
+
+    def timings(self) -> dict:
+        return self.store.manifest().get("timings", {})
+
+
+def setup(profile: str, **config_overrides) -> View:
+    """The one setup call of every chapter: a read-only View of the profile's store."""
+    return View(open_experiment(profile, **config_overrides))
+
+
+def glue_table(name: str, frame) -> None:
+    """Glue a DataFrame for `{glued-table}` (numbered, captioned, horizontally scrollable)."""
+    from myst_nb import glue
+    glue(name, frame, display=False)
+
+
+def glue_text(name: str, text: str) -> None:
     from myst_nb import glue
     glue(name, text, display=False)
-    return text
 
 
-def glue_figure(name: str, fig, exp: Experiment) -> None:
+def glue_figure(name: str, fig, exp) -> None:
     """Glue a figure for `{glue:figure}` and save it as PNG and SVG in the store."""
     from myst_nb import glue
-    plots.save_figure(fig, exp.store.path("figures", name))
+    store = exp.store if hasattr(exp, "store") else exp
+    plots.save_figure(fig, store.path("figures", name))
     glue(name, fig, display=False)
     plt.close(fig)
-
-
-def pct(fraction: float, decimals: int = 2) -> str:
-    """0.99123 -> '99.12 %'."""
-    return f"{100 * fraction:.{decimals}f} %"
-
-
-def pp(fraction: float, decimals: int = 2) -> str:
-    """A signed difference of fractions in percentage points: -0.0004 -> '−0.04 pp'."""
-    return f"{100 * fraction:+.{decimals}f} pp".replace("-", "\u2212")

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compression
 from . import metrics as M
 from . import paper
 from .claims import accuracy_band, no_change_band
@@ -199,6 +200,66 @@ def reliability(probs, labels) -> dict:
             "confidence": clean(bins.confidence), "accuracy": clean(bins.accuracy)}
 
 
+def schedule(exp: Experiment) -> dict:
+    """The pruning schedule as tfmot evaluates it: steps per epoch, mask-update frequency,
+    the step where the target is reached, and each sparsity's curve at its change points."""
+    from .ensemble import split_validation
+    cfg = exp.config
+    (x_fit, _), _ = split_validation(*exp.train_data, cfg.validation_split)
+    first = compression.pruning_schedule(cfg, cfg.sparsities[0], len(x_fit))
+    curves = {}
+    for s in cfg.sparsities:
+        steps, values = compression.schedule_curve(cfg, s, len(x_fit))
+        keep = np.r_[True, np.diff(values) != 0] | (steps == steps[-1])
+        keep |= np.r_[keep[1:], False]  # the step before each change, so the curve is a staircase
+        curves[str(s)] = {"step": steps[keep].tolist(), "sparsity": values[keep].tolist()}
+    return {"steps_per_epoch": -(-len(x_fit) // cfg.batch_size), "frequency": int(first.frequency),
+            "end_step": int(first.end_step), "curves": curves}
+
+
+FAMILY_KEYS = ("accuracy", "nll", "brier", "ece", "mean_confidence", "classified_fraction",
+               "mean_entropy", "mean_member_entropy", "mean_disagreement")
+
+
+def family_means(entry: dict, datasets: dict) -> dict:
+    """'rotated_mnist' and 'corrupted_mnist': each scalar averaged over the family's sets
+    (every angle > 0; every corruption), so a claim can be judged per family."""
+    out = {}
+    for family in ("rotated_mnist", "corrupted_mnist"):
+        members = [d for d, info in datasets.items() if info["family"] == family and d in entry]
+        if members:
+            out[family] = {k: float(np.mean([entry[d][k] for d in members])) for k in FAMILY_KEYS}
+    return out
+
+
+def budget_fronts(runs: list, names: list[str], panels) -> dict:
+    """{metric key: Pareto front} of mean zipped size against each panel's mean metric."""
+    fronts = {}
+    for dataset, key, _, higher in panels:
+        points = {n: (seed_interval(runs, n, None, "zipped_bytes")["mean"],
+                      seed_interval(runs, n, dataset, key)["mean"]) for n in names}
+        fronts[key] = pareto_front(points, higher)
+    return fronts
+
+
+def vs_control(exp: Experiment, names: list[str], datasets: list[str], n_boot: int, seed: int) -> dict:
+    """Per-image paired differences of entropy and disagreement to the re-training control
+    (ft_q8: fine-tuned like the pruned members, never pruned), with bootstrap 95 % intervals:
+    what sparsity does beyond the extra epochs. {name: {dataset: {measure: {estimate, low, high}}}}."""
+    out = {}
+    control = {ds: _scores(_members(exp, "ft_q8", ds)) for ds in datasets}
+    for name in names:
+        out[name] = {}
+        for ds in datasets:
+            scores = _scores(_members(exp, name, ds))
+            out[name][ds] = {}
+            for measure in ("entropy", "disagreement"):
+                d = M.bootstrap_ci(np.mean, scores[measure], n=n_boot, seed=seed,
+                                   paired_with=(control[ds][measure],))
+                out[name][ds][measure] = {"estimate": d.estimate, "low": d.low, "high": d.high}
+    return out
+
+
 # --- the whole evaluation ------------------------------------------------------------------
 def _members(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
     if variant in subset_variants(exp.config):
@@ -276,9 +337,13 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
                 _, y_s = exp.dataset(ds)
                 entry[ds] = {**labelled(M.ensemble_mean(member_s), y_s, n_boot, seed),
                              **uncertainty(member_s, n_boot, seed, alpha)}
+            entry.update(family_means(entry, datasets))
         out["curves"][name] = confidence_curves(curve_sets, y_test)
         out["reliability"][name] = reliability(probs_in, y_test)
         out["variants"][name] = entry
+    out["layer_sparsity"] = compression.layer_sparsity_table({s: exp.pruned(s) for s in cfg.sparsities})
+    out["schedule"] = schedule(exp)
+    out["vs_control"] = vs_control(exp, [n for n in ["q8", *int8_variants(cfg)]], ood_sets, n_boot, seed)
     member_probs = _members(exp, "baseline", "mnist_test")
     out["members"] = {
         "accuracy": [M.accuracy(p, y_test) for p in member_probs],
@@ -292,3 +357,46 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
                "alpha": alpha, "evaluation_version": EVALUATION_VERSION, "datasets": datasets, **out}
     exp.store.write_derived(results_file, results, lineage())
     return results
+
+
+# --- between seeds -------------------------------------------------------------------------
+def seed_values(runs: list[dict], variant: str, dataset: str | None, key: str) -> list[float]:
+    """One value per run of results[variant][dataset][key] (dataset None: the variant's own
+    key, e.g. zipped_bytes; a "detection.entropy.auroc"-style key walks into the dict)."""
+    out = []
+    for run in runs:
+        node = run["variants"][variant] if dataset is None else run["variants"][variant][dataset]
+        for part in key.split("."):
+            node = node[part]
+        out.append(float(node))
+    return out
+
+
+def seed_interval(runs: list[dict], variant: str, dataset: str | None, key: str,
+                  alpha: float = 0.05) -> dict:
+    """{"mean", "low", "high", "n"}: the mean over seeds and its (1 − α) t-interval (NaN
+    bounds with one seed)."""
+    from .stats import t_interval
+    values = seed_values(runs, variant, dataset, key)
+    mean, low, high = t_interval(values, alpha)
+    return {"mean": mean, "low": low, "high": high, "n": len(values)}
+
+
+def pareto_front(points: dict, higher_is_better: bool) -> list[str]:
+    """Names of the points {name: (size, value)} that no other point beats: no other is at
+    most as large and at least as good, and strictly better in one. Sorted by size."""
+    better = (lambda a, b: a >= b) if higher_is_better else (lambda a, b: a <= b)
+    front = []
+    for name, (size, value) in points.items():
+        dominated = any(
+            other != name and s <= size and better(v, value) and (s < size or v != value)
+            for other, (s, v) in points.items())
+        if not dominated:
+            front.append(name)
+    return sorted(front, key=lambda n: points[n][0])
+
+
+def budget_variants(config) -> list[str]:
+    """Every ensemble in the memory-budget figure: every variant of the config and the
+    equal-size references (single members, the first k int8 members)."""
+    return [v["name"] for v in variants(config)] + subset_variants(config)

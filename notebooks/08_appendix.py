@@ -1,0 +1,104 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (cde-book)
+#     language: python
+#     name: cde-book
+# ---
+
+# %% [markdown]
+# (appendix)=
+# # Appendix: provenance and speed
+#
+# What produced the numbers in this book: the configuration and its hash, the data
+# digests, the library versions, the wall time of every stage, seed and chapter on the
+# machine that built it, and how fast the engine runs against this machine's limit.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "paper"
+ensemble_size = None
+epochs = None
+retrain_epochs = None
+batch_size = None
+learning_rate = None
+validation_split = None
+sparsities = None
+seed = None
+train_subset = None
+test_subset = None
+ood_subset = None
+shift_subset = None
+
+# %% tags=["remove-cell"]
+import json
+
+from helpers import chapter, report
+from helpers.config import REPO_ROOT
+from helpers.sweep import load_seed_records
+
+view = chapter.setup(profile, **chapter.overrides(globals()))
+manifest = view.store.manifest()
+
+# %%
+values = {k: v for k, v in view.config.values().items() if k not in ("model", "data", "config_path")}
+chapter.glue_table("config", report.mapping_table(values, "Key", "Value"))
+chapter.glue_text("config_hash", view.config.hash)
+chapter.glue_text("store", f"artifacts/{view.store.root.name}")
+records = load_seed_records(view.store.root)
+chapter.glue_table("timings", report.stage_times(manifest, view.store.read_json("execution.json", {}), records))
+chapter.glue_table("digests", report.mapping_table(manifest.get("data_digests", {}), "Data", "sha256"))
+chapter.glue_table("versions", report.mapping_table(manifest.get("versions", {}), "Package", "Version"))
+chapter.glue_text("cpu_count", str(manifest.get("machine", {}).get("cpu_count", "an unrecorded number of")))
+bench_file = REPO_ROOT / "benchmarks" / "results.json"
+bench = json.loads(bench_file.read_text()) if bench_file.exists() else {}
+chapter.glue_table("bench", report.benchmark_table(bench))
+
+# %% [markdown]
+# ## Configuration
+#
+# Config hash {glue:text}`config_hash`; artifacts in {glue:text}`store`.
+#
+# ```{glued-table} config
+# :name: config-table
+#
+# Every configuration value of this build (`_config.yml`, profile and overrides).
+# ```
+#
+# ## Wall time
+#
+# Measured on the machine that produced the artifacts ({glue:text}`cpu_count` CPU cores,
+# no GPU). With op determinism on, the same configuration gives bit-identical weights on a
+# machine with the same number of cores and the same thread settings (recorded in the
+# manifest); another split of the work rounds differently.
+#
+# ```{glued-table} timings
+# :name: timings
+#
+# Wall time of each stage of this store, each seed of the sweep, and each chapter.
+# ```
+#
+# ## Speed against this machine's limit
+#
+# ```{glued-table} bench
+# :name: bench
+#
+# `make bench`: every ratio measured side by side in one run (`benchmarks/results.json`).
+# ```
+#
+# ## Data and libraries
+#
+# ```{glued-table} digests
+# :name: digests
+#
+# sha256 of every data file and of the decoded arrays.
+# ```
+#
+# ```{glued-table} versions
+# :name: versions
+#
+# Library versions of the run that produced the artifacts.
+# ```

@@ -1,0 +1,195 @@
+"""Conclusions in prose, chosen from the numbers: one tested sentence for each outcome.
+
+No chapter prints a conclusion of its own: it calls a function here, which looks at
+computed conditions (intervals, verdicts, fronts) and returns the sentence that fits.
+tests/test_prose.py builds inputs for every branch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import fmt, paper
+from .evaluation import seed_values
+from .figures import label
+from .stats import t_interval
+from .verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, VERDICTS
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def verdict_summary(rows: list[dict], profile: str, n_seeds: int) -> str:
+    """'Of the paper's 10 claims, 4 are supported, 5 consistent but not resolved and 1
+    contradicted in this paper-profile reproduction (5 seeds).'"""
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    parts = []
+    if counts[SUPPORTED]:
+        parts.append(f"{counts[SUPPORTED]} {'is' if counts[SUPPORTED] == 1 else 'are'} supported")
+    if counts[UNRESOLVED]:
+        parts.append(f"{counts[UNRESOLVED]} consistent with the data but not resolved by it")
+    if counts[CONTRADICTED]:
+        parts.append(f"{counts[CONTRADICTED]} contradicted")
+    if counts[NOT_TESTED]:
+        parts.append(f"{counts[NOT_TESTED]} not tested")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (f"Of the paper's {len(rows)} claims, {listed} in this {profile}-profile reproduction "
+            f"({_plural(n_seeds, 'seed')}).")
+
+
+def resolution(results: dict, runs: list, names: list[str]) -> str:
+    """Whether the accuracy differences the paper reports can be resolved at all here."""
+    V = results["variants"]
+    claimed = [abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in names
+               if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
+    if not claimed:
+        return "This build has none of the paper's small accuracy differences to resolve."
+    n_test = results["datasets"]["mnist"]["n"]
+    widths = [100 * (V[n]["mnist"]["accuracy_diff_high"] - V[n]["mnist"]["accuracy_diff_low"]) / 2
+              for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
+    images = [c / 100 * n_test for c in claimed]
+    text = (f"The paper's accuracy differences are {fmt.number(min(claimed))}–{fmt.number(max(claimed))} pp, "
+            f"that is {fmt.number(min(images), 0)}–{fmt.number(max(images), 0)} of the "
+            f"{n_test:,} test images; our paired 95 % intervals reach ±{fmt.number(min(widths))}–"
+            f"{fmt.number(max(widths))} pp around each difference")
+    if len(runs) >= 2:
+        base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
+        sds = [100 * float(np.std(np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base, ddof=1))
+               for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
+        text += (f", and between {len(runs)} seeds the difference itself varies with a standard deviation "
+                 f"of {fmt.number(min(sds))}–{fmt.number(max(sds))} pp")
+    if max(claimed) < min(widths):
+        return text + ", so no single run can tell these differences apart from zero or from each other."
+    return text + ", so the larger of them are within reach of this test set."
+
+
+def spread(runs: list, names: list[str]) -> str:
+    """How the between-seed spread of the accuracy difference compares with the claims."""
+    if len(runs) < 2:
+        return (f"With {_plural(len(runs), 'seed')} there is no between-seed spread yet; the "
+                "intervals over test images are the only error bars.")
+    base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
+    moderate = [n for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
+    sds = {n: 100 * float(np.std(np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base, ddof=1))
+           for n in moderate}
+    if not sds:
+        return "This build has no moderate sparsity to compare with the paper's differences."
+    largest_claim = max(abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in moderate)
+    smallest_sd = min(sds.values())
+    where = (f"The standard deviation of the difference over {len(runs)} seeds is "
+             f"{fmt.number(smallest_sd)}–{fmt.number(max(sds.values()))} pp")
+    if smallest_sd > 2 * largest_claim:
+        return where + f", more than twice the largest difference the paper reports ({fmt.number(largest_claim)} pp)."
+    if smallest_sd > largest_claim:
+        return where + f", larger than the largest difference the paper reports ({fmt.number(largest_claim)} pp)."
+    return where + f", below the largest difference the paper reports ({fmt.number(largest_claim)} pp)."
+
+
+def _control_interval(results: dict, runs: list, name: str, dataset: str, measure: str):
+    """(estimate, low, high, how) of `name` minus the control ft_q8."""
+    if len(runs) >= 3:
+        key = f"mean_{measure}"
+        d = np.asarray(seed_values(runs, name, dataset, key)) - np.asarray(seed_values(runs, "ft_q8", dataset, key))
+        mean, low, high = t_interval(d)
+        return mean, low, high, f"over {len(runs)} seeds"
+    c = results["vs_control"][name][dataset][measure]
+    return c["estimate"], c["low"], c["high"], "over images, one run"
+
+
+def control(results: dict, runs: list, dataset: str = "notmnist", measure: str = "entropy") -> str:
+    """Does extra training (the control ft_q8 against q8) explain the change at the first
+    sparsity? Tested with the interval of ft_q8 − q8 and of s25_q8 − ft_q8."""
+    V = results["variants"]
+    first = next((n for n in V if n.startswith("s") and n.endswith("_q8")), None)
+    if "ft_q8" not in V or first is None:
+        return "This build has no re-training control, so extra training cannot be told apart from sparsity."
+    where = {"notmnist": "NotMNIST", "fashion_mnist": "Fashion-MNIST"}.get(dataset, dataset)
+    ft = V["ft_q8"][dataset][f"mean_{measure}"] - V["q8"][dataset][f"mean_{measure}"]
+    est, low, high, how = _control_interval(results, runs, first, dataset, measure)
+    lead = (f"The re-training control — the baseline fine-tuned for the same epochs, never pruned — "
+            f"moves the {measure} on {where} by {fmt.nats(ft, signed=True)} against the 0 % int8 "
+            f"ensemble; the {label(first)} ensemble differs from the control by "
+            f"{fmt.interval(fmt.nats, est, low, high, signed=True)} ({how})")
+    if high < 0:
+        return lead + (f", so pruning itself lowers the {measure}: extra training does not explain "
+                       f"the fall.")
+    if low > 0:
+        return lead + f", so once extra training is accounted for, pruning raises the {measure}."
+    return lead + (f", so the change at {label(first)} is what extra training alone does: "
+                   "at this sparsity pruning adds nothing measurable.")
+
+
+def trend(row: dict) -> str:
+    """A claim's parts with their verdicts: 'entropy on NotMNIST: supported; ...'."""
+    if not row["parts"]:
+        return f"{row['id']} was not tested in this build."
+    return "; ".join(f"{part}: {verdict}" for part, verdict in row["parts"]) + "."
+
+
+def budget(runs: list, fronts: dict, panels, small: str = "s95_q8", reference: str = "single_q8") -> str:
+    """Which ensembles are on each Pareto front, and the head-to-head at equal size."""
+    from .evaluation import seed_interval
+    names = {"nll": "NLL", "ece": "ECE", "detection.entropy.auroc": "NotMNIST AUROC"}
+    lines = []
+    for dataset, key, _, _ in panels:
+        front = fronts[key]
+        lines.append(f"for {names[key]}, the front runs through {', '.join(label(n) for n in front)}")
+    text = "Per kilobyte, " + "; ".join(lines) + "."
+    if not all(small in r["variants"] and reference in r["variants"] for r in runs):
+        return text
+    wins = []
+    for dataset, key, title, higher in panels:
+        a = seed_interval(runs, small, dataset, key)["mean"]
+        b = seed_interval(runs, reference, dataset, key)["mean"]
+        wins.append((title, (a > b) == higher and a != b))
+    size_a = seed_interval(runs, small, None, "zipped_bytes")["mean"]
+    size_b = seed_interval(runs, reference, None, "zipped_bytes")["mean"]
+    better = [t for t, w in wins if w]
+    head = (f" At about the same size ({fmt.kb(size_a)} against {fmt.kb(size_b)}), the {label(small)} "
+            f"ensemble beats one int8 member on {_plural(len(better), 'measure')} of {len(wins)}")
+    return text + head + (f" ({', '.join(better)})." if better else ".")
+
+
+def headline(rows: list[dict], results: dict, runs: list) -> str:
+    """The landing page's answer to "does compression raise uncertainty usefully?"."""
+    by_id = {r["id"]: r for r in rows}
+    V = results["variants"]
+    q8 = [n for n in V if n.startswith("s") and n.endswith("_q8")]
+    c7 = by_id["C7"]["verdict"]
+    rise = {SUPPORTED: "rises with sparsity at every step, as the paper says",
+            CONTRADICTED: "does not rise steadily with sparsity: at least one step goes significantly the other way",
+            UNRESOLVED: "changes with sparsity by less than this evidence can resolve at some steps",
+            NOT_TESTED: "was not tested here"}[c7]
+    au = [V[n]["notmnist"]["detection"]["entropy"]["auroc"] for n in ["q8", *q8]]
+    useful = ("and the separation of NotMNIST from MNIST (AUROC by entropy) improves from "
+              f"{fmt.number(au[0], 3)} to {fmt.number(max(au), 3)}"
+              if max(au) > au[0] + 0.005 else
+              f"but it does not separate NotMNIST from MNIST better: AUROC by entropy stays within "
+              f"{fmt.number(min(au), 3)}–{fmt.number(max(au), 3)}")
+    last = q8[-1] if q8 else None
+    cost = (f"; the price at {label(last)} is {fmt.pp(V[last]['mnist']['accuracy_diff'])} of MNIST accuracy"
+            if last else "")
+    return (f"Does compression raise uncertainty usefully? On NotMNIST the ensemble's entropy {rise}, "
+            f"{useful}{cost}. {verdict_summary(rows, results['profile'], len(runs))}")
+
+
+def size_measure(sizes: dict, results: dict, names: list[str]) -> str:
+    """How the ratios depend on the container: TFLite against TFLite (ours) or against the
+    zipped float .keras files (the toolkit guide's measure)."""
+    V = results["variants"]
+    keras = sizes["baseline"].get("keras_zipped_bytes")
+    if not keras or not names:
+        return "Every ratio here compares zipped TFLite files with the zipped float32 TFLite baseline."
+    ours = ", ".join(f"{label(n)} {fmt.ratio(V[n]['compression_ratio'], 1)}" for n in names)
+    theirs = ", ".join(f"{fmt.ratio(keras / V[n]['zipped_bytes'], 1)}" for n in names)
+    q = V["q8"]["compression_ratio"]
+    return (f"Ratios depend on the container. Against the zipped float32 TFLite baseline "
+            f"({fmt.kb(sizes['baseline']['zipped_bytes'])}) they are {ours}; against the zipped float "
+            f"`.keras` files ({fmt.kb(keras)}), the toolkit guide's measure, they would be {theirs}. "
+            f"Quantization alone gives {fmt.ratio(q, 1)}; "
+            + ("the rest comes from deflate compressing the pruned zeros, since TFLite stores "
+               "pruned kernels densely." if max(V[n]["compression_ratio"] for n in names) > q * 1.05
+               else "pruning adds almost nothing on top of it in this container."))

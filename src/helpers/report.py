@@ -1,0 +1,214 @@
+"""The book's tables: pandas DataFrames of formatted strings, from results.json and the
+seed records (helpers.evaluation computed every value; helpers.fmt formats them).
+
+Every table function takes `results` (the main run), and where it shows between-seed
+statistics, `runs` (the results of every seed, the main run first).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import fmt, paper
+from .evaluation import seed_interval, seed_values
+from .figures import label
+
+
+def _seeds_text(runs, name, dataset, key, formatter, **kw) -> str:
+    if len(runs) < 2:
+        return fmt.MISSING
+    s = seed_interval(runs, name, dataset, key)
+    return fmt.interval(formatter, s["mean"], s["low"], s["high"], **kw)
+
+
+def _nats4(value):
+    return fmt.number(value, 4)
+
+
+def table2_accuracy(results: dict, runs: list, names: list[str]) -> pd.DataFrame:
+    """The paper's Table 2, accuracy half: this run with 95 % intervals over test images,
+    the mean over seeds with its 95 % t-interval, differences to the baseline, the paper's."""
+    V = results["variants"]
+    rows = []
+    for name in names:
+        m = V[name]["mnist"]
+        claim = paper.COMPRESSED.get(name)
+        base = name == "baseline"
+        t = m["vs_baseline"]["accuracy"]["mcnemar"]
+        rows.append({
+            "Ensemble": label(name),
+            "Accuracy, this run": fmt.interval(fmt.pct, m["accuracy"], m["accuracy_low"], m["accuracy_high"]),
+            f"Accuracy, {len(runs)} seeds": _seeds_text(runs, name, "mnist", "accuracy", fmt.pct),
+            "Δ vs baseline": fmt.MISSING if base else fmt.interval(
+                fmt.pp, m["accuracy_diff"], m["accuracy_diff_low"], m["accuracy_diff_high"]),
+            "McNemar": fmt.MISSING if base else fmt.pvalue(t["p"]),
+            f"Δ, {len(runs)} seeds": fmt.MISSING if base else _delta_over_seeds(runs, name),
+            "Paper Δ": fmt.pp(claim.accuracy_diff_pp / 100) if claim else fmt.MISSING,
+            "NLL": _nats4(m["nll"]),
+            "Brier": _nats4(m["brier"]),
+            "ECE": fmt.pct(m["ece"]),
+        })
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def _delta_over_seeds(runs, name) -> str:
+    if len(runs) < 2:
+        return fmt.MISSING
+    from .stats import t_interval
+    d = np.asarray(seed_values(runs, name, "mnist", "accuracy")) - np.asarray(
+        seed_values(runs, "baseline", "mnist", "accuracy"))
+    mean, low, high = t_interval(d)
+    return fmt.interval(fmt.pp, mean, low, high)
+
+
+def table2_size(results: dict, names: list[str]) -> pd.DataFrame:
+    """The paper's Table 2, size half: zipped ensemble (deflate, as the paper), the
+    compression ratio against the float32 baseline in the same container, the paper's."""
+    V = results["variants"]
+    rows = []
+    for name in names:
+        claim = paper.COMPRESSED.get(name)
+        rows.append({"Ensemble": label(name), "Members": str(V[name]["members"]),
+                     "Zipped size": fmt.kb(V[name]["zipped_bytes"]),
+                     "Ratio": fmt.ratio(V[name]["compression_ratio"]),
+                     "Paper ratio": (fmt.ratio(claim.compression_ratio, 0)
+                                     if claim and not math.isnan(claim.compression_ratio) else fmt.MISSING)})
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def seed_table(runs: list, names: list[str]) -> pd.DataFrame:
+    """Per seed: the baseline's accuracy and each ensemble's difference to it; then the
+    mean with its 95 % t-interval and the standard deviation over seeds."""
+    from .stats import t_interval
+    base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
+    diffs = {n: np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base for n in names}
+    rows = [{"Seed": str(r.get("seed", i)), "Baseline accuracy": fmt.pct(b),
+             **{f"Δ {label(n)}": fmt.pp(d[i]) for n, d in diffs.items()}}
+            for i, (r, b) in enumerate(zip(runs, base))]
+    if len(runs) >= 2:
+        rows.append({"Seed": "mean [95 % CI]", "Baseline accuracy": fmt.interval(fmt.pct, *t_interval(base)),
+                     **{f"Δ {label(n)}": fmt.interval(fmt.pp, *t_interval(d)) for n, d in diffs.items()}})
+        rows.append({"Seed": "standard deviation", "Baseline accuracy": fmt.pp(np.std(base, ddof=1)).lstrip("+"),
+                     **{f"Δ {label(n)}": fmt.pp(np.std(d, ddof=1)).lstrip("+") for n, d in diffs.items()}})
+    return pd.DataFrame(rows).set_index("Seed")
+
+
+def tau_table(results: dict, names: list[str]) -> pd.DataFrame:
+    """Figure 1's values at τ, with Wilson 95 % intervals."""
+    V = results["variants"]
+    idx = results["curves"][names[0]]["tau"].index(round(results["tau"], 2))
+    rows = []
+    for name in names:
+        m, o = V[name]["mnist"], V[name]["notmnist"]
+        acc = results["curves"][name]["mnist_accuracy"][idx]
+        rows.append({"Ensemble": label(name),
+                     "MNIST classified": fmt.interval(fmt.pct, m["classified_fraction"],
+                                                      m["classified_fraction_low"], m["classified_fraction_high"], decimals=1),
+                     "MNIST accuracy of those": fmt.pct(acc),
+                     "NotMNIST classified": fmt.interval(fmt.pct, o["classified_fraction"],
+                                                         o["classified_fraction_low"], o["classified_fraction_high"], decimals=1)})
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def detection_table(results: dict, names: list[str], dataset: str) -> pd.DataFrame:
+    """OOD detection against MNIST by each score: AUROC, AUPR, FPR at 95 % TPR."""
+    from .evaluation import OOD_SCORES
+    short = {"entropy": "entropy", "disagreement": "disagreement", "one_minus_confidence": "1 − max p"}
+    rows = []
+    for name in names:
+        d = results["variants"][name][dataset]["detection"]
+        row = {"Ensemble": label(name)}
+        for score in OOD_SCORES:
+            row[f"AUROC, {short[score]}"] = fmt.number(d[score]["auroc"], 3)
+        row["AUPR, entropy"] = fmt.number(d["entropy"]["aupr"], 3)
+        row["FPR95, entropy"] = fmt.pct(d["entropy"]["fpr_at_95_tpr"], 1)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def uncertainty_table(results: dict, names: list[str], dataset: str, runs: list) -> pd.DataFrame:
+    """Mean entropy = mean member entropy (aleatoric) + disagreement (epistemic)."""
+    rows = []
+    for name in names:
+        m = results["variants"][name][dataset]
+        rows.append({"Ensemble": label(name),
+                     "Entropy": fmt.interval(fmt.nats, m["mean_entropy"], m["mean_entropy_low"], m["mean_entropy_high"]),
+                     "Member entropy": fmt.nats(m["mean_member_entropy"]),
+                     "Disagreement": fmt.interval(fmt.nats, m["mean_disagreement"], m["mean_disagreement_low"],
+                                                  m["mean_disagreement_high"]),
+                     f"Disagreement, {len(runs)} seeds": _seeds_text(runs, name, dataset, "mean_disagreement", fmt.nats)})
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def claims_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"Claim": r["id"], "The paper": r["paper"] or fmt.MISSING, "This book": r["ours"],
+                          "Verdict": r["verdict"], "Decided by": r["evidence"] or fmt.MISSING}
+                         for r in rows]).set_index("Claim")
+
+
+def verdict_overview(rows: list[dict]) -> pd.DataFrame:
+    """The landing page's table: claim, its wording, the verdict."""
+    return pd.DataFrame([{"Claim": r["id"], "What the paper says": r["claim"], "Verdict": r["verdict"]}
+                         for r in rows]).set_index("Claim")
+
+
+def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
+    rows = []
+    for name in names:
+        s = sizes[name]
+        bound = s.get("lower_bound_bytes")
+        rows.append({"Ensemble": label(name), "Zipped (deflate)": fmt.kb(s["zipped_bytes"]),
+                     "Ratio": fmt.ratio(s["compression_ratio"]),
+                     "Lower bound": fmt.kb(bound),
+                     "Zipped / bound": fmt.ratio(s["zipped_bytes"] / bound) if bound else fmt.MISSING,
+                     "Zipped .keras": fmt.kb(s.get("keras_zipped_bytes"))})
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def shift_table(results: dict, names: list[str], datasets: list[str], key: str, formatter) -> pd.DataFrame:
+    """One row per shifted set, one column per ensemble: `key` formatted."""
+    rows = []
+    for ds in datasets:
+        info = results["datasets"][ds]
+        row = {"Shift": f"rotated {info['intensity']}°" if info["family"] == "rotated_mnist"
+               else str(info["intensity"]).replace("_", " ")}
+        for name in names:
+            row[label(name)] = formatter(results["variants"][name][ds][key])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Shift")
+
+
+def markdown(frame: pd.DataFrame):
+    """A DataFrame as a Markdown object for `{glue:md}` (inside a numbered `{table}`)."""
+    from IPython.display import Markdown
+    return Markdown(frame.to_markdown())
+
+
+def stage_times(manifest: dict, execution: dict, seed_records: list) -> pd.DataFrame:
+    """Wall time of each stage of this store, of each chapter (previous build), and of each
+    seed's stages as recorded by the sweep."""
+    rows = [{"What": f"{stage} (this store)", "Minutes": fmt.number(seconds / 60, 1)}
+            for stage, seconds in manifest.get("timings", {}).items()]
+    rows += [{"What": "book build (previous build)" if name == "book_build" else f"chapter {name}",
+              "Minutes": fmt.number(info["seconds"] / 60, 1)}
+             for name, info in sorted(execution.items()) if isinstance(info, dict) and "seconds" in info]
+    for record in seed_records:
+        total = sum(record.get("timings", {}).values())
+        parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in record.get("timings", {}).items())
+        rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(total / 60, 1)})
+    return pd.DataFrame(rows).set_index("What")
+
+
+def mapping_table(mapping: dict, key: str, value: str) -> pd.DataFrame:
+    """A two-column table of a flat mapping (versions, digests, config values)."""
+    return pd.DataFrame([(k, str(v)) for k, v in sorted(mapping.items())], columns=[key, value]).set_index(key)
+
+
+def benchmark_table(bench: dict) -> pd.DataFrame:
+    """benchmarks/results.json: one row per measured ratio."""
+    rows = [{"Benchmark": f"{section}: {name}", "Value": fmt.number(value, 2) if isinstance(value, float) else str(value)}
+            for section, values in bench.get("ratios", {}).items() for name, value in values.items()]
+    return pd.DataFrame(rows or [{"Benchmark": "not run yet (make bench)", "Value": fmt.MISSING}]).set_index("Benchmark")

@@ -1,0 +1,130 @@
+"""Every conclusion sentence of helpers.prose, one constructed world per outcome."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from helpers import evaluation, prose
+from helpers.verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED
+
+
+def run(seed=0, acc=None, entropy=None, ft_entropy=0.50, q8_entropy=0.50, control=(-0.02, -0.03, -0.01),
+        auroc=None, half_width=0.0011):
+    acc = acc or {"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9940, "s50_q8": 0.9935,
+                  "s75_q8": 0.9941, "s95_q8": 0.983}
+    entropy = entropy or {"s25_q8": 0.48, "s50_q8": 0.52, "s75_q8": 0.55, "s95_q8": 0.80}
+    auroc = auroc or {"q8": 0.970, "s25_q8": 0.972, "s50_q8": 0.973, "s75_q8": 0.975, "s95_q8": 0.978}
+    V = {}
+    for name, a in acc.items():
+        d = a - acc["baseline"]
+        ent = {"q8": q8_entropy, "ft_q8": ft_entropy, "baseline": 0.5}.get(name, entropy.get(name))
+        V[name] = {"mnist": {"accuracy": a, "accuracy_diff": d, "accuracy_diff_low": d - half_width,
+                             "accuracy_diff_high": d + half_width},
+                   "notmnist": {"mean_entropy": ent,
+                                "detection": {"entropy": {"auroc": auroc.get(name, 0.97)}}},
+                   "zipped_bytes": {"s95_q8": 28000, "single_q8": 27000}.get(name, 100000)}
+    V["single_q8"] = copy.deepcopy(V["q8"]) | {"zipped_bytes": 27000}
+    V["single_q8"]["mnist"] |= {"nll": 0.048, "ece": 0.004}
+    V["s95_q8"]["mnist"] |= {"nll": 0.077, "ece": 0.02}
+    V["single_q8"]["notmnist"]["detection"]["entropy"]["auroc"] = 0.95
+    est, low, high = control
+    vs_control = {"s25_q8": {"notmnist": {"entropy": {"estimate": est, "low": low, "high": high}}}}
+    return {"seed": seed, "profile": "paper", "variants": V, "vs_control": vs_control,
+            "datasets": {"mnist": {"n": 10000}}}
+
+
+Q8 = ["s25_q8", "s50_q8", "s75_q8", "s95_q8"]
+
+
+def test_verdict_summary_counts_and_grammar():
+    rows = [{"verdict": v} for v in (SUPPORTED, UNRESOLVED, UNRESOLVED, CONTRADICTED, NOT_TESTED)]
+    assert prose.verdict_summary(rows, "paper", 5) == (
+        "Of the paper's 5 claims, 1 is supported, 2 consistent with the data but not resolved by it, "
+        "1 contradicted and 1 not tested in this paper-profile reproduction (5 seeds).")
+    assert prose.verdict_summary([{"verdict": SUPPORTED}] * 2, "smoke", 1) == (
+        "Of the paper's 2 claims, 2 are supported in this smoke-profile reproduction (1 seed).")
+
+
+def test_resolution_below_and_within_reach():
+    r = run()
+    text = prose.resolution(r, [r], Q8)
+    assert "1–5 of the 10,000 test images" in text and text.endswith("from zero or from each other.")
+    wide = run(half_width=0.0001)
+    assert prose.resolution(wide, [wide], Q8).endswith("within reach of this test set.")
+    other = run(1, acc={"baseline": 0.9930, "q8": 0.993, "ft_q8": 0.993, "s25_q8": 0.9945, "s50_q8": 0.992,
+                        "s75_q8": 0.9935, "s95_q8": 0.98})
+    assert "standard deviation" in prose.resolution(r, [r, other], Q8)
+    assert prose.resolution(r, [r], ["s95_q8"]).startswith("This build has none")
+
+
+def test_spread_three_outcomes():
+    r0 = run(0)
+    assert prose.spread([r0], Q8).startswith("With 1 seed there is no between-seed spread")
+    big = run(1, acc={"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9920, "s50_q8": 0.9960,
+                      "s75_q8": 0.9910, "s95_q8": 0.983})
+    assert "more than twice the largest difference" in prose.spread([r0, big], Q8)
+    close = run(1, acc={"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9941, "s50_q8": 0.9934,
+                        "s75_q8": 0.9940, "s95_q8": 0.983})
+    assert "below the largest difference" in prose.spread([r0, close], Q8)
+    mid = run(1, acc={"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9950, "s50_q8": 0.9925,
+                      "s75_q8": 0.9951, "s95_q8": 0.983})
+    assert "larger than the largest difference" in prose.spread([r0, mid], Q8)
+
+
+@pytest.mark.parametrize("interval, ending", [
+    ((-0.02, -0.03, -0.01), "extra training does not explain the fall."),
+    ((0.02, 0.01, 0.03), "pruning raises the entropy."),
+    ((0.0, -0.01, 0.01), "at this sparsity pruning adds nothing measurable."),
+])
+def test_control_three_outcomes_within_run(interval, ending):
+    r = run(control=interval)
+    text = prose.control(r, [r])
+    assert text.endswith(ending), text
+    assert "over images, one run" in text
+
+
+def test_control_between_seeds_uses_seed_differences():
+    runs = [run(s, entropy={"s25_q8": 0.46 + 0.001 * s, "s50_q8": 0.5, "s75_q8": 0.5, "s95_q8": 0.8})
+            for s in range(3)]
+    text = prose.control(runs[0], runs)
+    assert "over 3 seeds" in text and text.endswith("does not explain the fall.")
+
+
+def test_control_without_the_control():
+    r = run()
+    del r["variants"]["ft_q8"]
+    assert prose.control(r, [r]).startswith("This build has no re-training control")
+
+
+def test_trend_lists_parts():
+    assert prose.trend({"id": "C7", "parts": [("entropy on NotMNIST", SUPPORTED)]}) == "entropy on NotMNIST: supported."
+    assert prose.trend({"id": "C7", "parts": []}) == "C7 was not tested in this build."
+
+
+def test_headline_useful_or_not():
+    rows = [{"id": f"C{i}", "verdict": SUPPORTED} for i in range(1, 11)]
+    r = run()
+    text = prose.headline(rows, r, [r])
+    assert "rises with sparsity at every step" in text and "improves from 0.970 to 0.978" in text
+    flat = run(auroc={n: 0.97 for n in ("q8", *Q8)})
+    rows[6]["verdict"] = CONTRADICTED
+    text = prose.headline(rows, flat, [flat])
+    assert "does not rise steadily" in text and "does not separate NotMNIST from MNIST better" in text
+
+
+def test_budget_names_fronts_and_the_head_to_head():
+    r = run()
+    fronts = {"nll": ["single_q8"], "ece": ["single_q8"], "detection.entropy.auroc": ["single_q8", "s95_q8"]}
+    panels = [("mnist", "nll", "NLL", False), ("mnist", "ece", "ECE", False),
+              ("notmnist", "detection.entropy.auroc", "AUROC", True)]
+    text = prose.budget([r], fronts, panels)
+    assert text.startswith("Per kilobyte, for NLL, the front runs through single model, int8;")
+    assert "beats one int8 member on 1 measure of 3 (AUROC)." in text
+
+
+def test_pareto_front_by_hand():
+    points = {"a": (10, 0.5), "b": (20, 0.4), "c": (20, 0.6), "d": (5, 0.7), "e": (30, 0.4)}
+    assert evaluation.pareto_front(points, higher_is_better=False) == ["d", "a", "b"]
+    assert evaluation.pareto_front(points, higher_is_better=True) == ["d"]
