@@ -27,6 +27,7 @@ smoke: $(STAMP)
 	$(PY) -m helpers build --profile smoke --out-dir build/smoke
 
 bench: $(STAMP)
+	$(PY) benchmarks/bench_limit.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_inference.py
 	$(PY) benchmarks/bench_sizes.py

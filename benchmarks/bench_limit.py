@@ -1,0 +1,119 @@
+"""The engine against this machine's own limit: GEMM peak vs achieved training FLOP/s.
+
+In one run, on one machine:
+1. float32 GEMM throughput, a large square matmul (2048², best of --repeats) in NumPy
+   (OpenBLAS) and in TensorFlow: the practical peak of this CPU;
+2. the engine's training epoch (M fused members, the paper's batch size) and its
+   re-training epoch (every sparsity plus the control in one fused graph, tfmot masks),
+   both on the first --n MNIST training images; achieved FLOP/s from helpers.flops;
+3. achieved / peak for each, and re-training / training cost per member-image.
+
+Results merge into benchmarks/results.json under "limit" (machine, versions, ratios).
+
+    .venv/bin/python benchmarks/bench_limit.py [--n 6400] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from helpers import compression, data, ensemble, flops, models  # noqa: E402
+from helpers.config import load_config  # noqa: E402
+from helpers.store import atomic_write_json, library_versions, machine_info  # noqa: E402
+
+RESULTS = Path(__file__).with_name("results.json")
+
+
+def gemm_gflops(n: int, repeats: int) -> dict:
+    import tensorflow as tf
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).random((n, n), dtype=np.float32)
+    out = {}
+    for name, fn in (("numpy", lambda: a @ b),
+                     ("tensorflow", lambda: tf.linalg.matmul(ta, tb).numpy())):
+        if name == "tensorflow":
+            ta, tb = tf.constant(a), tf.constant(b)
+        fn()
+        best = min(_timed(fn) for _ in range(repeats))
+        out[name] = 2 * n**3 / best / 1e9
+    return out
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def epoch_seconds(cfg, x, y, retrain: bool) -> tuple[float, int]:
+    """(best wall seconds of one epoch, member-images per epoch) after a warm-up epoch."""
+    members = [models.build_member(cfg, cfg.member_seed(m), prefix=f"m{m}_") for m in range(cfg.ensemble_size)]
+    if retrain:
+        targets = [compression.CONTROL, *cfg.sparsities]
+        times = []
+        for epochs in (1, 2):  # the difference of a 2-epoch and a 1-epoch run is one epoch
+            c = load_config("paper", validation_split=0.0, retrain_epochs=epochs)
+            t = time.perf_counter()
+            compression.prune_all(c, members, x, y, targets)
+            times.append(time.perf_counter() - t)
+        return times[1] - times[0], len(x) * cfg.ensemble_size * len(targets)
+    times = []
+    for epochs in (1, 2):
+        c = load_config("paper", validation_split=0.0, epochs=epochs)
+        t = time.perf_counter()
+        ensemble.train_ensemble(c, x, y)
+        times.append(time.perf_counter() - t)
+    return times[1] - times[0], len(x) * cfg.ensemble_size
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=6400, help="training images (first n)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--gemm", type=int, default=2048)
+    args = parser.parse_args(argv)
+    cfg = load_config("paper", validation_split=0.0)
+    (x_all, y_all), _ = data.load_mnist()
+    x, y = x_all[: args.n], y_all[: args.n]
+    ensemble.enable_determinism(0)
+    peak = gemm_gflops(args.gemm, args.repeats)
+    per_image = flops.training_flops_per_image(cfg)
+    out = {"gemm_gflops": peak, "flops_per_training_image": per_image}
+    for stage, retrain in (("training", False), ("retraining", True)):
+        seconds, member_images = epoch_seconds(cfg, x, y, retrain)
+        achieved = per_image * member_images / seconds / 1e9
+        out[stage] = {"epoch_seconds": seconds, "member_images": member_images, "gflops": achieved,
+                      "of_numpy_peak": achieved / peak["numpy"], "of_tensorflow_peak": achieved / peak["tensorflow"]}
+    out["retraining_cost_per_member_image"] = (
+        (out["retraining"]["epoch_seconds"] / out["retraining"]["member_images"])
+        / (out["training"]["epoch_seconds"] / out["training"]["member_images"]))
+    print(f"bench_limit: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, {args.n} images")
+    print(f"  GEMM {args.gemm}²: NumPy {peak['numpy']:.0f} GFLOP/s, TensorFlow {peak['tensorflow']:.0f} GFLOP/s")
+    for stage in ("training", "retraining"):
+        s = out[stage]
+        print(f"  {stage:<10} {s['gflops']:5.1f} GFLOP/s = {s['of_numpy_peak']:.0%} of NumPy's GEMM, "
+              f"{s['of_tensorflow_peak']:.0%} of TensorFlow's ({s['epoch_seconds']:.1f} s/epoch)")
+    print(f"  re-training / training cost per member-image: {out['retraining_cost_per_member_image']:.2f}x")
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.setdefault("ratios", {})["limit"] = {
+        "training of NumPy GEMM peak": out["training"]["of_numpy_peak"],
+        "training of TensorFlow GEMM peak": out["training"]["of_tensorflow_peak"],
+        "re-training of NumPy GEMM peak": out["retraining"]["of_numpy_peak"],
+        "re-training / training per member-image": out["retraining_cost_per_member_image"]}
+    results["limit"] = out
+    results["machine"], results["versions"] = machine_info(), library_versions()
+    results["load_average"] = os.getloadavg()[0]
+    atomic_write_json(RESULTS, results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
