@@ -6,7 +6,6 @@ import copy
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from helpers import claims
 from helpers.claims import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, Evidence

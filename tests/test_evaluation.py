@@ -1,41 +1,66 @@
-"""helpers.evaluation on a stand-in experiment with known member probabilities."""
+"""helpers.evaluation (and the tables and figures drawn from its output) on a stand-in
+experiment with known member probabilities."""
 
-import numpy as np
-import pytest
+import matplotlib
 
-from helpers import evaluation, metrics, tables
-from helpers.config import load_config
-from helpers.variants import variants
-from helpers.store import Store
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import evaluation, figures, metrics, models, report  # noqa: E402
+from helpers.config import load_config  # noqa: E402
+from helpers.store import Store  # noqa: E402
+from helpers.variants import variants  # noqa: E402
 
 N_IN, N_OUT, K = 400, 300, 10
+SHIFTED = ["rot_090", "c_fog"]
 
 
 class FakeExperiment:
     """Serves fixed Dirichlet member probabilities; labels agree with the baseline mostly."""
+
+    compute = True
 
     def __init__(self, root):
         self.config = load_config("smoke")
         self.store = Store(self.config, root=root)
         rng = np.random.default_rng(0)
         self.labels = rng.integers(0, K, N_IN)
+        self.train_data = (np.zeros((640, 28, 28, 1), np.float32), np.zeros(640, int))
         self.calls = 0
         self._probs = {}
+        sets = [("mnist_test", N_IN), ("notmnist", N_OUT), ("fashion_mnist", N_OUT),
+                *((s, N_IN) for s in SHIFTED)]
         for i, v in enumerate(variants(self.config)):
-            for dataset, n in (("mnist_test", N_IN), ("notmnist", N_OUT)):
-                alpha = np.ones(K) * (0.3 + v["sparsity"])  # sparser -> flatter
-                p = np.random.default_rng(i * 7 + n).dirichlet(alpha, size=(2, n))
-                if dataset == "mnist_test":  # make the true class likely
+            for j, (dataset, n) in enumerate(sets):
+                alpha = np.ones(K) * (0.3 + v["sparsity"] + 0.2 * (dataset in SHIFTED))
+                p = np.random.default_rng(i * 7 + j).dirichlet(alpha, size=(2, n))
+                if dataset == "mnist_test" or dataset in SHIFTED:  # make the true class likely
                     p[:, np.arange(n), self.labels] += 1.5
                     p /= p.sum(axis=-1, keepdims=True)
                 self._probs[v["name"], dataset] = p.astype(np.float64)
 
     def dataset(self, name):
-        return (None, self.labels) if name == "mnist_test" else (None, np.zeros(N_OUT, int))
+        if name == "mnist_test" or name in SHIFTED:
+            return (None, self.labels)
+        return (np.zeros((N_OUT, 28, 28, 1)), np.zeros(N_OUT, int))
+
+    def shift_dataset_names(self):
+        return SHIFTED
+
+    def shift_info(self, name):
+        return ("rotated_mnist", 90) if name == "rot_090" else ("corrupted_mnist", "fog")
 
     def member_probabilities(self, variant, dataset):
         self.calls += 1
         return self._probs[variant, dataset]
+
+    def model_files(self):
+        return []
+
+    def pruned(self, sparsity):
+        return [models.build_member(self.config, m, prefix=f"m{m}_") for m in range(2)]
 
     def sizes(self):
         out = {}
@@ -45,58 +70,111 @@ class FakeExperiment:
         return out
 
 
-@pytest.fixture
-def fake(tmp_path):
-    return FakeExperiment(tmp_path / "store")
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    return FakeExperiment(tmp_path_factory.mktemp("fake") / "store")
 
 
-def test_results_hold_every_variant_with_the_schema_and_known_values(fake):
-    r = evaluation.evaluate(fake)
-    names = ["single"] + [v["name"] for v in variants(fake.config)]
+@pytest.fixture(scope="module")
+def results(fake):
+    return evaluation.evaluate(fake, force=True)
+
+
+def test_every_variant_with_known_values(fake, results):
+    r = results
+    names = [v["name"] for v in variants(fake.config)] + ["single", "single_q8"]
     assert list(r["variants"]) == names and r["config_hash"] == fake.config.hash
     base = r["variants"]["baseline"]
     mean = metrics.ensemble_mean(fake._probs["baseline", "mnist_test"])
     assert base["mnist"]["accuracy"] == pytest.approx(metrics.accuracy(mean, fake.labels))
     assert base["mnist"]["accuracy_low"] <= base["mnist"]["accuracy"] <= base["mnist"]["accuracy_high"]
-    # The baseline paired with itself: exactly zero, with a zero-width interval.
-    assert (base["mnist"]["accuracy_diff"], base["mnist"]["accuracy_diff_low"],
-            base["mnist"]["accuracy_diff_high"]) == (0.0, 0.0, 0.0)
+    # The baseline paired with itself: exactly zero, and McNemar finds no discordant pair.
+    assert (base["mnist"]["accuracy_diff"], base["mnist"]["accuracy_diff_low"]) == (0.0, 0.0)
+    assert base["mnist"]["vs_baseline"]["accuracy"]["mcnemar"] == {"a_only": 0, "b_only": 0, "p": 1.0}
     assert base["compression_ratio"] == 1.0 and base["zipped_bytes"] == 200_000
     single = r["variants"]["single"]
     assert single["members"] == 1 and single["zipped_bytes"] == 100_000
-    assert single["compression_ratio"] == pytest.approx(2.0)
     assert single["notmnist"]["mean_disagreement"] == pytest.approx(0.0, abs=1e-12)
     s50 = r["variants"]["s50_q8"]
-    expected_diff = metrics.accuracy(metrics.ensemble_mean(fake._probs["s50_q8", "mnist_test"]),
-                                     fake.labels) - base["mnist"]["accuracy"]
-    assert s50["mnist"]["accuracy_diff"] == pytest.approx(expected_diff)
-    ood = s50["notmnist"]
-    ent = metrics.entropy(metrics.ensemble_mean(fake._probs["s50_q8", "notmnist"]))
-    assert ood["mean_entropy"] == pytest.approx(ent.mean())
-    assert set(ood) >= {"conf_frac_090", "auroc", "aupr", "fpr_at_95_tpr", "mean_disagreement"}
-    assert fake.store.read_json("results.json") == r
+    expected = metrics.accuracy(metrics.ensemble_mean(fake._probs["s50_q8", "mnist_test"]), fake.labels)
+    assert s50["mnist"]["accuracy_diff"] == pytest.approx(expected - base["mnist"]["accuracy"])
+    assert set(s50["mnist"]["vs_baseline"]["accuracy"]) == {"mcnemar", "no_change", "paper"}
 
 
-def test_second_evaluation_is_served_from_results_json(fake):
-    evaluation.evaluate(fake)
+def test_entropy_splits_into_member_entropy_and_disagreement(results):
+    for name in ("baseline", "s50_q8", "ft_q8"):
+        m = results["variants"][name]["notmnist"]
+        assert m["mean_entropy"] == pytest.approx(m["mean_member_entropy"] + m["mean_disagreement"], abs=1e-9)
+
+
+def test_ood_detection_by_three_scores_and_fashion_only_for_shift_variants(results):
+    V = results["variants"]
+    assert set(V["s50_q8"]["notmnist"]["detection"]) == {"entropy", "disagreement", "one_minus_confidence"}
+    assert "fashion_mnist" in V["s50_q8"] and "fashion_mnist" not in V["s50_float"]
+    assert "rot_090" in V["q8"] and "rot_090" not in V["int8full"]
+    assert results["datasets"]["rot_090"] == {"kind": "shift", "family": "rotated_mnist", "intensity": 90, "n": N_IN}
+
+
+def test_family_means_average_the_sets(results):
+    m = results["variants"]["q8"]
+    assert m["rotated_mnist"]["accuracy"] == m["rot_090"]["accuracy"]
+    assert m["corrupted_mnist"]["mean_entropy"] == m["c_fog"]["mean_entropy"]
+
+
+def test_vs_control_is_the_paired_mean_difference(fake, results):
+    d = results["vs_control"]["s50_q8"]["notmnist"]["entropy"]
+    ent = lambda v: metrics.entropy(metrics.ensemble_mean(fake._probs[v, "notmnist"]))  # noqa: E731
+    assert d["estimate"] == pytest.approx(float(np.mean(ent("s50_q8") - ent("ft_q8"))))
+    assert d["low"] <= d["estimate"] <= d["high"]
+
+
+def test_curves_boxes_and_schedule(results):
+    c = results["curves"]["baseline"]
+    assert len(c["tau"]) == 101 and c["mnist_fraction"][0] == 1.0
+    b = results["boxes"]["s50_q8"]["notmnist"]["entropy"]
+    assert b["whislo"] <= b["q1"] <= b["med"] <= b["q3"] <= b["whishi"]
+    assert results["schedule"]["frequency"] >= 1 and set(results["schedule"]["curves"]) == {"0.5", "0.95"}
+
+
+def test_second_evaluation_is_served_from_results_json(fake, results):
     calls = fake.calls
-    evaluation.evaluate(fake)
+    assert evaluation.evaluate(fake) == results
     assert fake.calls == calls
-    evaluation.evaluate(fake, force=True)
-    assert fake.calls > calls
 
 
-def test_table2_rows_feed_table2_with_nan_delta_for_the_baseline(fake):
-    r = evaluation.evaluate(fake)
-    rows = evaluation.table2_rows(r, ["baseline", "single", "s50_q8"])
-    t = tables.table2(rows)
-    assert np.isnan(t.numeric.loc["baseline", "accuracy_diff"])
-    assert t.numeric.loc["s50_q8", "paper_compression_ratio"] == 5.0
-    assert t.numeric.loc["s50_q8", "accuracy"] == r["variants"]["s50_q8"]["mnist"]["accuracy"]
+def test_tables_show_the_stored_numbers(results):
+    t = report.table2_accuracy(results, [results], ["baseline", "s50_q8"])
+    acc = results["variants"]["s50_q8"]["mnist"]["accuracy"]
+    assert t.loc["50 % pruned, int8 weights", "Accuracy, this run"].startswith(f"{100 * acc:.2f} %")
+    assert t.loc["baseline ensemble (float32)", "Δ vs baseline"] == "\u2014"
+    assert t.loc["50 % pruned, int8 weights", "Paper Δ"] == "\u22120.01 pp"
+    s = report.table2_size(results, ["baseline", "s50_q8"])
+    assert s.loc["50 % pruned, int8 weights", "Paper ratio"] == "5×"
+    d = report.detection_table(results, ["q8"], "notmnist")
+    auroc = results["variants"]["q8"]["notmnist"]["detection"]["disagreement"]["auroc"]
+    assert d.iloc[0]["AUROC, disagreement"] == f"{auroc:.3f}"
 
 
-@pytest.mark.parametrize("profile, expected", [
-    ("paper", ("quick", [0, 1, 2, 3, 4])), ("smoke", ("smoke", [0, 1])),
-    ("quick", ("quick", [0, 1, 2, 3, 4]))])
-def test_spread_plan(profile, expected):
-    assert evaluation.spread_plan(profile) == expected
+def test_seed_statistics_and_tables_over_two_runs(results):
+    import copy
+    other = copy.deepcopy(results)
+    other["seed"] = 1
+    other["variants"]["baseline"]["mnist"]["accuracy"] += 0.002
+    s = evaluation.seed_interval([results, other], "baseline", "mnist", "accuracy")
+    assert s["n"] == 2 and s["low"] < s["mean"] < s["high"]
+    table = report.seed_table([results, other], ["s50_q8"])
+    assert list(table.index) == ["0", "1", "mean [95 % CI]", "standard deviation"]
+
+
+def test_figures_draw_what_results_hold(results):
+    names = ["baseline", "q8", "s50_q8"]
+    fig = figures.figure1(results, names, 0.9)
+    lines = [l for l in fig.axes[0].get_lines() if l.get_gid() == "s50_q8"]
+    assert np.allclose(lines[0].get_ydata(), 100 * np.asarray(results["curves"]["s50_q8"]["mnist_fraction"]))
+    fig = figures.figure2(results, names, "notmnist", [results])
+    assert len(fig.axes[0].patches) >= 3
+    fronts = evaluation.budget_fronts([results], ["baseline", "q8", "s50_q8", "single_q8"], figures.BUDGET_PANELS)
+    fig = figures.memory_budget([results], ["baseline", "q8", "s50_q8", "single_q8"], fronts)
+    assert fig.axes[0].get_xscale() == "log"
+    for f in (figures.reliability(results, names), figures.roc(results, names, "notmnist")):
+        assert {l.get_gid() for l in f.axes[0].get_lines()} >= set(names)

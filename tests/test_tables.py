@@ -2,7 +2,6 @@
 
 import math
 
-import pandas as pd
 import pytest
 
 from helpers import tables as t
@@ -95,76 +94,6 @@ ROWS = [
 ]
 
 
-def test_table2_numeric_values_are_preserved():
-    table = t.table2(ROWS)
-    assert list(table.numeric.index) == ["baseline", "s25_q8", "s50_q8", "s95_q8", "s50_float"]
-    assert table.numeric.loc["s25_q8", "accuracy"] == 0.9916
-    assert table.numeric.loc["s50_q8", "accuracy_diff"] == -0.0001
-    assert math.isnan(table.numeric.loc["baseline", "accuracy_diff"])
-    assert table.numeric.loc["s50_q8", "zipped_bytes"] == 1_234_567
-
-
-def test_table2_display_columns_and_formats():
-    d = t.table2(ROWS).display
-    assert list(d.columns) == list(t.TABLE2_COLUMNS)
-    assert list(d.index) == ["Baseline ensemble", "25 % + int8", "50 % + int8", "95 % + int8", "50 % float"]
-    assert d.loc["Baseline ensemble", "Accuracy (%)"] == "99.12 [99.02, 99.21]"
-    assert d.loc["25 % + int8", "Δ acc. vs baseline (pp)"] == f"+0.04 [{MINUS}0.03, +0.11]"
-    assert d.loc["50 % + int8", "Δ acc. vs baseline (pp)"] == f"{MINUS}0.01 [{MINUS}0.08, +0.06]"
-    assert d.loc["50 % float", "Δ acc. vs baseline (pp)"] == f"0.00 [{MINUS}0.07, +0.07]"
-    assert d.loc["Baseline ensemble", "Δ acc. vs baseline (pp)"] == "—"
-    assert d.loc["Baseline ensemble", "NLL"] == "0.0312"
-    assert d.loc["Baseline ensemble", "Brier"] == "0.0151"
-    assert d.loc["Baseline ensemble", "ECE (%)"] == "0.42"
-    assert d.loc["Baseline ensemble", "Zipped size (kB)"] == "1,234.6"
-    assert d.loc["Baseline ensemble", "Compression ratio (×)"] == "4.12"
-
-
-def test_table2_paper_columns_align_with_variants():
-    table = t.table2(ROWS)
-    d, n = table.display, table.numeric
-    assert d.loc["25 % + int8", "Paper Δ (pp)"] == "+0.04"
-    assert d.loc["25 % + int8", "Paper ratio (×)"] == "4"
-    assert d.loc["50 % + int8", "Paper Δ (pp)"] == f"{MINUS}0.01"
-    assert d.loc["50 % + int8", "Paper ratio (×)"] == "5"
-    assert d.loc["95 % + int8", "Paper Δ (pp)"] == f"≈ {MINUS}1"
-    assert d.loc["95 % + int8", "Paper ratio (×)"] == "—"
-    assert d.loc["Baseline ensemble", "Paper Δ (pp)"] == "—"
-    assert d.loc["50 % float", "Paper Δ (pp)"] == "—"  # the paper's claims are for the quantized variants
-    assert n.loc["s50_q8", "paper_accuracy_diff_pp"] == -0.01
-    assert n.loc["s25_q8", "paper_compression_ratio"] == 4.0
-    assert math.isnan(n.loc["baseline", "paper_compression_ratio"])
-
-
-def test_paper_claims_match_claims_md():
-    assert {k: (c.accuracy_diff_pp, c.compression_ratio) for k, c in t.PAPER_CLAIMS.items() if k != "s95_q8"} == {
-        "s25_q8": (0.04, 4.0), "s50_q8": (-0.01, 5.0), "s75_q8": (-0.05, 8.0),
-    }  # fmt: skip
-    assert t.PAPER_CLAIMS["s95_q8"].approximate and t.PAPER_CLAIMS["s95_q8"].accuracy_diff_pp == -1.0
-
-
-def test_table2_missing_key_names_key_and_variant():
-    bad = [r.copy() for r in ROWS]
-    del bad[2]["nll"]
-    with pytest.raises(ValueError, match="table2 row for variant 's50_q8' is missing key 'nll'"):
-        t.table2(bad)
-    with pytest.raises(ValueError, match="table2 row 0 is missing key 'variant'"):
-        t.table2([{"label": "x"}])
-
-
-def test_table2_rejects_percentages_and_duplicates():
-    with pytest.raises(ValueError, match="variant 'baseline' has accuracy = 99.12; expected a fraction in \\[0, 1\\]"):
-        t.table2([row("baseline", "B", 0.0, 99.12)])
-    with pytest.raises(ValueError, match="two rows for variant 'baseline'"):
-        t.table2([ROWS[0], ROWS[0]])
-
-
-def test_table2_styler_renders_html():
-    html = t.table2(ROWS).style(caption="Table 2").to_html()
-    assert "Table 2" in html and "99.12 [99.02, 99.21]" in html and "text-align: right" in html
-    assert t.table2(ROWS)._repr_html_().startswith("<style")
-
-
 @pytest.mark.parametrize(
     "value, text",
     [(0.04, "+0.04"), (-0.01, f"{MINUS}0.01"), (-0.001, "0.00"), (0.0, "0.00"), (1.005, "+1.00"), (math.nan, "—")],
@@ -184,23 +113,3 @@ CLAIM = {"id": "C2", "claim": "25 % + int8 keeps accuracy", "paper": "+0.04 pp",
          "criterion": "paper value inside our 95 % CI", "verdict": "holds"}  # fmt: skip
 
 
-def test_claims_table_builds_and_styles():
-    frame = t.claims_table([CLAIM, {**CLAIM, "id": "C4", "verdict": "does not hold"}])
-    assert list(frame.index) == ["C2", "C4"]
-    assert list(frame.columns) == ["Statement", "Paper", "Reproduction", "Criterion", "Verdict"]
-    assert frame.loc["C4", "Verdict"] == "does not hold"
-    assert "background-color" in t.style_claims(frame).to_html()
-
-
-def test_claims_table_validates():
-    expected = "claims row 'C2' has verdict 'maybe'; expected one of 'holds', 'partly holds', 'does not hold'"
-    with pytest.raises(ValueError, match=expected):
-        t.claims_table([{**CLAIM, "verdict": "maybe"}])
-    with pytest.raises(ValueError, match="claims row 0 \\('C2'\\) is missing key 'criterion'"):
-        t.claims_table([{k: v for k, v in CLAIM.items() if k != "criterion"}])
-    with pytest.raises(ValueError, match="duplicates"):
-        t.claims_table([CLAIM, CLAIM])
-
-
-def test_display_frames_are_strings():
-    assert all(pd.api.types.is_string_dtype(c) or c == object for c in t.table2(ROWS).display.dtypes)

@@ -23,12 +23,9 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from matplotlib.colors import to_hex, to_rgb
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.colors import to_hex
 
-from helpers import metrics
-from helpers.variants import parse_variant
+from helpers.variants import is_control, parse_variant
 
 # ------------------------------------------------------------------------ variants, styles
 
@@ -50,7 +47,7 @@ LINESTYLES = {"int8": "-", "float32": "--", "int8full": "-.", "single": ":"}
 BOX_HATCH = {"single": "....", "float32": "////", "int8": None, "int8full": "xxxx"}  # float: white face
 _KIND_NAMES = {"int8": "int8 weights", "float32": "float32", "int8full": "full int8", "single": "single model"}
 
-TAU = 0.9
+CONTROL_COLOR = "#7f7f7f"  # the re-training control: grey, apart from every sparsity
 
 
 def _kind(name: str) -> str:
@@ -61,6 +58,8 @@ def variant_color(variant: str) -> str:
     """Hex colour of a variant: fixed by its sparsity (cividis for unlisted sparsities)."""
     if variant == "single":
         return SINGLE_COLOR
+    if is_control(variant):
+        return CONTROL_COLOR
     return sparsity_color(parse_variant(variant)[0])
 
 
@@ -83,6 +82,8 @@ def variant_label(variant: str) -> str:
     if variant == "baseline":
         return "baseline ensemble (float32)"
     sparsity, quant = parse_variant(variant)
+    if is_control(variant):
+        return f"re-training control, {_KIND_NAMES[quant]}"
     return f"{sparsity * 100:.0f} % pruned, {_KIND_NAMES[quant]}"
 
 
@@ -162,261 +163,10 @@ def _line(ax, x, y, variant, **kwargs):
 # -------------------------------------------------------------------------------- Figure 1
 
 
-def _tau_table(ax, variants, columns, tau):
-    """Draw a small table of the values at tau; row labels coloured like the lines."""
-    ax.axis("off")
-    cells = [[f"{col[v]:.1f}" for col in columns.values()] for v in variants]
-    table = ax.table(cellText=cells, rowLabels=[variant_label(v) for v in variants], colLabels=list(columns),
-                     loc="upper center", cellLoc="right", colWidths=[0.16] * len(columns))  # fmt: skip
-    table.auto_set_font_size(False)
-    table.set_fontsize(8)
-    table.auto_set_column_width([-1])
-    table.scale(1.0, 1.3)
-    for i, v in enumerate(variants, start=1):
-        table[i, -1].get_text().set_color(variant_color(v))
-        table[i, -1].get_text().set_fontweight("bold")
-    for cell in table.get_celld().values():
-        cell.set_edgecolor("#cccccc")
-    ax.set_title(f"Values at τ = {tau:g}", fontsize=9)
-    return table
-
-
-def figure1_confidence_curves(mnist: Mapping, notmnist: Mapping, tau: float = TAU):
-    """Figure 1: confidence curves on MNIST (in-distribution) and NotMNIST (OOD).
-
-    mnist: {variant: (probs (N, K), labels (N,))}; notmnist: {variant: probs (N', K)}.
-    Panels: (a) MNIST fraction with confidence >= tau, (b) MNIST accuracy on those samples,
-    (c) NotMNIST fraction with confidence >= tau; a dashed grey vertical line marks tau in
-    each panel, and a table below gives every variant's values at tau (in %).
-    Returns (fig, caption).
-    """
-    variants = sort_variants(set(mnist) | set(notmnist))
-    taus = np.linspace(0.0, 1.0, 101)
-    at_tau = {"MNIST classified (%)": {}, "MNIST accuracy (%)": {}, "NotMNIST classified (%)": {}}
-    with plot_style():
-        fig = plt.figure(figsize=(11, 6.6), layout="constrained")
-        grid = fig.add_gridspec(2, 3, height_ratios=[3, 0.22 * len(variants) + 0.45])
-        axes = [fig.add_subplot(grid[0, i]) for i in range(3)]
-        for v in variants:
-            if v in mnist:
-                curve, point = (metrics.confidence_curve(*mnist[v], thresholds=t) for t in (taus, [tau]))
-                _line(axes[0], taus, _pct(curve.fraction), v)
-                _line(axes[1], taus, _pct(curve.accuracy), v)
-                at_tau["MNIST classified (%)"][v] = 100 * point.fraction[0]
-                at_tau["MNIST accuracy (%)"][v] = 100 * point.accuracy[0]
-            if v in notmnist:
-                curve, point = (metrics.confidence_curve(notmnist[v], thresholds=t) for t in (taus, [tau]))
-                _line(axes[2], taus, _pct(curve.fraction), v)
-                at_tau["NotMNIST classified (%)"][v] = 100 * point.fraction[0]
-        titles = ["(a) MNIST: samples classified", "(b) MNIST: accuracy of classified",
-                  "(c) NotMNIST: samples classified"]  # fmt: skip
-        fraction = "fraction of samples with confidence ≥ τ (%)"
-        for ax, title, ylabel in zip(axes, titles, [fraction, "accuracy on those samples (%)", fraction]):
-            ax.axvline(tau, color="0.5", linestyle=(0, (2, 2)), linewidth=1, gid="tau", label="_tau")
-            ax.set(title=title, xlabel="confidence threshold τ", ylabel=ylabel, xlim=(0, 1))
-        for ax in (axes[0], axes[2]):
-            ax.set_ylim(0, 102)
-        handles, labels = axes[0].get_legend_handles_labels()
-        if not handles:
-            handles, labels = axes[2].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside upper center", ncol=min(4, len(handles)), frameon=False)
-        filled = {k: v for k, v in at_tau.items() if len(v) == len(variants)}
-        if filled:
-            _tau_table(fig.add_subplot(grid[1, :]), variants, filled, tau)
-    return fig, _figure1_caption(at_tau, tau)
-
-
-def _figure1_caption(at_tau, tau) -> str:
-    text = (
-        "Confidence curves: for each confidence threshold τ, the share of samples whose ensemble "
-        "confidence (maximum mean probability) is at least τ, on MNIST (a) and NotMNIST (c), and "
-        "the accuracy on the MNIST samples kept (b); colour marks sparsity, line style the "
-        f"number format, the dashed grey line τ = {tau:g}, and the table each variant's values there."
-    )
-    mn, nm = at_tau["MNIST classified (%)"], at_tau["NotMNIST classified (%)"]
-    if mn and nm:
-        text += (
-            f" At τ = {tau:g} the variants keep {min(mn.values()):.1f}–{max(mn.values()):.1f} % of "
-            f"MNIST and {min(nm.values()):.1f}–{max(nm.values()):.1f} % of NotMNIST samples."
-        )
-    return text
-
-
 # -------------------------------------------------------------------------------- Figure 2
 
 
-def _slots(variants):
-    """x position of each variant: one slot per sparsity, dodged by number format within it."""
-    sparsities = sorted({parse_variant(v)[0] for v in variants})
-    order = ("single", "float32", "int8", "int8full")
-    kinds = [k for k in order if any(_kind(v) == k for v in variants)]
-    width = 0.8 / max(sum(parse_variant(v)[0] == s for v in variants) for s in sparsities)
-    x = {}
-    for slot, s in enumerate(sparsities):
-        here = sorted((v for v in variants if parse_variant(v)[0] == s), key=lambda v: order.index(_kind(v)))
-        for i, v in enumerate(here):
-            x[v] = slot + (i - (len(here) - 1) / 2) * width
-    return sparsities, kinds, width, x
-
-
-def _box_style(kind: str, color) -> dict:
-    """Fill and hatch of a box by number format: float32 / single white and hatched, int8 tinted."""
-    float_like = kind in ("float32", "single")
-    face = (1.0, 1.0, 1.0, 1.0) if float_like else (*to_rgb(color), 0.35)
-    return {"facecolor": face, "edgecolor": color, "hatch": BOX_HATCH[kind]}
-
-
-def _box(ax, values, x, width, variant):
-    """One box (quartiles, whiskers at the 5th/95th percentiles) in the variant's style."""
-    color = variant_color(variant)
-    parts = ax.boxplot([values], positions=[x], widths=width * 0.8, whis=(5, 95), showfliers=False,
-                       patch_artist=True, manage_ticks=False)  # fmt: skip
-    box = parts["boxes"][0]
-    box.set(linewidth=1.2, gid=variant, **_box_style(_kind(variant), color))
-    for key in ("whiskers", "caps", "medians"):
-        for artist in parts[key]:
-            artist.set(color=color, linewidth=1.2)
-    return box
-
-
-def _uncertainty_panel(ax, values_by_variant, ylabel, n_boot):
-    variants = sort_variants(values_by_variant)
-    sparsities, kinds, width, x = _slots(variants)
-    means = {}
-    for v in variants:
-        values = np.asarray(values_by_variant[v], dtype=np.float64)
-        _box(ax, values, x[v], width, v)
-        ci = metrics.bootstrap_ci(np.mean, values, n=n_boot)
-        means[v] = ci
-        yerr = [[ci.estimate - ci.low], [ci.high - ci.estimate]]
-        bars = ax.errorbar(x[v], ci.estimate, yerr=yerr, fmt="D", color=variant_color(v),
-                           markeredgecolor="white", markersize=5, capsize=3, zorder=5)  # fmt: skip
-        bars.lines[0].set_gid(f"mean:{v}")
-    for kind in kinds:  # connect the means of one number format across sparsities
-        series = [v for v in variants if _kind(v) == kind]
-        if len(series) > 1:
-            ax.plot([x[v] for v in series], [means[v].estimate for v in series], color="0.35",
-                    linestyle=LINESTYLES[kind], linewidth=1, zorder=4, gid=f"trend:{kind}")  # fmt: skip
-    ax.set_xticks(range(len(sparsities)), [f"{s * 100:.0f}" for s in sparsities])
-    ax.set(xlabel="sparsity (%)", ylabel=ylabel, xlim=(-0.6, len(sparsities) - 0.4))
-    ax.set_ylim(bottom=0)
-    return means
-
-
-def figure2_uncertainty(entropy: Mapping, disagreement: Mapping, n_boot: int = 1000):
-    """Figure 2: per-sample entropy and disagreement on NotMNIST, by sparsity.
-
-    entropy, disagreement: {variant: per-sample values (N,)} in nats. Two panels; x is the
-    sparsity (ordered), each variant a box (quartiles, whiskers 5th-95th percentiles, no
-    outliers) coloured by sparsity, hatched for float32, with its mean and 95 % bootstrap
-    CI as a diamond; grey lines join the means of one number format.
-    Returns (fig, caption).
-    """
-    with plot_style():
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
-        ent = _uncertainty_panel(axes[0], entropy, "predictive entropy (nats)", n_boot)
-        dis = _uncertainty_panel(axes[1], disagreement, "disagreement, mean KL to ensemble (nats)", n_boot)
-        axes[0].set_title("(a) NotMNIST: entropy of the ensemble prediction")
-        axes[1].set_title("(b) NotMNIST: disagreement between members")
-        kinds = [k for k in BOX_HATCH if any(_kind(v) == k for v in {*entropy, *disagreement})]
-        handles = [Patch(label=_KIND_NAMES[k], **_box_style(k, "0.3")) for k in kinds]
-        handles.append(Line2D([], [], marker="D", color="0.3", linestyle="none", label="mean, 95 % CI"))
-        fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), frameon=False)
-    return fig, _figure2_caption(ent, dis)
-
-
-def _trend(name: str, means: Mapping[str, metrics.CI]) -> str:
-    """A computed sentence on how the int8 series' mean changes with sparsity."""
-    series = [v for v in sort_variants(means) if _kind(v) == "int8"] or sort_variants(means)
-    if len(series) < 2:
-        return ""
-    values = [means[v].estimate for v in series]
-    lo, hi = parse_variant(series[0])[0] * 100, parse_variant(series[-1])[0] * 100
-    steps = np.diff(values)
-    if (steps > 0).all():
-        shape = "rises at every step"
-    elif (steps < 0).all():
-        shape = "falls at every step"
-    else:
-        shape = "does not change monotonically"
-    return (
-        f" Mean {name} goes from {values[0]:.3f} nats at {lo:.0f} % to {values[-1]:.3f} nats "
-        f"at {hi:.0f} % sparsity and {shape}."
-    )
-
-
-def _figure2_caption(ent, dis) -> str:
-    return (
-        "Uncertainty on NotMNIST by sparsity: boxes span the quartiles, whiskers the 5th–95th "
-        "percentiles, diamonds the mean with its 95 % bootstrap interval; colour marks sparsity "
-        "and fill or hatching the number format (tinted: int8 weights; white, hatched: float32)."
-        + _trend("entropy", ent)
-        + _trend("disagreement", dis)
-    )
-
-
 # ------------------------------------------------------------------------------ extensions
-
-
-def reliability_diagram(probs_by_variant: Mapping, labels, n_bins: int = 15):
-    """Reliability diagram: accuracy vs mean confidence per confidence bin, and bin counts.
-
-    probs_by_variant: {variant: probs (N, K)}; labels: (N,). Top panel one line per
-    variant plus the diagonal (perfect calibration); bottom panel the number of samples
-    per bin (log scale). Returns (fig, caption).
-    """
-    variants = sort_variants(probs_by_variant)
-    eces = {}
-    with plot_style():
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=[3, 1], layout="constrained")
-        top.plot([0, 100], [0, 100], color="0.6", linewidth=1, linestyle=(0, (2, 2)), gid="diagonal",
-                 label="perfect calibration")  # fmt: skip
-        for v in variants:
-            bins = metrics.calibration_bins(probs_by_variant[v], labels, n_bins)
-            full = bins.count > 0
-            eces[v] = metrics.ece(probs_by_variant[v], labels, n_bins)
-            _line(top, _pct(bins.confidence[full]), _pct(bins.accuracy[full]), v, marker="o", markersize=3)
-            centers = (bins.edges[:-1] + bins.edges[1:]) / 2
-            _line(bottom, _pct(centers[full]), bins.count[full], v, marker="o", markersize=3)
-        top.set(ylabel="accuracy in bin (%)", xlim=(0, 100), ylim=(0, 100), title="Reliability diagram")
-        bottom.set(xlabel="mean confidence in bin (%)", ylabel="samples per bin", yscale="log")
-        fig.legend(*top.get_legend_handles_labels(), loc="outside right upper", frameon=False)
-    caption = (
-        f"Reliability diagram with {n_bins} equal-width confidence bins: points below the diagonal "
-        f"are over-confident; the expected calibration error ranges from {100 * min(eces.values()):.2f} "
-        f"to {100 * max(eces.values()):.2f} %."
-    )
-    return fig, caption
-
-
-def ood_roc_curves(scores_in: Mapping, scores_out: Mapping, score_name: str = "entropy"):
-    """ROC curves for detecting NotMNIST (positives) among MNIST (negatives).
-
-    scores_in, scores_out: {variant: per-sample uncertainty scores (N,)}; the legend gives
-    each variant's AUROC; a dotted line marks 95 % TPR. Returns (fig, caption).
-    """
-    variants = sort_variants(set(scores_in) & set(scores_out))
-    results = {}
-    with plot_style():
-        fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
-        ax.plot([0, 100], [0, 100], color="0.6", linewidth=1, linestyle=(0, (2, 2)), gid="chance", label="chance")
-        ax.axhline(95, color="0.6", linewidth=0.8, linestyle=":", gid="tpr95", label="_tpr95")
-        ax.annotate("95 % TPR", (99, 95), xytext=(0, -3), textcoords="offset points", ha="right", va="top",
-                    color="0.4", fontsize=7)  # fmt: skip
-        for v in variants:
-            fpr, tpr = metrics.ood_roc(scores_in[v], scores_out[v])
-            results[v] = metrics.ood_scores_from_scores(scores_in[v], scores_out[v])
-            line = _line(ax, _pct(fpr), _pct(tpr), v)
-            line.set_label(f"{variant_label(v)} (AUROC {results[v]['auroc']:.3f})")
-        ax.set(xlabel="false-positive rate: MNIST flagged (%)", ylabel="true-positive rate: NotMNIST flagged (%)",
-               xlim=(0, 100), ylim=(0, 101), title=f"OOD detection by {score_name}")  # fmt: skip
-        ax.legend(loc="lower right", frameon=True)
-    aurocs = [r["auroc"] for r in results.values()]
-    caption = (
-        f"ROC curves for flagging NotMNIST images as out-of-distribution by {score_name}; "
-        f"AUROC ranges from {min(aurocs):.3f} to {max(aurocs):.3f} across variants."
-    )
-    return fig, caption
 
 
 # ------------------------------------------------------------------- chapter 1-3 figures

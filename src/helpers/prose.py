@@ -7,7 +7,6 @@ tests/test_prose.py builds inputs for every branch.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -38,8 +38,9 @@ def parse_variant(name: str) -> tuple[float, str]:
     match = _PATTERN.match(name) if isinstance(name, str) else None
     if match is None:
         raise ValueError(
-            f"variant name {name!r} is not recognised; expected 'baseline', 'single', 'q8' or "
-            "'ft', 'ft_q8', 'ft_int8full', 'sNN_q8' / 'sNN_float' / 'sNN_int8full' with NN the sparsity in percent (e.g. 's50_q8')."
+            f"variant name {name!r} is not recognised; expected 'baseline', 'single', 'q8', the "
+            "re-training control 'ft' / 'ft_q8' / 'ft_int8full', or "
+            "'sNN_q8' / 'sNN_float' / 'sNN_int8full' with NN the sparsity in percent (e.g. 's50_q8')."
         )
     suffix_to_quant = {s: q for q, s in _SUFFIXES.items()}
     return int(match.group(1)) / 100, suffix_to_quant[match.group(2)]
