@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers train|evaluate|adopt|build --profile NAME [...]` (see --help).
+"""Command line: `python -m helpers train|evaluate|adopt|sweep|build --profile NAME [...]` (see --help).
 
 Every command turns the project's own errors (a bad config value, a store or data file
 that cannot be used, a failing chapter, a folder that cannot be written) into one
@@ -67,7 +67,34 @@ def _parser() -> argparse.ArgumentParser:
                        "sources (default: notebooks/)")
     build.add_argument("--no-progress", dest="progress", action="store_false",
                        help="no per-cell progress bar and no jupyter-book log on the terminal")
+
+    sweep = sub.add_parser(
+        "sweep", help="train, compress and evaluate several seeds, each its own experiment",
+        description="Run each seed of a profile (its own store) and record it in "
+                    "artifacts/<profile>/seeds/seed_<s>.json; recorded seeds are skipped, so "
+                    "a killed sweep resumes. --engine ray runs one Ray task per seed.")
+    sweep.add_argument("--profile", default="paper")
+    sweep.add_argument("--seeds", required=True, help="e.g. 0-4, 0,2,5 or 3")
+    sweep.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: one seed after another on this machine (default); "
+                            "ray: one task per seed on a Ray cluster")
+    sweep.add_argument("--address", help="Ray cluster address (HEAD:6379); default: a local "
+                       "Ray instance on this machine's CPUs")
+    sweep.add_argument("--cpus-per-task", type=int, default=2, help="CPUs per Ray task")
     return parser
+
+
+def _sweep(args) -> None:
+    from .sweep import parse_seeds, run_sweep
+
+    def report(summary):
+        where = f" on {summary['host']}" if "host" in summary else ""
+        what = ("skipped (already recorded)" if summary["status"] == "skipped"
+                else f"done in {summary['wall_s']:.1f} s{where}")
+        print(f"seed {summary['seed']}: {what} -> {summary['record']}", flush=True)
+
+    run_sweep(args.profile, parse_seeds(args.seeds), engine=args.engine, address=args.address,
+              num_cpus_per_task=args.cpus_per_task, on_seed_done=report)
 
 
 def _config(args):
@@ -152,7 +179,8 @@ def main(argv=None) -> int:
     if os.environ.get("CDE_ARTIFACTS_DIR"):
         # Resolved once, here: the chapter kernels run in another working directory.
         os.environ["CDE_ARTIFACTS_DIR"] = str(artifacts_root())
-    commands = {"train": _train, "evaluate": _evaluate, "adopt": _adopt, "build": _build}
+    commands = {"train": _train, "evaluate": _evaluate, "adopt": _adopt, "build": _build,
+                "sweep": _sweep}
     try:
         return commands[args.command](args) or 0
     except KeyboardInterrupt:
