@@ -96,7 +96,7 @@ def test_glued_tables_and_figures_are_numbered_and_citations_are_author_year(tmp
         # A glued pandas Styler.
         # ```
         '''))
-    result = run("smoke", notebooks_dir=nbs, out_dir=tmp_path / "out", book_source=skeleton,
+    result = run("smoke", stages=False, notebooks_dir=nbs, out_dir=tmp_path / "out", book_source=skeleton,
                  progress_bar=False, echo=None)
     html = tmp_path / "out" / "_build" / "html"
     page = BeautifulSoup((html / "chapters" / "01_demo.html").read_text(), "html.parser")

@@ -34,6 +34,7 @@ def run_quiet(tmp_path: Path, **kw):
     kw.setdefault("notebooks_dir", tmp_path / "nbs")
     kw.setdefault("out_dir", tmp_path / "out")
     kw.setdefault("build", False)
+    kw.setdefault("stages", False)  # synthetic chapters read no store
     return run(kw.pop("profile", "smoke"), progress_bar=False, echo=None, **kw)
 
 

@@ -483,6 +483,7 @@ def build_book(book_dir: Path, *, echo: bool = True) -> Path:
 # --- the whole pipeline -------------------------------------------------------------------
 def run(profile: str = "paper", *, parameters: dict | None = None, only: str | None = None,
         fresh: bool = False, build: bool = True, out_dir: str | os.PathLike | None = None,
+        stages: bool = True,
         notebooks_dir: str | os.PathLike | None = None,
         book_source: str | os.PathLike | None = None, kernel_name: str = KERNEL_NAME,
         progress_bar: bool = True, echo=print) -> BuildResult:
@@ -490,7 +491,9 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
 
     parameters: extra papermill parameters (each must be declared by every chapter run);
         those that are config keys also select the store (artifacts/<profile>_<hash>).
-    only: run one chapter ("03"); fresh: wipe the profile's store first;
+    only: run one chapter ("03"); fresh: wipe the profile's store first; stages: first
+    run the computing stages the chapters read (train, re-train, convert, evaluate; each
+    reuses what the store holds), since chapters never compute;
     build: run jupyter-book after the chapters; out_dir: build a copy of the book there
     (artifacts in out_dir/artifacts); notebooks_dir / book_source: where the chapter
     sources and the book skeleton are (default notebooks/ and book/).
@@ -537,6 +540,8 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
             except (StoreError, OSError) as e:
                 raise PipelineError(_one_line(e, 600)) from None
             echo(f"--fresh: wiped the store {_rel(store.root)}")
+        if stages:
+            prepare_results(cfg, echo)
         results = {}
         for i, (path, nb) in enumerate(notebooks, 1):
             echo(f"[{i}/{len(notebooks)}] {path.stem} (profile {profile})")
@@ -566,6 +571,21 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
                                          "status": "completed", "finished": _now()}})
             echo(f"book: {index}")
     return BuildResult(book_dir=book_dir, chapters=results, index_html=index)
+
+
+def prepare_results(cfg: Config, echo=print) -> None:
+    """Build what the chapters read, here in the pipeline (chapters never compute): the
+    models (`train`) and results.json (`evaluate`); both reuse what the store holds."""
+    from . import evaluation
+    from .experiment import Experiment
+    from .store import StoreError
+    try:
+        exp = Experiment(cfg)
+        exp.build_all()
+        evaluation.evaluate(exp)
+    except (StoreError, ValueError, OSError) as e:
+        raise PipelineError(_one_line(e, 600)) from None
+    echo(f"store {_rel(exp.store.root)}: models and results.json ready")
 
 
 def parse_parameter(name: str, value: str) -> tuple[str, Any]:
