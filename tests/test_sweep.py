@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -188,6 +190,92 @@ def test_worker_refuses_a_config_that_hashes_differently(artifacts_dir):
         S.seed_on_worker("smoke", 2, "0123")
 
 
+class FakeRay:
+    """Stands in for the ray module: tasks run at once, in order, in this process."""
+
+    class exceptions:
+        class RayError(Exception):
+            pass
+
+    class TaskError(exceptions.RayError):
+        def __init__(self, cause):
+            super().__init__(f"task failed\n{cause!r}")
+            self.cause = cause
+
+    class Ref:  # an object ref: hashable, holds the task's outcome
+        def __init__(self, kind, value):
+            self.kind, self.value = kind, value
+
+    def __init__(self):
+        self.calls = []
+
+    def is_initialized(self):
+        return False
+
+    def init(self, **kwargs):
+        self.calls.append(("init", kwargs))
+
+    def shutdown(self):
+        self.calls.append(("shutdown",))
+
+    def remote(self, **resources):
+        fake = self
+
+        class Task:
+            def __init__(self, fn, options=None):
+                self.fn, self.opts = fn, options
+
+            def options(self, **options):
+                fake.calls.append(("options", resources, options))
+                return Task(self.fn, options)
+
+            def remote(self, *args):
+                try:
+                    return FakeRay.Ref("ok", self.fn(*args))
+                except Exception as e:
+                    return FakeRay.Ref("error", fake.TaskError(e))
+        return Task
+
+    def wait(self, refs, num_returns=1):
+        return refs[:1], refs[1:]
+
+    def get(self, ref):
+        if ref.kind == "error":
+            raise ref.value
+        return ref.value
+
+
+def test_ray_engine_records_the_seeds_that_succeed_and_names_those_that_fail(
+        artifacts_dir, monkeypatch):
+    fake = FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setenv("CDE_DATA_DIR", "/data/mnist")
+
+    def worker(profile, seed, expected_hash):
+        if seed == 1:
+            raise RuntimeError("out of memory\nsecond line")
+        reply = _reply(seed, {"models/baseline/member_0.tflite": b"m%d" % seed})
+        return {**reply, "record": _record(seed, expected_hash)}
+    monkeypatch.setattr(S, "seed_on_worker", worker)
+    done = []
+    with pytest.raises(ValueError, match=r"^1 seed\(s\) failed on Ray \(seed 1: RuntimeError: out "
+                                         r"of memory\); the others are recorded, and re-running the "
+                                         r"sweep retries only these\.$"):
+        S.run_sweep("smoke", [0, 1, 2], engine="ray", num_cpus_per_task=3,
+                    on_seed_done=done.append)
+    assert [(d["seed"], d["status"], d["host"]) for d in done] == [(0, "computed", "node-a"),
+                                                                    (2, "computed", "node-a")]
+    assert [r["seed"] for r in S.load_seed_records(artifacts_dir / "smoke")] == [0, 2]
+    assert fake.calls[0] == ("init", {"num_cpus": max(os.cpu_count(), 3),
+                                      "include_dashboard": False, "log_to_driver": False})
+    assert fake.calls[1] == ("options", {"num_cpus": 3, "max_retries": 0}, {"runtime_env": {
+        "env_vars": {"TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "3",
+                     "CDE_DATA_DIR": "/data/mnist"}}})
+    assert fake.calls[-1] == ("shutdown",)
+    stored = artifacts_dir / f"smoke_{load_config('smoke', seed=2).hash}" / "models" / "baseline"
+    assert (stored / "member_0.tflite").read_bytes() == b"m2"
+
+
 # --- the engines on the real smoke profile ---------------------------------------------------
 
 def _env(artifacts: Path, cache: Path) -> dict:
@@ -285,6 +373,7 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
     env = _env(artifacts, cache)
     record_0 = S.record_path(artifacts / "smoke", 0)
     record_1 = S.record_path(artifacts / "smoke", 1)
+    worker_tmp = set(Path(tempfile.gettempdir()).glob("cde-sweep-smoke-*"))
     # its own session, so that the Ray processes it starts can be ended with it
     proc = subprocess.Popen([sys.executable, "-c", RAY_SWEEP], env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -305,6 +394,8 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
                 pass
     assert not record_1.exists()  # seed 1 was in flight (or not started) and is lost
     kept = record_0.read_bytes(), record_0.stat().st_mtime_ns
+    for folder in set(Path(tempfile.gettempdir()).glob("cde-sweep-smoke-*")) - worker_tmp:
+        shutil.rmtree(folder, ignore_errors=True)  # the killed task's store: its finally never ran
 
     rerun = subprocess.run([sys.executable, "-c", RAY_SWEEP], env=env, capture_output=True,
                            text=True, timeout=1800)
@@ -342,8 +433,6 @@ def test_ray_engine_exports_seeds_already_complete_here_without_ray(local_sweep,
                                                                      monkeypatch):
     """Seeds whose store on the driver is complete (e.g. the committed paper seed 0) are
     recorded from it: nothing is sent to Ray, and the models here are kept."""
-    import shutil
-
     import ray
 
     artifacts = tmp_path / "artifacts"
@@ -355,7 +444,7 @@ def test_ray_engine_exports_seeds_already_complete_here_without_ray(local_sweep,
         raise AssertionError("Ray was started for seeds complete on the driver")
     monkeypatch.setattr(ray, "init", no_ray)
     out = S.run_sweep("smoke", SMOKE_SEEDS, engine="ray")
-    assert [(out[s]["status"], out[s]["host"]) for s in SMOKE_SEEDS] == [("computed", "driver")] * 2
+    assert [(out[s]["status"], out[s]["host"]) for s in SMOKE_SEEDS] == [("exported", "driver")] * 2
     local = S.load_seed_records(local_sweep[0] / "smoke")
     exported = S.load_seed_records(artifacts / "smoke")
     assert [r["results"] for r in exported] == [r["results"] for r in local]

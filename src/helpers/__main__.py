@@ -89,8 +89,10 @@ def _sweep(args) -> None:
 
     def report(summary):
         where = f" on {summary['host']}" if "host" in summary else ""
-        what = ("skipped (already recorded)" if summary["status"] == "skipped"
-                else f"done in {summary['wall_s']:.1f} s{where}")
+        what = {"skipped": "skipped (already recorded)",
+                "exported": f"recorded from this machine's complete store in "
+                            f"{summary['wall_s']:.1f} s"}.get(
+            summary["status"], f"done in {summary['wall_s']:.1f} s{where}")
         print(f"seed {summary['seed']}: {what} -> {summary['record']}", flush=True)
 
     run_sweep(args.profile, parse_seeds(args.seeds), engine=args.engine, address=args.address,

@@ -111,8 +111,14 @@ def load_seed_records(profile_store_root: Path) -> list[dict]:
 
 
 def _recorded(profile_root: Path, seed: int, config_hash: str) -> bool:
+    """A record of this config whose results come from the current evaluation code."""
+    from .evaluation import EVALUATION_VERSION
     path = record_path(profile_root, seed)
-    return path.exists() and read_seed_record(path)["config_hash"] == config_hash
+    if not path.exists():
+        return False
+    record = read_seed_record(path)
+    return (record["config_hash"] == config_hash
+            and record["results"].get("evaluation_version") == EVALUATION_VERSION)
 
 
 def make_record(exp, engine: str) -> dict:
@@ -153,10 +159,12 @@ def run_sweep(profile: str, seeds, engine: str = "local", address: str | None = 
               num_cpus_per_task: int = 2, on_seed_done=None) -> dict:
     """Run every seed of `seeds` not yet recorded; return {seed: summary}.
 
-    A summary is {"seed", "status" ("computed" or "skipped"), "wall_s", "record" (path),
-    "config_hash"} and, on Ray, "host". `on_seed_done(summary)` is called as each seed
-    finishes (skipped ones first). `address` is a Ray cluster address (None: a local Ray
-    instance with this machine's CPUs); it is an error with the local engine.
+    A summary is {"seed", "status", "wall_s", "record" (path), "config_hash"} and, on Ray,
+    "host". The status is "skipped" (recorded before), "computed", or, on Ray, "exported"
+    (this machine's store of the seed was complete: recorded from it, nothing sent to Ray).
+    `on_seed_done(summary)` is called as each seed finishes (skipped ones first). `address`
+    is a Ray cluster address (None: a local Ray instance with this machine's CPUs, unless
+    the caller started Ray already); it is an error with the local engine.
     """
     from .config import load_config
 
@@ -249,9 +257,9 @@ def _complete_here(profile: str, seed: int, config_hash: str) -> bool:
     no training, and sending the seed to Ray would replace models that are already here."""
     from . import evaluation
     from .config import load_config
-    from .store import Store
+    from .experiment import Experiment
 
-    root = Store(load_config(profile, seed=seed)).root
+    root = Experiment(load_config(profile, seed=seed)).store.root
     try:
         results = json.loads((root / "results.json").read_text())
         files = json.loads((root / "manifest.json").read_text()).get("files", {})
@@ -310,7 +318,7 @@ def _ray_sweep(profile, seeds, hashes, root, address, num_cpus_per_task, summari
             start = time.perf_counter()
             _, record = compute_seed(profile, seed, "local")
             atomic_write_json(record_path(root, seed), record)
-            summaries[seed] = _summary(seed, "computed", time.perf_counter() - start, root,
+            summaries[seed] = _summary(seed, "exported", time.perf_counter() - start, root,
                                        hashes[seed], host="driver")
             done(summaries[seed])
         else:
