@@ -165,7 +165,7 @@ chapter.glue_text("control_fashion", prose.control(R, runs, "fashion_mnist", "en
 names = evaluation.budget_variants(view.config)
 fronts = evaluation.budget_fronts(runs, names, figures.BUDGET_PANELS)
 chapter.glue_figure("budget", figures.memory_budget(runs, names, fronts), view)
-chapter.glue_text("budget", prose.budget(runs, fronts, figures.BUDGET_PANELS))
+chapter.glue_text("budget_text", prose.budget(runs, fronts, figures.BUDGET_PANELS))
 
 # %% [markdown]
 # ## Which model gives the best uncertainty per kilobyte?
@@ -179,4 +179,4 @@ chapter.glue_text("budget", prose.budget(runs, fronts, figures.BUDGET_PANELS))
 # t-intervals; the dashed line joins the Pareto front.
 # ```
 #
-# {glue:text}`budget`
+# {glue:text}`budget_text`

@@ -52,7 +52,8 @@ from helpers.pipeline import toc_files
 
 pytestmark = pytest.mark.slow
 
-LABELS = {"table1": "table", "table2": "table", "fig1": "img", "fig2": "img"}
+LABELS = {"table1": "table", "table2-accuracy": "table", "table2-size": "table", "fig1": "img",
+          "fig2": "img", "memory-budget": "img", "claims-table": "table"}
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 BUILD_TIMEOUT_S = 3600
 

@@ -108,6 +108,7 @@ def test_headline_useful_or_not():
     r = run()
     text = prose.headline(rows, r, [r])
     assert "rises with sparsity at every step" in text and "improves from 0.970 to 0.978" in text
+    assert "the price at 95 % pruned, int8 weights is \u22121.06 pp" in text  # not the single member
     flat = run(auroc={n: 0.97 for n in ("q8", *Q8)})
     rows[6]["verdict"] = CONTRADICTED
     text = prose.headline(rows, flat, [flat])

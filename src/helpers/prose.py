@@ -17,6 +17,12 @@ from .stats import t_interval
 from .verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, VERDICTS
 
 
+def _sparse_int8(variants: dict) -> list[str]:
+    """The pruned int8-weight ensembles ('s25_q8', ...) among a results' variants, in order."""
+    import re
+    return [n for n in variants if re.fullmatch(r"s\d+_q8", n)]
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -102,7 +108,7 @@ def control(results: dict, runs: list, dataset: str = "notmnist", measure: str =
     """Does extra training (the control ft_q8 against q8) explain the change at the first
     sparsity? Tested with the interval of ft_q8 − q8 and of s25_q8 − ft_q8."""
     V = results["variants"]
-    first = next((n for n in V if n.startswith("s") and n.endswith("_q8")), None)
+    first = next(iter(_sparse_int8(V)), None)
     if "ft_q8" not in V or first is None:
         return "This build has no re-training control, so extra training cannot be told apart from sparsity."
     where = {"notmnist": "NotMNIST", "fashion_mnist": "Fashion-MNIST"}.get(dataset, dataset)
@@ -156,7 +162,7 @@ def headline(rows: list[dict], results: dict, runs: list) -> str:
     """The landing page's answer to "does compression raise uncertainty usefully?"."""
     by_id = {r["id"]: r for r in rows}
     V = results["variants"]
-    q8 = [n for n in V if n.startswith("s") and n.endswith("_q8")]
+    q8 = _sparse_int8(V)
     c7 = by_id["C7"]["verdict"]
     rise = {SUPPORTED: "rises with sparsity at every step, as the paper says",
             CONTRADICTED: "does not rise steadily with sparsity: at least one step goes significantly the other way",

@@ -51,7 +51,14 @@ def table2_accuracy(results: dict, runs: list, names: list[str]) -> pd.DataFrame
             "Brier": _nats4(m["brier"]),
             "ECE": fmt.pct(m["ece"]),
         })
-    return pd.DataFrame(rows).set_index("Ensemble")
+    return _without_seed_columns(pd.DataFrame(rows).set_index("Ensemble"), runs)
+
+
+def _without_seed_columns(frame: pd.DataFrame, runs: list) -> pd.DataFrame:
+    """With a single run there is nothing between seeds to show: drop those columns."""
+    if len(runs) >= 2:
+        return frame
+    return frame[[c for c in frame.columns if not c.endswith(f"{len(runs)} seeds")]]
 
 
 def _delta_over_seeds(runs, name) -> str:
@@ -140,7 +147,7 @@ def uncertainty_table(results: dict, names: list[str], dataset: str, runs: list)
                      "Disagreement": fmt.interval(fmt.nats, m["mean_disagreement"], m["mean_disagreement_low"],
                                                   m["mean_disagreement_high"]),
                      f"Disagreement, {len(runs)} seeds": _seeds_text(runs, name, dataset, "mean_disagreement", fmt.nats)})
-    return pd.DataFrame(rows).set_index("Ensemble")
+    return _without_seed_columns(pd.DataFrame(rows).set_index("Ensemble"), runs)
 
 
 def claims_table(rows: list[dict]) -> pd.DataFrame:
