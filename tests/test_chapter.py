@@ -1,13 +1,22 @@
+"""Chapters read a results view and never compute: a missing artifact is one sentence
+naming the command that builds it."""
+
+import pytest
+
 from helpers import chapter
+from helpers.store import StoreError
 
 
-def test_pct_and_pp_format_with_a_true_minus():
-    assert chapter.pct(0.991234) == "99.12 %"
-    assert chapter.pct(0.5, 1) == "50.0 %"
-    assert chapter.pp(-0.0004) == "\u22120.04 pp"
-    assert chapter.pp(0.0004) == "+0.04 pp"
+def test_a_chapter_on_an_empty_store_names_the_command(artifacts_dir):
+    with pytest.raises(StoreError) as err:
+        view = chapter.setup("smoke")
+        view.results
+    message = str(err.value)
+    assert "python -m helpers train --profile smoke" in message or \
+        "python -m helpers evaluate --profile smoke" in message, message
+    assert message.count(". ") == 0 and "\n" not in message
+    assert not (artifacts_dir / "smoke" / "checkpoints").exists()  # nothing was trained
 
 
-def test_overrides_take_only_config_names_that_are_set():
-    namespace = {"profile": "smoke", "seed": 3, "epochs": None, "spread_seeds": [1], "x": 1}
-    assert chapter.overrides(namespace) == {"seed": 3}
+def test_overrides_pick_config_keys_only():
+    assert chapter.overrides({"seed": 3, "epochs": None, "profile": "quick", "x": 1}) == {"seed": 3}
