@@ -35,7 +35,7 @@ ood_subset = None
 shift_subset = None
 
 # %% tags=["remove-cell"]
-from helpers import chapter, fmt, plots
+from helpers import chapter, fmt, plots, prose
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, cfg = view.results, view.config
@@ -71,19 +71,12 @@ chapter.glue_text("val_acc_range", f"{fmt.pct(min(final_val))} to {fmt.pct(max(f
 m = R["members"]
 fig, _ = plots.members_vs_ensemble(m["accuracy"], m["ensemble_of_first_k"]["accuracy"])
 chapter.glue_figure("members_vs_ensemble", fig, view)
-chapter.glue_text("member_acc_range", f"{fmt.pct(min(m['accuracy']))} to {fmt.pct(max(m['accuracy']))}")
-chapter.glue_text("ensemble_acc", fmt.pct(m["ensemble_of_first_k"]["accuracy"][-1]))
-chapter.glue_text("ensemble_gain", fmt.pp(m["ensemble_of_first_k"]["accuracy"][-1] - sum(m["accuracy"]) / len(m["accuracy"])))
-chapter.glue_text("nll_members", fmt.nats(sum(m["nll"]) / len(m["nll"]), 4))
-chapter.glue_text("nll_ensemble", fmt.nats(m["ensemble_of_first_k"]["nll"][-1], 4))
+chapter.glue_text("ensemble_gain", prose.ensemble_gain(m))
 
 # %% [markdown]
 # ## Members and the ensemble
 #
-# On the MNIST test set the members alone reach {glue:text}`member_acc_range`; averaging
-# their probabilities gives {glue:text}`ensemble_acc`, {glue:text}`ensemble_gain` over the
-# mean member. The gain in likelihood is larger than the gain in accuracy: the mean member
-# NLL is {glue:text}`nll_members`, the ensemble's {glue:text}`nll_ensemble`.
+# {glue:text}`ensemble_gain`
 #
 # ```{glue:figure} members_vs_ensemble
 # :name: members-vs-ensemble

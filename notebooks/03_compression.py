@@ -39,7 +39,7 @@ shift_subset = None
 # %% tags=["remove-cell"]
 import pandas as pd
 
-from helpers import chapter, fmt, plots, report
+from helpers import chapter, fmt, plots, prose, report
 from helpers.variants import int8_variants, variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -94,8 +94,7 @@ names = [v["name"] for v in variants(cfg)]
 chapter.glue_table("size_table", report.sizes_table(view.sizes, names))
 chapter.glue_text("baseline_kb", fmt.kb(view.sizes["baseline"]["zipped_bytes"]))
 chapter.glue_text("q8_ratio", fmt.ratio(view.sizes["q8"]["compression_ratio"]))
-chapter.glue_text("q8_ratios", ", ".join(f"{fmt.ratio(view.sizes[n]['compression_ratio'], 1)} at {fmt.pct(s, 0)}"
-                                          for n, s in zip(q8, cfg.sparsities)))
+chapter.glue_text("zeros", prose.zeros_and_size(R, q8))
 
 # %% [markdown]
 # ## Sizes
@@ -103,10 +102,7 @@ chapter.glue_text("q8_ratios", ", ".join(f"{fmt.ratio(view.sizes[n]['compression
 # Sizes are measured the way the toolkit's guides measure them: each member's model file
 # is put into a ZIP archive (deflate), and the archives are summed over the ensemble. The
 # float32 baseline ensemble takes {glue:text}`baseline_kb` as TFLite files. Quantizing the
-# weights to int8 alone shrinks it {glue:text}`q8_ratio`; with pruning the ratios are
-# {glue:text}`q8_ratios`. Zeros only save space after compression (TFLite stores a pruned
-# kernel densely, and deflate then squeezes the runs of zeros), so the ratio grows more
-# slowly than the sparsity.
+# weights to int8 alone shrinks it {glue:text}`q8_ratio`. {glue:text}`zeros`
 #
 # The *lower bound* is what an ideal entropy coder would need for the same numbers: per
 # kernel, the entropy of its zero/non-zero mask plus the entropy of its non-zero int8

@@ -129,3 +129,27 @@ def test_pareto_front_by_hand():
     points = {"a": (10, 0.5), "b": (20, 0.4), "c": (20, 0.6), "d": (5, 0.7), "e": (30, 0.4)}
     assert evaluation.pareto_front(points, higher_is_better=False) == ["d", "a", "b"]
     assert evaluation.pareto_front(points, higher_is_better=True) == ["d"]
+
+
+def _members(acc, nll, ens_acc, ens_nll):
+    return {"accuracy": acc, "nll": nll, "ensemble_of_first_k": {"accuracy": [acc[0], ens_acc],
+                                                                 "nll": [nll[0], ens_nll]}}
+
+
+def test_ensemble_gain_three_outcomes():
+    likelihood = prose.ensemble_gain(_members([0.990, 0.991], [0.030, 0.032], 0.9936, 0.015))
+    assert "the likelihood gains more than the accuracy" in likelihood and "+0.31 pp" in likelihood
+    accuracy = prose.ensemble_gain(_members([0.90, 0.90], [0.30, 0.30], 0.95, 0.29))
+    assert accuracy.endswith("the accuracy gains more than the likelihood (3 % less NLL).")
+    nothing = prose.ensemble_gain(_members([0.99, 0.99], [0.03, 0.03], 0.99, 0.03))
+    assert nothing.endswith("averaging buys nothing here.")
+
+
+def test_zeros_and_size_behind_or_keeping_pace():
+    r = {"variants": {"q8": {"compression_ratio": 3.9}, "s50_q8": {"compression_ratio": 5.1},
+                      "s95_q8": {"compression_ratio": 18.9}}}
+    text = prose.zeros_and_size(r, ["s50_q8", "s95_q8"])
+    assert "5.1× at 50 % (dense values alone would give 7.8×)" in text and "grows more slowly" in text
+    r["variants"]["s50_q8"]["compression_ratio"] = 8.0
+    r["variants"]["s95_q8"]["compression_ratio"] = 80.0
+    assert prose.zeros_and_size(r, ["s50_q8", "s95_q8"]).endswith("keeps pace with the share of zeros.")

@@ -198,3 +198,44 @@ def size_measure(sizes: dict, results: dict, names: list[str]) -> str:
             + ("the rest comes from deflate compressing the pruned zeros, since TFLite stores "
                "pruned kernels densely." if max(V[n]["compression_ratio"] for n in names) > q * 1.05
                else "pruning adds almost nothing on top of it in this container."))
+
+
+def ensemble_gain(members: dict) -> str:
+    """What averaging the members buys, in accuracy and in likelihood (results["members"])."""
+    acc, nll = members["accuracy"], members["nll"]
+    ens_acc, ens_nll = members["ensemble_of_first_k"]["accuracy"][-1], members["ensemble_of_first_k"]["nll"][-1]
+    acc_gain = ens_acc - sum(acc) / len(acc)
+    nll_gain = (sum(nll) / len(nll) - ens_nll) / (sum(nll) / len(nll))
+    text = (f"On the MNIST test set the members alone reach {fmt.pct(min(acc))} to {fmt.pct(max(acc))}; "
+            f"averaging their probabilities gives {fmt.pct(ens_acc)}, {fmt.pp(acc_gain)} over the mean "
+            f"member, and lowers the NLL from {fmt.nats(sum(nll) / len(nll), 4)} to {fmt.nats(ens_nll, 4)}")
+    if acc_gain <= 0 and nll_gain <= 0:
+        return text + ": averaging buys nothing here."
+    rel_acc = acc_gain / (1 - sum(acc) / len(acc)) if sum(acc) < len(acc) else 0.0
+    if nll_gain > rel_acc:
+        return text + (f" ({fmt.pct(nll_gain, 0)} of it): the likelihood gains more than the accuracy, "
+                       "because averaging mostly tempers confident mistakes.")
+    return text + f": the accuracy gains more than the likelihood ({fmt.pct(nll_gain, 0)} less NLL)."
+
+
+def zeros_and_size(results: dict, names: list[str]) -> str:
+    """Whether the ratio grows with sparsity as fast as the share of zeros would allow."""
+    V = results["variants"]
+    q = V["q8"]["compression_ratio"]
+    pairs = [(parse_sparsity(n), V[n]["compression_ratio"]) for n in names]
+    if not pairs:
+        return ""
+    ideal = [q / (1 - s) for s, _ in pairs]
+    behind = all(r < i for (_, r), i in zip(pairs, ideal))
+    listed = ", ".join(f"{fmt.ratio(r, 1)} at {fmt.pct(s, 0)} (dense values alone would give "
+                       f"{fmt.ratio(i, 1)})" for (s, r), i in zip(pairs, ideal))
+    if behind:
+        return (f"With pruning the ratios are {listed}: zeros save space only after deflate "
+                "(TFLite stores a pruned kernel densely), so the ratio grows more slowly than the "
+                "share of zeros would allow.")
+    return f"With pruning the ratios are {listed}: the ratio keeps pace with the share of zeros."
+
+
+def parse_sparsity(name: str) -> float:
+    from .variants import parse_variant
+    return parse_variant(name)[0]
