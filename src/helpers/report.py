@@ -194,18 +194,16 @@ def markdown(frame: pd.DataFrame):
     return Markdown(frame.to_markdown())
 
 
-def stage_times(manifest: dict, execution: dict, seed_records: list) -> pd.DataFrame:
-    """Wall time of each stage of this store, of each chapter (previous build), and of each
-    seed's stages as recorded by the sweep."""
+def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
+    """Wall time of each stage of this store and of each seed's stages as the sweep recorded
+    them. (Chapter times change with every build, so they stay in the store's git-ignored
+    execution.json: a rebuild with unchanged inputs must not change the committed chapters.)"""
     rows = [{"What": f"{stage} (this store)", "Minutes": fmt.number(seconds / 60, 1)}
-            for stage, seconds in manifest.get("timings", {}).items()]
-    rows += [{"What": "book build (previous build)" if name == "book_build" else f"chapter {name}",
-              "Minutes": fmt.number(info["seconds"] / 60, 1)}
-             for name, info in sorted(execution.items()) if isinstance(info, dict) and "seconds" in info]
+            for stage, seconds in sorted(manifest.get("timings", {}).items())]
     for record in seed_records:
-        total = sum(record.get("timings", {}).values())
-        parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in record.get("timings", {}).items())
-        rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(total / 60, 1)})
+        timings = record.get("timings", {})
+        parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in sorted(timings.items()))
+        rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(sum(timings.values()) / 60, 1)})
     return pd.DataFrame(rows).set_index("What")
 
 
