@@ -77,7 +77,7 @@ chapter.glue_table("verdicts", report.verdict_overview(rows))
 # top of a chapter opens it in Colab or Binder: its first cell installs this project when
 # it is missing. Locally, `make book` rebuilds everything from the committed artifacts,
 # and a single chapter runs with another parameter through papermill, e.g.
-# `papermill notebooks/04_in_distribution.ipynb out.ipynb -p profile quick -p seed 3`.
+# `papermill book/chapters/04_in_distribution.ipynb out.ipynb -p profile quick -p seed 3`.
 #
 # 1. {doc}`01_data_and_model`: the datasets, the model (the paper's Table 1), and every
 #    choice the paper leaves open.

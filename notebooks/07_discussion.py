@@ -47,7 +47,7 @@ rows = view.claims()
 # %%
 chapter.glue_table("claims", report.claims_table(rows))
 chapter.glue_text("summary", prose.verdict_summary(rows, profile, len(runs)))
-chapter.glue_text("criteria", " ".join(f"**{r['id']}**: {r['criterion']}." for r in rows))
+chapter.glue_markdown("criteria", "\n".join(f"- **{r['id']}**: {r['criterion']}." for r in rows))
 r = view.rules
 chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_margin_pp:g} pp; "
                   f"NLL and Brier margins ±{100 * r.nll_margin_relative:g} % of the baseline's; "
@@ -69,7 +69,10 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # ### The rules
 #
 # Margins and levels, from `_config.yml`: {glue:text}`margins`. Claim by claim:
-# {glue:text}`criteria`
+#
+# ```{glue:md} criteria
+# :format: myst
+# ```
 
 # %%
 chapter.glue_text("resolution", prose.resolution(R, runs, q8))

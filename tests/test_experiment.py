@@ -14,7 +14,7 @@ from helpers import experiment as E
 from helpers.config import load_config
 from helpers.store import Store, StoreError, atomic_write_bytes
 
-SMOKE_VARIANTS = ["baseline", "q8", "int8full",
+SMOKE_VARIANTS = ["baseline", "q8", "int8full", "ft", "ft_q8", "ft_int8full",
                   "s50_float", "s50_q8", "s50_int8full",
                   "s95_float", "s95_q8", "s95_int8full"]
 
@@ -31,7 +31,7 @@ def test_variant_names_and_labels():
     info = E.variant_info(cfg, "int8full")
     assert (info["sparsity"], info["quantization"]) == (0.0, "int8full")
     paper = [v["name"] for v in E.variants(load_config("paper"))]
-    assert len(paper) == 15 and {"s25_q8", "s75_q8", "s95_q8"} <= set(paper)
+    assert len(paper) == 18 and {"s25_q8", "s75_q8", "s95_q8", "ft_q8"} <= set(paper)
 
 
 def test_unknown_variant_is_one_clear_error():
@@ -76,16 +76,16 @@ def test_store_layout_and_manifest(smoke):
                 for v in E.variants(cfg) for m in range(2)
                 for suffix in ((".tflite", ".keras") if v["quantization"] == "float32"
                                else (".tflite",))}
-    assert set(manifest["files"]) == expected  # 18 .tflite + 6 float .keras files
-    assert len(expected) == 24
+    assert set(manifest["files"]) == expected  # 24 .tflite + 8 float .keras files
+    assert len(expected) == 32
     assert {"training", "pruning", "quantization"} <= set(manifest["timings"])
     assert set(manifest["data_digests"])
     hist = exp.store.read_json("histories.json")
-    assert set(hist) == {"train", "prune_s50_float", "prune_s95_float"}
+    assert set(hist) == {"train", "retrain_ft", "retrain_s50_float", "retrain_s95_float"}
     for key in hist:
         assert len(hist[key]) == 2  # members
         assert set(hist[key][0][0]) == set(ensemble.HISTORY_KEYS)
-    assert len(hist["train"][0]) == cfg.epochs and len(hist["prune_s50_float"][0]) == cfg.retrain_epochs
+    assert len(hist["train"][0]) == cfg.epochs and len(hist["retrain_s50_float"][0]) == cfg.retrain_epochs
 
 
 @needs_real_data
@@ -167,7 +167,7 @@ def test_a_rerun_loads_everything_from_the_store(smoke, monkeypatch):
         raise AssertionError("recomputed although the store has it")
 
     monkeypatch.setattr(ensemble, "train_ensemble", boom)
-    monkeypatch.setattr(compression, "prune_ensemble", boom)
+    monkeypatch.setattr(compression, "prune_all", boom)
     monkeypatch.setattr(compression, "to_tflite", boom)
     for trained, loaded in zip(smoke["base"], exp.baseline()):
         for a, b in zip(trained.get_weights(), loaded.get_weights()):

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import REPO_ROOT, needs_real_data, real_data_dir
 from helpers import sweep as S
+from helpers.evaluation import EVALUATION_VERSION
 from helpers.config import load_config
 from helpers.store import sha256_file
 
@@ -58,7 +59,8 @@ def test_parse_seeds_rejects_bad_text_in_one_sentence(text, message):
 
 def _record(seed: int, config_hash: str = "h", accuracy: float = 0.9) -> dict:
     return {"seed": seed, "profile": "smoke", "config_hash": config_hash, "engine": "local",
-            "results": {"seed": seed, "variants": {"baseline": {"mnist": {"accuracy": accuracy}}}},
+            "results": {"seed": seed, "evaluation_version": EVALUATION_VERSION,
+                        "variants": {"baseline": {"mnist": {"accuracy": accuracy}}}},
             "timings": {"training": 1.0}, "machine": {"cpu_count": 2}, "versions": {},
             "tf_threads": None, "files": {"models/baseline/member_0.tflite": "ab"}}
 
@@ -307,7 +309,8 @@ def local_sweep(tmp_path_factory):
 def test_local_engine_records_two_different_seeds(local_sweep):
     artifacts, stdout = local_sweep
     root = artifacts / "smoke"
-    lines = stdout.strip().splitlines()
+    # one line per seed (the store's own "computing it now" lines come first)
+    lines = [line for line in stdout.strip().splitlines() if line.startswith("seed ")]
     assert [line.split(":")[0] for line in lines] == ["seed 0", "seed 1"]
     assert all(" done in " in line and line.endswith(".json") for line in lines)
     records = S.load_seed_records(root)
@@ -413,6 +416,7 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
         # the models and JSON files arrived in the driver's store, checksums recorded
         manifest = json.loads((store / "manifest.json").read_text())
         sent = [p for p in store.rglob("*") if p.is_file() and p.name != "manifest.json"
+                and not p.name.startswith(".")  # the driver's own lock file
                 and p.relative_to(store).parts[0] not in ("seeds", "cache", "checkpoints")]
         assert {"results.json", "sizes.json", "histories.json"} <= {p.name for p in sent}
         for path in sent:

@@ -100,7 +100,10 @@ class View:
 
 
 def setup(profile: str, **config_overrides) -> View:
-    """The one setup call of every chapter: a read-only View of the profile's store."""
+    """The one setup call of every chapter: a read-only View of the profile's store (and
+    pandas set to show table cells whole: the book's tables are text, not previews)."""
+    import pandas as pd
+    pd.set_option("display.max_colwidth", None)
     return View(open_experiment(profile, **config_overrides))
 
 
@@ -108,6 +111,13 @@ def glue_table(name: str, frame) -> None:
     """Glue a DataFrame for `{glued-table}` (numbered, captioned, horizontally scrollable)."""
     from myst_nb import glue
     glue(name, frame, display=False)
+
+
+def glue_markdown(name: str, text: str) -> None:
+    """Glue Markdown (lists, emphasis) for `{glue:md}` with `:format: myst`."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+    glue(name, Markdown(text), display=False)
 
 
 def glue_text(name: str, text: str) -> None:
