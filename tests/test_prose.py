@@ -149,7 +149,7 @@ def test_zeros_and_size_behind_or_keeping_pace():
     r = {"variants": {"q8": {"compression_ratio": 3.9}, "s50_q8": {"compression_ratio": 5.1},
                       "s95_q8": {"compression_ratio": 18.9}}}
     text = prose.zeros_and_size(r, ["s50_q8", "s95_q8"])
-    assert "5.1× at 50 % (dense values alone would give 7.8×)" in text and "grows more slowly" in text
+    assert "5.1× at 50 % (storing only the non-zero values would give 7.8×)" in text and "grows more slowly" in text
     r["variants"]["s50_q8"]["compression_ratio"] = 8.0
     r["variants"]["s95_q8"]["compression_ratio"] = 80.0
     assert prose.zeros_and_size(r, ["s50_q8", "s95_q8"]).endswith("keeps pace with the share of zeros.")

@@ -227,7 +227,7 @@ def zeros_and_size(results: dict, names: list[str]) -> str:
         return ""
     ideal = [q / (1 - s) for s, _ in pairs]
     behind = all(r < i for (_, r), i in zip(pairs, ideal))
-    listed = ", ".join(f"{fmt.ratio(r, 1)} at {fmt.pct(s, 0)} (dense values alone would give "
+    listed = ", ".join(f"{fmt.ratio(r, 1)} at {fmt.pct(s, 0)} (storing only the non-zero values would give "
                        f"{fmt.ratio(i, 1)})" for (s, r), i in zip(pairs, ideal))
     if behind:
         return (f"With pruning the ratios are {listed}: zeros save space only after deflate "
