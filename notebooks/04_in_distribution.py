@@ -52,6 +52,7 @@ chapter.glue_table("table2_ablation", report.table2_accuracy(R, runs, ablation))
 chapter.glue_text("n_seeds", str(len(runs)))
 chapter.glue_text("n_test", f"{R['datasets']['mnist']['n']:,}")
 chapter.glue_text("n_boot", f"{view.config.bootstrap_samples:,}")
+chapter.glue_text("n_bins", str(len(R["reliability"]["baseline"]["count"])))
 chapter.glue_text("resolution", prose.resolution(R, runs, q8))
 
 # %% [markdown]
@@ -64,7 +65,7 @@ chapter.glue_text("resolution", prose.resolution(R, runs, q8))
 # the same images, with McNemar's exact or continuity-corrected test; *seeds*: the mean of
 # {glue:text}`n_seeds` seeds with its 95 % t-interval. *ft* is the re-training control
 # (the baseline fine-tuned for the re-training epochs, never pruned); *single model* is
-# member 0 alone. NLL in nats; Brier score summed over classes; ECE with 15 bins.
+# member 0 alone. NLL in nats; Brier score summed over classes; ECE with {glue:text}`n_bins` bins.
 # ```
 #
 # ```{glued-table} table2_size
@@ -118,6 +119,6 @@ chapter.glue_text("base_ece", fmt.pct(R["variants"]["baseline"]["mnist"]["ece"])
 # ```{glue:figure} reliability
 # :name: reliability
 #
-# Reliability diagram on MNIST: accuracy against mean confidence per bin (15 equal-width
+# Reliability diagram on MNIST: accuracy against mean confidence per bin ({glue:text}`n_bins` equal-width
 # bins); the diagonal is perfect calibration. The baseline's ECE is {glue:text}`base_ece`.
 # ```

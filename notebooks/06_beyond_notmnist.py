@@ -51,13 +51,14 @@ chapter.glue_figure("corruptions", fig, view)
 fig, _ = shift_plots.rotation_strip(x_clean, shift.ROTATION_ANGLES, n_examples=2)
 chapter.glue_figure("rotations", fig, view)
 chapter.glue_text("n_shift", f"{R['datasets'][rot[0]]['n']:,}")
+chapter.glue_text("n_corruptions", str(len(cor)))
 chapter.glue_text("n_fashion", f"{R['datasets']['fashion_mnist']['n']:,}")
 
 # %% [markdown]
 # ## The shifted sets
 #
 # Each shifted set is the same {glue:text}`n_shift` MNIST test images (a seeded sample),
-# rotated (`scipy.ndimage.rotate`, bilinear) or corrupted with MNIST-C's fifteen
+# rotated (`scipy.ndimage.rotate`, bilinear) or corrupted with MNIST-C's {glue:text}`n_corruptions`
 # corruptions at MNIST-C's severities (SciPy / scikit-image, seeded per image). The
 # second OOD set is the {glue:text}`n_fashion` Fashion-MNIST test images.
 #

@@ -44,7 +44,7 @@ from . import metrics as M
 from . import paper
 from .claims import accuracy_band, no_change_band
 from .experiment import Experiment
-from .plots import variant_label
+from .figures import label
 from .stats import compare_paired, mcnemar_test
 from .variants import int8_variants, parse_variant, variants
 from .verdicts import Rules, load_rules
@@ -83,18 +83,6 @@ def shift_variants(config) -> list[str]:
 def variant_names(exp: Experiment) -> list[str]:
     """Every variant of results.json, in the order the book lists them."""
     return [v["name"] for v in variants(exp.config)] + subset_variants(exp.config)
-
-
-def shift_datasets(exp: Experiment) -> list[str]:
-    return exp.shift_dataset_names()
-
-
-def _label(name: str) -> str:
-    if name == "single_q8":
-        return "single model, int8 weights"
-    if name.startswith("q8_m"):
-        return f"{name[4:]} int8 members"
-    return variant_label(name)
 
 
 # --- per-dataset metrics -----------------------------------------------------------------
@@ -301,7 +289,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     _, y_test = exp.dataset("mnist_test")
     base_in = M.ensemble_mean(_members(exp, "baseline", "mnist_test"))
     ood_sets = ["notmnist", "fashion_mnist"]
-    shift_sets = shift_datasets(exp)
+    shift_sets = exp.shift_dataset_names()
     datasets = {"mnist": {"kind": "in", "family": "mnist", "intensity": None, "n": int(len(y_test))}}
     for name in ood_sets:
         datasets[name] = {"kind": "ood", "family": name, "intensity": None,
@@ -314,7 +302,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     out = {"variants": {}, "curves": {}, "boxes": {}, "reliability": {}, "roc": {}}
     for name in names:
         zipped, ratio = _size(sizes, name, cfg)
-        entry = {"label": _label(name), **_info(cfg, name), "zipped_bytes": zipped,
+        entry = {"label": label(name), **_info(cfg, name), "zipped_bytes": zipped,
                  "compression_ratio": ratio}
         member_in = _members(exp, name, "mnist_test")
         probs_in = M.ensemble_mean(member_in)

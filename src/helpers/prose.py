@@ -14,6 +14,7 @@ from . import fmt, paper
 from .evaluation import seed_values
 from .figures import label
 from .stats import t_interval
+from .variants import parse_variant
 from .verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, VERDICTS
 
 
@@ -222,7 +223,7 @@ def zeros_and_size(results: dict, names: list[str]) -> str:
     """Whether the ratio grows with sparsity as fast as the share of zeros would allow."""
     V = results["variants"]
     q = V["q8"]["compression_ratio"]
-    pairs = [(parse_sparsity(n), V[n]["compression_ratio"]) for n in names]
+    pairs = [(parse_variant(n)[0], V[n]["compression_ratio"]) for n in names]
     if not pairs:
         return ""
     ideal = [q / (1 - s) for s, _ in pairs]
@@ -235,7 +236,3 @@ def zeros_and_size(results: dict, names: list[str]) -> str:
                 "share of zeros would allow.")
     return f"With pruning the ratios are {listed}: the ratio keeps pace with the share of zeros."
 
-
-def parse_sparsity(name: str) -> float:
-    from .variants import parse_variant
-    return parse_variant(name)[0]

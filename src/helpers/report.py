@@ -24,10 +24,6 @@ def _seeds_text(runs, name, dataset, key, formatter, **kw) -> str:
     return fmt.interval(formatter, s["mean"], s["low"], s["high"], **kw)
 
 
-def _nats4(value):
-    return fmt.number(value, 4)
-
-
 def table2_accuracy(results: dict, runs: list, names: list[str]) -> pd.DataFrame:
     """The paper's Table 2, accuracy half: this run with 95 % intervals over test images,
     the mean over seeds with its 95 % t-interval, differences to the baseline, the paper's."""
@@ -47,8 +43,8 @@ def table2_accuracy(results: dict, runs: list, names: list[str]) -> pd.DataFrame
             "McNemar": fmt.MISSING if base else fmt.pvalue(t["p"]),
             f"Δ, {len(runs)} seeds": fmt.MISSING if base else _delta_over_seeds(runs, name),
             "Paper Δ": fmt.pp(claim.accuracy_diff_pp / 100) if claim else fmt.MISSING,
-            "NLL": _nats4(m["nll"]),
-            "Brier": _nats4(m["brier"]),
+            "NLL": fmt.number(m["nll"], 4),
+            "Brier": fmt.number(m["brier"], 4),
             "ECE": fmt.pct(m["ece"]),
         })
     return _without_seed_columns(pd.DataFrame(rows).set_index("Ensemble"), runs)
