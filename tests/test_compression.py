@@ -281,3 +281,27 @@ def test_layer_sparsity_table_summarizes_members(pruning_run):
     for row in rows:
         assert row["min"] <= row["mean"] <= row["max"] and abs(row["mean"] - 0.95) <= 0.005
         assert row["target"] == 0.95
+
+
+@pytest.mark.parametrize("mode,atol", [("float32", 1e-6), ("int8", 1e-6), ("int8full", 0.02)])
+def test_one_graph_ensemble_gives_each_members_outputs(mode, atol):
+    """ensemble_to_tflite: (n, M, K) in one invoke, member m's column equal to member m's
+    own file (int8full: calibrated on the whole graph, so within a quantization step)."""
+    cfg = load_config("smoke")
+    members = [models.build_member(cfg, seed) for seed in (1, 2)]
+    rep, _ = synthetic_digits(16, seed=5)
+    x, _ = synthetic_digits(30, seed=6)
+    one = TFLiteMember(compression.ensemble_to_tflite(members, mode, rep))(x)
+    assert one.shape == (30, 2, 10)
+    for m, member in enumerate(members):
+        alone = TFLiteMember(compression.to_tflite(member, mode, rep))(x)
+        np.testing.assert_allclose(one[:, m], alone, atol=atol)
+
+
+def test_litert_builtin_kernels_match_xnnpack(tflite_blobs, trained_member):
+    """The benchmark's two kernel sets compute the same model: float32 to rounding; int8
+    weights within 2e-4 (each quantizes the activations on the fly its own way)."""
+    _, _, x = trained_member
+    for mode, atol in (("float32", 1e-5), ("int8", 2e-4)):
+        np.testing.assert_allclose(TFLiteMember(tflite_blobs[mode], xnnpack=False)(x),
+                                   TFLiteMember(tflite_blobs[mode])(x), atol=atol)

@@ -153,3 +153,66 @@ def test_zeros_and_size_behind_or_keeping_pace():
     r["variants"]["s50_q8"]["compression_ratio"] = 8.0
     r["variants"]["s95_q8"]["compression_ratio"] = 80.0
     assert prose.zeros_and_size(r, ["s50_q8", "s95_q8"]).endswith("keeps pace with the share of zeros.")
+
+
+# --- encodings (chapter 3) --------------------------------------------------------------
+def encodings_world(container=(95_000, 60_000), bound=(80_000, 47_000), sparse_zip=(120_000, 80_000),
+                    dense_zip=(103_000, 68_000), diff=0.0, float_kernel=(1000, 260)):
+    """Experiment.encodings() of a 50 % and a 75 % ensemble, baseline 525 kB zipped."""
+    base = 525_000
+    variants = {}
+    for i, (name, s) in enumerate((("s50_q8", 0.5), ("s75_q8", 0.75))):
+        b = {"zip": dense_zip[i], "container9": container[i], "tflite_sparse_zip": sparse_zip[i]}
+        variants[name] = {"sparsity": s, "bytes": b, "ratio": {k: base / v for k, v in b.items()},
+                          "of_bound": {k: v / bound[i] for k, v in b.items()},
+                          "lower_bound_bytes": bound[i], "ratio_at_bound": base / bound[i],
+                          "tflite_sparse_max_abs_diff": diff,
+                          "float_kernels": {"names": ["conv1"], "weights_per_member": 252,
+                                            "float32_deflated": float_kernel[0] * (2 - i),
+                                            "int8_deflated": float_kernel[1]}}
+    return {"baseline_zipped_bytes": base, "check_images": 1000, "variants": variants}
+
+
+def test_encoding_goals_separate_missed_from_unreachable_and_met():
+    text = prose.encoding_goals(encodings_world(), {0.5: 6.0, 0.75: 12.0}, 1.3)
+    # 50 %: 525/95 = 5.5x < 6 but the bound allows 6.6x: missed; 75 %: bound 11.2x < 12
+    assert "5.5× at 50 % against a goal of 6.0× (missed; the bound would allow 6.6×)" in text
+    assert "which no encoding can meet: even the lower bound gives only 11.2×" in text
+    assert "1.19× at 50 %, 1.28× at 75 %: within the goal of 1.3×." in text
+    met = prose.encoding_goals(encodings_world(container=(70_000, 40_000), bound=(60_000, 30_000)),
+                               {0.5: 7.0}, 1.2)
+    assert "7.5× at 50 % against a goal of 7.0× (met)" in met
+    assert "above the goal of 1.2× at 75 %." in met
+
+
+def test_tflite_sparsity_says_larger_or_smaller_and_whether_outputs_match():
+    larger = prose.tflite_sparsity(encodings_world())
+    assert "zips *larger* than the dense int8 file at every sparsity" in larger
+    assert "give the dense files' outputs exactly on 1,000 test images" in larger
+    mixed = prose.tflite_sparsity(encodings_world(sparse_zip=(120_000, 60_000), diff=2e-7))
+    assert "zips larger than the dense int8 file at 50 % and smaller elsewhere" in mixed
+    assert "within 2.0e-07 of the dense files'" in mixed
+    smaller = prose.tflite_sparsity(encodings_world(sparse_zip=(90_000, 60_000)))
+    assert "zips smaller than the dense int8 file at every sparsity" in smaller
+
+
+def test_float_kernel_prices_conv1_and_names_the_ensemble_where_it_weighs_most():
+    text = prose.float_kernel(encodings_world())
+    # extra bytes: 50 %: 2000 - 260 = 1740 of 103 kB (1.7 %); 75 %: 740 of 68 kB (1.1 %)
+    assert "keeps 252 weights per member in float32" in text and "1,024 elements" in text
+    assert "0.7 kB to 1.7 kB more per ensemble" in text
+    assert "at most 1.7 % of an ensemble's zipped size (50 % pruned, int8 weights)" in text
+    world = encodings_world()
+    for v in world["variants"].values():
+        v["float_kernels"]["names"] = []
+    assert prose.float_kernel(world) == "Every kernel is stored as int8."
+
+
+def test_encodings_table_shows_each_encoding_and_the_ceiling():
+    from helpers import report
+    table = report.encodings_table(encodings_world())
+    assert list(table.index) == ["50 % pruned, int8 weights", "75 % pruned, int8 weights"]
+    row = table.loc["75 % pruned, int8 weights"]
+    assert row["Zip (paper)"] == "68.0 kB" and row["Sparse container"] == "60.0 kB"
+    assert row["TFLite sparse, zipped"] == "80.0 kB" and row["Deflate 9"] == "\u2014"
+    assert row["Container / bound"] == "1.28×" and row["Ratio at the bound"] == "11.2×"

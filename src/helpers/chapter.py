@@ -92,6 +92,9 @@ class View:
     def sizes(self) -> dict:
         return self.exp.sizes()
 
+    def encodings(self) -> dict:
+        return self.exp.encodings()
+
     def histories(self) -> dict:
         return self.store.read_json("histories.json", {})
 

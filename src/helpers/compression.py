@@ -136,9 +136,21 @@ def to_tflite(model, mode: str, representative: np.ndarray | None = None) -> byt
     'int8' (Optimize.DEFAULT: int8 weights, float activations; the paper's method) or
     'int8full' (full integer: int8 weights and activations, int8 input/output,
     calibrated on `representative` training images)."""
-    fn = tf.function(lambda x: model(x, training=False))
-    concrete = fn.get_concrete_function(tf.TensorSpec([None, *model.input_shape[1:]], tf.float32))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+    return _convert(lambda x: model(x, training=False), model.input_shape[1:], model, mode,
+                    representative)
+
+
+def ensemble_to_tflite(members: list, mode: str, representative: np.ndarray | None = None) -> bytes:
+    """All M members in one TFLite graph (one invoke per batch): input (n, 28, 28, 1),
+    output (n, M, K), each member's probabilities; modes as in `to_tflite`."""
+    def stacked(x):
+        return tf.stack([m(x, training=False) for m in members], axis=1)
+    return _convert(stacked, members[0].input_shape[1:], members, mode, representative)
+
+
+def _convert(fn, input_shape, trackable, mode: str, representative) -> bytes:
+    concrete = tf.function(fn).get_concrete_function(tf.TensorSpec([None, *input_shape], tf.float32))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], trackable)
     if mode in ("int8", "int8full"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "int8full":

@@ -257,6 +257,46 @@ class Experiment:
         self.store.write_derived("sizes.json", out, lineage())
         return out
 
+    def encodings(self, n_check: int = 1000) -> dict:
+        """Sizes of every int8-weights ensemble (q8, sNN_q8) in each encoding of
+        helpers.encodings, summed over members, with ratios against the float32 baseline's
+        zipped size and against the lower bound; plus the float32 kernels the converter
+        kept (and what keeping them costs), and whether TFLite's sparse files give the q8
+        files' outputs on the first `n_check` MNIST test images (LiteRT reference kernels)."""
+        from . import encodings as enc
+        names = [v["name"] for v in variants(self.config)
+                 if v["quantization"] == "int8" and float_source(v["name"]) != CONTROL_FLOAT]
+        files = self.model_files("baseline") + [p for n in names for p in self.model_files(n)]
+        files += [p for n in names if n != "q8" for p in self._paths(float_source(n), ".keras")]
+        lineage = lambda: self.store.lineage(files, encodings=enc.ENCODINGS_VERSION)  # noqa: E731
+        cached = self.store.read_derived("encodings.json", lineage(), compute=self.compute)
+        if cached:
+            return cached
+        sizes = self.sizes()
+        base = sizes["baseline"]["zipped_bytes"]
+        x = self.dataset("mnist_test")[0][:n_check]
+        out = {"baseline_zipped_bytes": base, "check_images": int(len(x)), "variants": {}}
+        for name in names:
+            paths = self.tflite_paths(name)
+            blobs = [p.read_bytes() for p in paths]
+            sparse = ([enc.sparse_tflite(m) for m in self.float_members(name)]
+                      if name != "q8" else [None] * len(blobs))
+            members = [enc.member_encodings(b, s, p.name) for b, s, p in zip(blobs, sparse, paths)]
+            totals = {k: int(sum(m[k] for m in members)) for k in members[0]}
+            bound = sizes[name]["lower_bound_bytes"]
+            entry = {"sparsity": variant_info(self.config, name)["sparsity"], "bytes": totals,
+                     "ratio": {k: base / v for k, v in totals.items()},
+                     "of_bound": {k: v / bound for k, v in totals.items()},
+                     "lower_bound_bytes": bound, "ratio_at_bound": base / bound,
+                     "float_kernels": enc.float_kernel_cost(blobs)}
+            if sparse[0] is not None:
+                entry["tflite_sparse_max_abs_diff"] = float(max(
+                    np.abs(enc.reference_probabilities(s, x) - enc.reference_probabilities(b, x)).max()
+                    for b, s in zip(blobs, sparse)))
+            out["variants"][name] = entry
+        self.store.write_derived("encodings.json", out, lineage())
+        return out
+
     def model_files(self, variant: str | None = None) -> list:
         """Paths of a variant's (or every variant's) model files: .tflite, plus .keras for
         float32 variants (what its predictions and sizes come from)."""

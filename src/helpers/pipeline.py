@@ -575,13 +575,15 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
 
 def prepare_results(cfg: Config, echo=print) -> None:
     """Build what the chapters read, here in the pipeline (chapters never compute): the
-    models (`train`) and results.json (`evaluate`); both reuse what the store holds."""
+    models (`train`), encodings.json and results.json (`evaluate`); each reuses what the
+    store holds."""
     from . import evaluation
     from .experiment import Experiment
     from .store import StoreError
     try:
         exp = Experiment(cfg)
         exp.build_all()
+        exp.encodings()
         evaluation.evaluate(exp)
     except (StoreError, ValueError, OSError) as e:
         raise PipelineError(_one_line(e, 600)) from None

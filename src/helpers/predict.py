@@ -12,16 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 TFLITE_BATCH = 500
 
 
 class TFLiteMember:
-    """One .tflite member, callable on float32 images (n, 28, 28, 1) -> probs (n, K)."""
+    """One .tflite member, callable on float32 images (n, 28, 28, 1) -> probs (n, K)
+    (or (n, M, K) for a one-graph ensemble from compression.ensemble_to_tflite)."""
 
-    def __init__(self, model: bytes | Path, num_threads: int = 2, batch_size: int = TFLITE_BATCH):
+    def __init__(self, model: bytes | Path, num_threads: int = 2, batch_size: int = TFLITE_BATCH,
+                 xnnpack: bool = True):
         kwargs = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+        if not xnnpack:  # LiteRT's own optimized kernels only (no default XNNPACK delegate)
+            kwargs["experimental_op_resolver_type"] = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         self.interpreter = Interpreter(num_threads=num_threads, **kwargs)
         self.input = self.interpreter.get_input_details()[0]
         self.batch_size = batch_size
@@ -42,7 +46,7 @@ class TFLiteMember:
             return y
         scale, zero = self.output["quantization"]
         p = (y.astype(np.float32) - zero) * scale
-        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        return p / np.maximum(p.sum(axis=-1, keepdims=True), 1e-12)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         out = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import fmt, paper
+from .encodings import CONVERTER_MIN_WEIGHTS
 from .evaluation import seed_values
 from .figures import label
 from .stats import t_interval
@@ -236,3 +237,74 @@ def zeros_and_size(results: dict, names: list[str]) -> str:
                 "share of zeros would allow.")
     return f"With pruning the ratios are {listed}: the ratio keeps pace with the share of zeros."
 
+
+
+def encoding_goals(enc: dict, ratio_goals: dict, bound_goal: float, bound_from: float = 0.5) -> str:
+    """Whether the sparse container meets each ratio goal and the size-over-bound goal, and
+    where a goal is out of reach of any encoding (the bound itself gives less)."""
+    by_sparsity = {v["sparsity"]: v for v in enc["variants"].values()}
+    parts = []
+    for sparsity, goal in sorted(ratio_goals.items()):
+        v = by_sparsity.get(sparsity)
+        if v is None:
+            continue
+        got, ceiling = v["ratio"]["container9"], v["ratio_at_bound"]
+        head = f"{fmt.ratio(got, 1)} at {fmt.pct(sparsity, 0)} against a goal of {fmt.ratio(goal, 1)}"
+        if got >= goal:
+            parts.append(head + " (met)")
+        elif ceiling < goal:
+            parts.append(head + f", which no encoding can meet: even the lower bound gives only {fmt.ratio(ceiling, 1)}")
+        else:
+            parts.append(head + f" (missed; the bound would allow {fmt.ratio(ceiling, 1)})")
+    over = {s: v["of_bound"]["container9"] for s, v in sorted(by_sparsity.items()) if s >= bound_from}
+    missed = {s: r for s, r in over.items() if r > bound_goal}
+    sizes = ", ".join(f"{fmt.ratio(r)} at {fmt.pct(s, 0)}" for s, r in over.items())
+    closing = (f"Its size over the bound is {sizes}: "
+               + ("within" if not missed else "above")
+               + f" the goal of {fmt.ratio(bound_goal, 1)}"
+               + ("." if not missed else f" at {', '.join(fmt.pct(s, 0) for s in missed)}."))
+    return ("The sparse container reaches " + "; ".join(parts) + ". " + closing) if parts else closing
+
+
+def tflite_sparsity(enc: dict) -> str:
+    """What TFLite's own sparse encoding does to the zipped size, and whether its files
+    give the dense files' outputs."""
+    rows = [(v["sparsity"], v["bytes"]["tflite_sparse_zip"], v["bytes"]["zip"], v["tflite_sparse_max_abs_diff"])
+            for v in enc["variants"].values() if "tflite_sparse_zip" in v["bytes"]]
+    if not rows:
+        return ""
+    larger = [s for s, sparse, dense, _ in rows if sparse > dense]
+    worst = max(d for *_, d in rows)
+    outputs = ("give the dense files' outputs exactly" if worst == 0 else
+               f"give outputs within {worst:.1e} of the dense files'")
+    same = (f"LiteRT runs these files (with its built-in kernels; the XNNPACK delegate refuses them) and "
+            f"they {outputs} on {enc['check_images']:,} test images.")
+    if len(larger) == len(rows):
+        return ("TFLite's own sparse encoding (`Optimize.EXPERIMENTAL_SPARSITY`) zips *larger* than the "
+                "dense int8 file at every sparsity: it stores index arrays beside the values, which "
+                "deflate already does better without. " + same)
+    if larger:
+        return (f"TFLite's own sparse encoding (`Optimize.EXPERIMENTAL_SPARSITY`) zips larger than the "
+                f"dense int8 file at {', '.join(fmt.pct(s, 0) for s in larger)} and smaller elsewhere. " + same)
+    return ("TFLite's own sparse encoding (`Optimize.EXPERIMENTAL_SPARSITY`) zips smaller than the dense "
+            "int8 file at every sparsity. " + same)
+
+
+def float_kernel(enc: dict) -> str:
+    """What keeping conv1's kernel in float32 costs: bytes over int8 values, and the
+    largest share of an ensemble's zipped size that this is."""
+    costs = {}
+    for name, v in enc["variants"].items():
+        k = v["float_kernels"]
+        if k["names"]:
+            extra = k["float32_deflated"] - k["int8_deflated"]
+            costs[name] = (extra, extra / v["bytes"]["zip"], k["weights_per_member"])
+    if not costs:
+        return "Every kernel is stored as int8."
+    worst = max(costs, key=lambda n: costs[n][1])
+    low, high = min(c[0] for c in costs.values()), max(c[0] for c in costs.values())
+    return (f"The converter keeps {_plural(costs[worst][2], 'weight')} per member in float32 "
+            f"(conv1's kernel: `Optimize.DEFAULT` quantizes only weight tensors of at least "
+            f"{CONVERTER_MIN_WEIGHTS:,} elements). Deflated, they take {fmt.kb(low)} to {fmt.kb(high)} "
+            f"more per ensemble than int8 values would, at most {fmt.pct(costs[worst][1], 1)} of an "
+            f"ensemble's zipped size ({label(worst)}).")

@@ -171,6 +171,25 @@ def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
+ENCODING_COLUMNS = {"zip": "Zip (paper)", "zip9": "Deflate 9", "tflite_sparse_zip": "TFLite sparse, zipped",
+                    "container9": "Sparse container"}
+
+
+def encodings_table(enc: dict) -> pd.DataFrame:
+    """Experiment.encodings(): each int8-weights ensemble's size per encoding, the
+    container's ratio and size over the bound, and the ratio the bound itself allows."""
+    rows = []
+    for name, v in enc["variants"].items():
+        row = {"Ensemble": label(name)}
+        row.update({title: fmt.kb(v["bytes"].get(key)) for key, title in ENCODING_COLUMNS.items()})
+        row.update({"Lower bound": fmt.kb(v["lower_bound_bytes"]),
+                    "Container / bound": fmt.ratio(v["of_bound"]["container9"]),
+                    "Ratio (container)": fmt.ratio(v["ratio"]["container9"], 1),
+                    "Ratio at the bound": fmt.ratio(v["ratio_at_bound"], 1)})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
 def shift_table(results: dict, names: list[str], datasets: list[str], key: str, formatter) -> pd.DataFrame:
     """One row per shifted set, one column per ensemble: `key` formatted."""
     rows = []
