@@ -142,6 +142,17 @@ def headline(result: dict) -> dict:
             "goal (best int8 / TFLite float32)": 1.5}
 
 
+def cpu_features() -> dict:
+    """Which SIMD features this CPU has that decide int8 against float32 speed: FMA/AVX2
+    (float32 and int8 both), AVX-512, and the int8 dot-product instructions (VNNI)."""
+    try:
+        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("flags")).split(":", 1)[1].split())
+    except (OSError, StopIteration):
+        return {}
+    return {f: f in flags for f in ("fma", "avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -164,7 +175,8 @@ def main(argv=None) -> int:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault("ratios", {})["inference"] = {k: v for k, v in top.items() if k != "goal (best int8 / TFLite float32)"}
     results["inference"] = {"source": source, "threads": args.threads, "images": len(x),
-                            "load_average": os.getloadavg()[0], "configurations": result}
+                            "load_average": os.getloadavg()[0], "cpu_features": cpu_features(),
+                            "configurations": result}
     results["machine"], results["versions"] = machine_info(), library_versions()
     atomic_write_json(RESULTS, results)
     return 0

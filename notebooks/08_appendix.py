@@ -36,7 +36,7 @@ shift_subset = None
 # %% tags=["remove-cell"]
 import json
 
-from helpers import chapter, report
+from helpers import chapter, prose, report
 from helpers.config import REPO_ROOT
 from helpers.sweep import load_seed_records
 
@@ -56,6 +56,8 @@ chapter.glue_text("cpu_count", str(manifest.get("machine", {}).get("cpu_count", 
 bench_file = REPO_ROOT / "benchmarks" / "results.json"
 bench = json.loads(bench_file.read_text()) if bench_file.exists() else {}
 chapter.glue_table("bench", report.benchmark_table(bench))
+chapter.glue_table("inference", report.inference_table(bench))
+chapter.glue_text("inference_verdict", prose.inference(bench))
 
 # %% [markdown]
 # ## Configuration
@@ -88,6 +90,21 @@ chapter.glue_table("bench", report.benchmark_table(bench))
 # :name: bench
 #
 # `make bench`: every ratio measured side by side in one run (`benchmarks/results.json`).
+# ```
+#
+# ## Inference in one runtime
+#
+# Is the compressed ensemble faster, and so plausibly cheaper in energy, as the paper
+# suggests? Every configuration below runs in the same LiteRT interpreter on the same MNIST
+# test images: float32, int8 weights (the paper's files) and full int8; the members as
+# separate files or as one graph; with LiteRT's default XNNPACK delegate or with its
+# built-in kernels. {glue:text}`inference_verdict`
+#
+# ```{glued-table} inference
+# :name: inference
+#
+# Ensemble inference throughput per configuration (`benchmarks/bench_inference.py`), with
+# the ensemble's accuracy and its mean absolute difference from the Keras probabilities.
 # ```
 #
 # ## Data and libraries

@@ -216,3 +216,40 @@ def test_encodings_table_shows_each_encoding_and_the_ceiling():
     assert row["Zip (paper)"] == "68.0 kB" and row["Sparse container"] == "60.0 kB"
     assert row["TFLite sparse, zipped"] == "80.0 kB" and row["Deflate 9"] == "\u2014"
     assert row["Container / bound"] == "1.28×" and row["Ratio at the bound"] == "11.2×"
+
+
+# --- inference (appendix) ---------------------------------------------------------------
+def bench_world(ratios: dict, vnni: bool = False) -> dict:
+    configs = {name: {"vs_tflite_float32": r, "member_images_per_s": 10000 * r, "accuracy": 0.99,
+                      "mean_abs_dp_vs_keras": 1e-5} for name, r in ratios.items()}
+    return {"inference": {"threads": 2, "images": 5000, "configurations": configs,
+                          "cpu_features": {"fma": True, "avx2": True, "avx512_vnni": vnni}}}
+
+
+def test_inference_names_the_fastest_int8_and_says_slower_with_the_reason():
+    world = bench_world({"Keras float32": 0.2, "float32, member files, XNNPACK": 1.0,
+                         "int8 weights (q8), member files, XNNPACK": 0.82,
+                         "full int8, one graph, XNNPACK": 0.64})
+    text = prose.inference(world)
+    assert "fastest int8 configuration (int8 weights (q8), member files, XNNPACK) runs at 0.82×" in text
+    assert "slower than float32, short of the goal of 1.5×" in text
+    assert "no int8 dot-product instructions (VNNI)" in text
+    assert "holds for storage, not for compute" in text
+    assert "Keras float32, which runs at 0.20× of TFLite float32" in text
+    assert "VNNI" not in prose.inference(bench_world({"full int8, one graph": 0.9}, vnni=True))
+
+
+def test_inference_faster_but_short_and_above_goal():
+    short = prose.inference(bench_world({"full int8, one graph": 1.2}))
+    assert "faster than float32, but short of the goal of 1.5×" in short and "VNNI" not in short
+    assert "above the goal of 1.5×." in prose.inference(bench_world({"full int8, one graph": 1.7}))
+    assert "not been run" in prose.inference({})
+
+
+def test_inference_table_has_one_row_per_configuration():
+    from helpers import report
+    table = report.inference_table(bench_world({"float32, member files, XNNPACK": 1.0, "full int8, one graph": 0.5}))
+    assert list(table.index) == ["float32, member files, XNNPACK", "full int8, one graph"]
+    assert table.loc["full int8, one graph", "vs TFLite float32"] == "0.50×"
+    assert table.loc["full int8, one graph", "Member-images / s"] == "5,000"
+    assert list(report.inference_table({}).index) == ["not run yet (make bench)"]

@@ -145,13 +145,15 @@ def fit_epochs(fused, config: Config, x, y, member_seeds, stream: int, epochs: i
 
 
 def train_ensemble(config: Config, x, y, mode: str = "fused", checkpoint_dir: Path | None = None,
-                   verbose: int = 0, members: list | None = None, on_epoch=None):
+                   verbose: int = 0, members: list | None = None, on_epoch=None,
+                   steps_per_execution: int = 1):
     """Train `config.ensemble_size` members on (x, y) minus the last validation split.
 
     x: (N, 28, 28, 1) float32 in [0, 1]; y: (N,) int. Returns (members, histories) where
     histories[m] is a list of per-epoch {loss, accuracy, val_loss, val_accuracy}.
     `members` may pass pre-built initial models (for the equivalence tests);
     on_epoch(epoch, history) is called after each completed (checkpointed) epoch.
+    `steps_per_execution` batches run per graph call (the weights are bit-identical).
     """
     if mode not in ("fused", "sequential"):
         raise ValueError(f"Training mode {mode!r} is unknown; use 'fused' or 'sequential'.")
@@ -166,7 +168,7 @@ def train_ensemble(config: Config, x, y, mode: str = "fused", checkpoint_dir: Pa
     histories: list = [None] * len(members)
     for group in groups:
         fused = models.fuse([members[m] for m in group])
-        models.compile_for_training(fused, config)
+        models.compile_for_training(fused, config, steps_per_execution)
         tag = "fused" if mode == "fused" else f"member{group[0]}"
         ckpt = Checkpoint(ckpt_dir / f"train_{config.hash}_{tag}.npz" if ckpt_dir else None)
         hist = fit_epochs(fused, config, x, y, [seeds[m] for m in group], TRAIN_STREAM,

@@ -308,3 +308,35 @@ def float_kernel(enc: dict) -> str:
             f"{CONVERTER_MIN_WEIGHTS:,} elements). Deflated, they take {fmt.kb(low)} to {fmt.kb(high)} "
             f"more per ensemble than int8 values would, at most {fmt.pct(costs[worst][1], 1)} of an "
             f"ensemble's zipped size ({label(worst)}).")
+
+
+def inference(bench: dict, goal: float = 1.5) -> str:
+    """Whether the compressed ensemble runs faster than the float32 one in the same
+    runtime (benchmarks/results.json "inference"), and the likely reason when it does not."""
+    info = bench.get("inference")
+    if not info:
+        return "The inference benchmark has not been run on this machine yet (`make bench`)."
+    configs = info["configurations"]
+    int8 = {k: v for k, v in configs.items() if "int8" in k}
+    best = max(int8, key=lambda k: int8[k]["vs_tflite_float32"])
+    r = int8[best]["vs_tflite_float32"]
+    keras = [v["vs_tflite_float32"] for k, v in configs.items() if k.startswith("Keras")]
+    head = (f"In one runtime (LiteRT, {info['threads']} threads, {info['images']:,} images), the fastest int8 "
+            f"configuration ({best}) runs at {fmt.ratio(r)} the speed of the float32 TFLite ensemble")
+    vs_keras = (f" Against Keras float32, which runs at {fmt.ratio(keras[0])} of TFLite float32, any "
+                f"TFLite file looks fast; that comparison measures the runtime, not the compression."
+                if keras else "")
+    if r >= goal:
+        return head + f", above the goal of {fmt.ratio(goal, 1)}." + vs_keras
+    cpu = info.get("cpu_features", {})
+    reason = ""
+    if cpu and not any(cpu.get(f) for f in ("avx512_vnni", "avx_vnni", "amx_int8")):
+        reason = (" This CPU has FMA/AVX2 but no int8 dot-product instructions (VNNI): its int8 "
+                  "kernels widen to 16 bits and do about as many instructions per multiply-add as "
+                  "float32 FMA, and the int8-weights files add the on-the-fly quantization of every "
+                  "activation.")
+    if r >= 1:
+        return head + f": faster than float32, but short of the goal of {fmt.ratio(goal, 1)}." + vs_keras
+    return (head + f": slower than float32, short of the goal of {fmt.ratio(goal, 1)}." + reason
+            + " On this machine the paper's \"energy-efficient\" holds for storage, not for compute."
+            + vs_keras)

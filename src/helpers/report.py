@@ -222,6 +222,15 @@ def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("What")
 
 
+def inference_table(bench: dict) -> pd.DataFrame:
+    """benchmarks/results.json "inference": one row per runtime configuration."""
+    configs = bench.get("inference", {}).get("configurations", {})
+    rows = [{"Configuration": name, "Member-images / s": fmt.number(c["member_images_per_s"], 0, thousands=True),
+             "vs TFLite float32": fmt.ratio(c["vs_tflite_float32"]), "Ensemble accuracy": fmt.pct(c["accuracy"]),
+             "Mean |Δp| vs Keras": f"{c['mean_abs_dp_vs_keras']:.1e}"} for name, c in configs.items()]
+    return pd.DataFrame(rows or [{"Configuration": "not run yet (make bench)"}]).set_index("Configuration")
+
+
 def mapping_table(mapping: dict, key: str, value: str) -> pd.DataFrame:
     """A two-column table of a flat mapping (versions, digests, config values)."""
     return pd.DataFrame([(k, str(v)) for k, v in sorted(mapping.items())], columns=[key, value]).set_index(key)
