@@ -237,6 +237,8 @@ def test_inference_names_the_fastest_int8_and_says_slower_with_the_reason():
     assert "holds for storage, not for compute" in text
     assert "Keras float32, which runs at 0.20× of TFLite float32" in text
     assert "VNNI" not in prose.inference(bench_world({"full int8, one graph": 0.9}, vnni=True))
+    same = prose.inference(bench_world({"int8 weights (q8), member files": 0.996}))
+    assert "no faster than (within 5 %) float32" in same and "storage, not for compute" in same
 
 
 def test_inference_faster_but_short_and_above_goal():
