@@ -187,7 +187,8 @@ def test_encoding_goals_separate_missed_from_unreachable_and_met():
 
 def test_tflite_sparsity_says_larger_or_smaller_and_whether_outputs_match():
     larger = prose.tflite_sparsity(encodings_world())
-    assert "zips *larger* than the dense int8 file at every sparsity" in larger
+    assert "zips larger than the dense int8 file at every sparsity" in larger
+    assert "`" not in larger + prose.float_kernel(encodings_world())  # glue:text shows no Markdown
     assert "give the dense files' outputs exactly on 1,000 test images" in larger
     mixed = prose.tflite_sparsity(encodings_world(sparse_zip=(120_000, 60_000), diff=2e-7))
     assert "zips larger than the dense int8 file at 50 % and smaller elsewhere" in mixed

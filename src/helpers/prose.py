@@ -280,13 +280,13 @@ def tflite_sparsity(enc: dict) -> str:
     same = (f"LiteRT runs these files (with its built-in kernels; the XNNPACK delegate refuses them) and "
             f"they {outputs} on {enc['check_images']:,} test images.")
     if len(larger) == len(rows):
-        return ("TFLite's own sparse encoding (`Optimize.EXPERIMENTAL_SPARSITY`) zips *larger* than the "
+        return ("TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips larger than the "
                 "dense int8 file at every sparsity: it stores index arrays beside the values, which "
                 "deflate already does better without. " + same)
     if larger:
-        return (f"TFLite's own sparse encoding (`Optimize.EXPERIMENTAL_SPARSITY`) zips larger than the "
+        return (f"TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips larger than the "
                 f"dense int8 file at {', '.join(fmt.pct(s, 0) for s in larger)} and smaller elsewhere. " + same)
-    return ("TFLite's own sparse encoding (`Optimize.EXPERIMENTAL_SPARSITY`) zips smaller than the dense "
+    return ("TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips smaller than the dense "
             "int8 file at every sparsity. " + same)
 
 
@@ -304,7 +304,7 @@ def float_kernel(enc: dict) -> str:
     worst = max(costs, key=lambda n: costs[n][1])
     low, high = min(c[0] for c in costs.values()), max(c[0] for c in costs.values())
     return (f"The converter keeps {_plural(costs[worst][2], 'weight')} per member in float32 "
-            f"(conv1's kernel: `Optimize.DEFAULT` quantizes only weight tensors of at least "
+            f"(conv1's kernel: Optimize.DEFAULT quantizes only weight tensors of at least "
             f"{CONVERTER_MIN_WEIGHTS:,} elements). Deflated, they take {fmt.kb(low)} to {fmt.kb(high)} "
             f"more per ensemble than int8 values would, at most {fmt.pct(costs[worst][1], 1)} of an "
             f"ensemble's zipped size ({label(worst)}).")
@@ -316,7 +316,7 @@ def inference(bench: dict, goal: float = 1.5, same_within: float = 0.05) -> str:
     ratios within `same_within` of 1 count as the same speed (run-to-run timing noise)."""
     info = bench.get("inference")
     if not info:
-        return "The inference benchmark has not been run on this machine yet (`make bench`)."
+        return "The inference benchmark has not been run on this machine yet (make bench)."
     configs = info["configurations"]
     int8 = {k: v for k, v in configs.items() if "int8" in k}
     best = max(int8, key=lambda k: int8[k]["vs_tflite_float32"])

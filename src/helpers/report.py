@@ -225,9 +225,14 @@ def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
 def inference_table(bench: dict) -> pd.DataFrame:
     """benchmarks/results.json "inference": one row per runtime configuration."""
     configs = bench.get("inference", {}).get("configurations", {})
+    words = ("Keras", "XNNPACK", "member files", "float32", "(q8)", "full int8")
+
+    def order(name):  # Keras first; XNNPACK before built-in; files before one graph; f32, q8, int8
+        return [word not in name for word in words]
     rows = [{"Configuration": name, "Member-images / s": fmt.number(c["member_images_per_s"], 0, thousands=True),
              "vs TFLite float32": fmt.ratio(c["vs_tflite_float32"]), "Ensemble accuracy": fmt.pct(c["accuracy"]),
-             "Mean |Δp| vs Keras": f"{c['mean_abs_dp_vs_keras']:.1e}"} for name, c in configs.items()]
+             "Mean |Δp| vs Keras": f"{c['mean_abs_dp_vs_keras']:.1e}"}
+            for name, c in sorted(configs.items(), key=lambda kv: order(kv[0]))]
     return pd.DataFrame(rows or [{"Configuration": "not run yet (make bench)"}]).set_index("Configuration")
 
 
