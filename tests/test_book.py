@@ -155,6 +155,10 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
             code.decompose()
         for needle in ("{glue", "{numref}", "{ref}", "{doc}", "{cite"):
             assert needle not in prose.get_text(), f"{name}.html shows an unparsed role {needle!r}"
+        # Markdown inside text glued with {glue:text} is shown raw
+        assert "`" not in prose.get_text(), (
+            f"{name}.html shows a raw backtick: glued text must not carry Markdown "
+            f"({prose.get_text()[max(0, prose.get_text().find('`') - 80):][:160]!r})")
         assert not doc.select(".system-message, .problematic"), (
             f"{name}.html has docutils problem markers: "
             f"{[str(e)[:200] for e in doc.select('.system-message, .problematic')]}")
