@@ -77,6 +77,7 @@ def test_container_cuts_out_the_two_large_int8_kernels(members):
     segments = encodings._segments(tflite)
     # conv2 (5*5*28*32 = 22,400 weights) and dense (512*10 = 5,120); conv1 (252) stays float
     assert sorted(length for _, length in segments) == [5120, 22400]
+    assert len(encodings.non_weight_bytes(tflite)) == len(tflite) - 5120 - 22400
 
 
 def test_container_beats_zip_when_sparse_and_costs_little_when_dense(members):

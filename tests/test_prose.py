@@ -183,6 +183,10 @@ def test_encoding_goals_separate_missed_from_unreachable_and_met():
                                {0.5: 7.0}, 1.2)
     assert "7.5× at 50 % against a goal of 7.0× (met)" in met
     assert "above the goal of 1.2× at 75 %." in met
+    assert "not kernel weights" not in met  # the worlds carry no non-weight size
+    world = encodings_world(container=(70_000, 40_000), bound=(60_000, 30_000))
+    world["variants"]["s75_q8"]["bytes"]["non_weight9"] = 9_000
+    assert "deflates to 9.0 kB alone, 30 % of the bound" in prose.encoding_goals(world, {0.5: 7.0}, 1.2)
 
 
 def test_tflite_sparsity_says_larger_or_smaller_and_whether_outputs_match():

@@ -25,7 +25,7 @@ import zlib
 
 import numpy as np
 
-ENCODINGS_VERSION = 1  # bump when an encoding changes: encodings.json is recomputed
+ENCODINGS_VERSION = 2  # bump when an encoding changes: encodings.json is recomputed
 MAGIC = b"CDESPRS1"
 # Optimize.DEFAULT quantizes a weight tensor only from this many elements on (the MLIR
 # quantizer's kMinNumElementsForWeights); tests/test_encodings.py pins it at 1023/1024.
@@ -149,6 +149,19 @@ def _mask_decode(kind: str, data: bytes, size: int) -> np.ndarray:
 
 def pack_sparse(tflite: bytes) -> bytes:
     """The container of one .tflite file: header, masks, non-zero values, the rest."""
+    header, masks, values, rest = _split(tflite)
+    head = json.dumps({"segments": header, "size": len(tflite)}).encode()
+    return MAGIC + struct.pack("<I", len(head)) + head + masks + values + rest
+
+
+def non_weight_bytes(tflite: bytes) -> bytes:
+    """What the container keeps of the file as is: everything but the large int8 kernels
+    (the graph, tensor names, biases, scales and any float32 kernel)."""
+    return _split(tflite)[3]
+
+
+def _split(tflite: bytes) -> tuple[list, bytes, bytes, bytes]:
+    """(segment header, mask codes, non-zero values, rest of the file) of a .tflite file."""
     segments = _segments(tflite)
     masks, values, rest, cursor = bytearray(), bytearray(), bytearray(), 0
     header = []
@@ -162,8 +175,7 @@ def pack_sparse(tflite: bytes) -> bytes:
         rest += tflite[cursor:offset]
         cursor = offset + length
     rest += tflite[cursor:]
-    head = json.dumps({"segments": header, "size": len(tflite)}).encode()
-    return MAGIC + struct.pack("<I", len(head)) + head + bytes(masks) + bytes(values) + bytes(rest)
+    return header, bytes(masks), bytes(values), bytes(rest)
 
 
 def unpack_sparse(blob: bytes) -> bytes:
@@ -214,9 +226,11 @@ def member_encodings(q8_tflite: bytes, sparse_tflite_bytes: bytes | None = None,
                      name: str = "member.tflite") -> dict:
     """Bytes of one int8-weights member in every encoding: the paper's zip (deflate 6;
     with the file's own `name` inside the archive it equals Table 2's measure), deflate 9,
-    our sparse container (deflate 9) and, when given, TFLite's sparse file."""
+    our sparse container (deflate 9), the part of it that is not kernel weights (deflate 9)
+    and, when given, TFLite's sparse file."""
     out = {"zip": deflate_size(q8_tflite, None, name), "zip9": deflate_size(q8_tflite, 9, name),
-           "container9": deflate_size(pack_sparse(q8_tflite), 9, name + ".cdesparse")}
+           "container9": deflate_size(pack_sparse(q8_tflite), 9, name + ".cdesparse"),
+           "non_weight9": deflate_size(non_weight_bytes(q8_tflite), 9, name + ".rest")}
     if sparse_tflite_bytes is not None:
         out["tflite_sparse_zip"] = deflate_size(sparse_tflite_bytes, None, name)
         out["tflite_sparse_zip9"] = deflate_size(sparse_tflite_bytes, 9, name)

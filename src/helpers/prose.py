@@ -263,6 +263,14 @@ def encoding_goals(enc: dict, ratio_goals: dict, bound_goal: float, bound_from: 
                + ("within" if not missed else "above")
                + f" the goal of {fmt.ratio(bound_goal, 1)}"
                + ("." if not missed else f" at {', '.join(fmt.pct(s, 0) for s in missed)}."))
+    if missed:
+        worst = by_sparsity[max(missed)]
+        rest = worst["bytes"].get("non_weight9")
+        if rest is not None:
+            closing += (f" There, the part of the files that is not kernel weights (graph, tensor "
+                        f"names, biases, scales, conv1's float32 kernel) deflates to {fmt.kb(rest)} "
+                        f"alone, {fmt.pct(rest / worst['lower_bound_bytes'], 0)} of the bound, which "
+                        f"counts only the weights.")
     return ("The sparse container reaches " + "; ".join(parts) + ". " + closing) if parts else closing
 
 
