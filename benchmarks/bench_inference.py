@@ -40,8 +40,8 @@ import numpy as np  # noqa: E402
 from helpers import compression, data  # noqa: E402
 from helpers.config import load_config  # noqa: E402
 from helpers.predict import TFLiteMember, keras_probabilities  # noqa: E402
-from helpers.store import (artifacts_root, atomic_write_json, library_versions,  # noqa: E402
-                           machine_info, sha256_file)
+from helpers.store import (artifacts_root, atomic_write_json, cpu_features,  # noqa: E402
+                           library_versions, machine_info, sha256_file)
 
 RESULTS = Path(__file__).with_name("results.json")
 FORMATS = {"baseline": ("float32", "float32"), "q8": ("int8", "int8 weights (q8)"),
@@ -140,17 +140,6 @@ def headline(result: dict) -> dict:
             "q8 member files / Keras float32": (result[q8]["member_images_per_s"]
                                                 / result["Keras float32"]["member_images_per_s"]),
             "goal (best int8 / TFLite float32)": 1.5}
-
-
-def cpu_features() -> dict:
-    """Which SIMD features this CPU has that decide int8 against float32 speed: FMA/AVX2
-    (float32 and int8 both), AVX-512, and the int8 dot-product instructions (VNNI)."""
-    try:
-        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
-                         if line.startswith("flags")).split(":", 1)[1].split())
-    except (OSError, StopIteration):
-        return {}
-    return {f: f in flags for f in ("fma", "avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")}
 
 
 def main(argv=None) -> int:

@@ -260,3 +260,13 @@ def test_inference_table_has_one_row_per_configuration():
     assert table.loc["full int8, one graph", "vs TFLite float32"] == "0.50×"
     assert table.loc["full int8, one graph", "Member-images / s"] == "5,000"
     assert list(report.inference_table({}).index) == ["not run yet (make bench)"]
+
+
+def test_stage_times_name_the_cpu_of_each_row():
+    from helpers import report
+    manifest = {"timings": {"training": 1123.68}, "machine": {"cpu_count": 2}}
+    records = [{"seed": 1, "timings": {"training": 2880.0, "pruning": 2760.0},
+                "machine": {"cpu_model": "AMD EPYC"}}]
+    table = report.stage_times(manifest, records)
+    assert table.loc["training (this store)"].tolist() == ["18.7", "CPU not recorded"]
+    assert table.loc["seed 1: pruning 46.0, training 48.0"].tolist() == ["94.0", "AMD EPYC"]

@@ -331,3 +331,20 @@ def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
     adopted = Store(cfg, root=root, adopt=True).adopt(lambda p: None, {"models/s30_q8/member_0.tflite"})
     assert adopted == ["models/s30_q8/member_0.tflite"]
     assert Store(cfg, root=root).has_files([root / "models" / "s30_q8" / "member_0.tflite"])
+
+
+def test_machine_info_names_the_cpu_and_its_simd_features(monkeypatch, tmp_path):
+    """Stage times compare only on the same CPU: the manifest records its model and flags."""
+    from helpers import store as st
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu fma avx avx2\n\n"
+                       "processor\t: 1\nmodel name\t: AMD EPYC\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(
+        cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
+    info = st.machine_info()
+    assert info["cpu_model"] == "AMD EPYC"
+    assert info["cpu_features"] == {"fma": True, "avx2": True, "avx512f": False,
+                                    "avx512_vnni": False, "avx_vnni": False, "amx_int8": False}
+    monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("none")))
+    assert st.cpu_model() is None and st.cpu_features() == {}

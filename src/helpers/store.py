@@ -217,10 +217,38 @@ def save_keras(model, path: Path) -> None:
 
 
 def machine_info() -> dict:
-    """Where artifacts were made: weights are bit-reproducible only with the same thread count."""
+    """Where artifacts were made: weights are bit-reproducible only with the same thread
+    count; stage times compare only on the same CPU model (sessions may land on others)."""
     import platform
     return {"cpu_count": os.cpu_count(), "machine": platform.machine(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "cpu_model": cpu_model(),
+            "cpu_features": cpu_features()}
+
+
+def _cpuinfo_field(name: str) -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.split(":", 1)[0].strip() == name:
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (/proc/cpuinfo; None where there is none)."""
+    return _cpuinfo_field("model name")
+
+
+def cpu_features() -> dict:
+    """The SIMD features that decide float32 and int8 speed: FMA/AVX2, AVX-512, and the
+    int8 dot-product instructions (VNNI, AMX); {} where /proc/cpuinfo is missing."""
+    flags = _cpuinfo_field("flags")
+    if flags is None:
+        return {}
+    have = set(flags.split())
+    return {f: f in have for f in ("fma", "avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")}
 
 
 def library_versions() -> dict:
