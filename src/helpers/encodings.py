@@ -30,11 +30,11 @@ MAGIC = b"CDESPRS1"
 # Optimize.DEFAULT quantizes a weight tensor only from this many elements on (the MLIR
 # quantizer's kMinNumElementsForWeights); tests/test_encodings.py pins it at 1023/1024.
 CONVERTER_MIN_WEIGHTS = 1024
-MIN_PACKED_WEIGHTS = 256
+MIN_PACKED_WEIGHTS = 256  # smaller buffers (biases, scales) stay in the remainder
 # This project's goals for the best encoding (ensemble ratio per sparsity, and size over
 # the lower bound from 50 % sparsity on); the book reports each as met or not.
 RATIO_GOALS = {0.25: 4.5, 0.5: 7.0, 0.75: 12.0}
-BOUND_GOAL = 1.3  # smaller buffers (biases, scales) stay in the remainder
+BOUND_GOAL = 1.3
 
 
 class EncodingError(ValueError):
