@@ -195,7 +195,7 @@ def size_measure(sizes: dict, results: dict, names: list[str]) -> str:
     q = V["q8"]["compression_ratio"]
     return (f"Ratios depend on the container. Against the zipped float32 TFLite baseline "
             f"({fmt.kb(sizes['baseline']['zipped_bytes'])}) they are {ours}; against the zipped float "
-            f"`.keras` files ({fmt.kb(keras)}), the toolkit guide's measure, they would be {theirs}. "
+            f".keras files ({fmt.kb(keras)}), the toolkit guide's measure, they would be {theirs}. "
             f"Quantization alone gives {fmt.ratio(q, 1)}; "
             + ("the rest comes from deflate compressing the pruned zeros, since TFLite stores "
                "pruned kernels densely." if max(V[n]["compression_ratio"] for n in names) > q * 1.05
