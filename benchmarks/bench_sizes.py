@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from helpers.config import load_config  # noqa: E402
 from helpers.store import artifacts_root  # noqa: E402
-from helpers.tables import PAPER_CLAIMS  # noqa: E402
+from helpers.paper import COMPRESSED  # noqa: E402
 
 
 def _stored_sizes(profile: str) -> tuple[dict | None, str]:
@@ -58,7 +58,7 @@ def report(sizes: dict, source: str) -> None:
                 continue
             v = sizes[variant]
             bound = v.get("lower_bound_bytes")
-            claim = PAPER_CLAIMS.get(variant)
+            claim = COMPRESSED.get(variant)
             paper = (f"{claim.compression_ratio:.0f}x" if claim and not math.isnan(claim.compression_ratio)
                      else ("n/a" if claim else ""))
             vs_keras = f"{keras_base / v['zipped_bytes']:.2f}x" if keras_base else "-"
@@ -71,6 +71,18 @@ def report(sizes: dict, source: str) -> None:
           " ratio(.keras): zipped .keras baseline / variant.")
 
 
+def report_encodings(profile: str) -> None:
+    """The store's encodings.json (helpers.encodings, built with the book), when present."""
+    from helpers.report import encodings_table
+    path = artifacts_root() / profile / "encodings.json"
+    if not path.exists():
+        print(f"  encodings: {path} does not exist yet (make book builds it)")
+        return
+    enc = json.loads(path.read_text())
+    print(f"bench_sizes: encodings of profile {profile!r}, read from {path}")
+    print(encodings_table(enc.get("data", enc)).to_string())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="paper")
@@ -80,6 +92,7 @@ def main(argv=None) -> int:
     sizes, where = _stored_sizes(args.profile)
     if sizes is not None:
         report(sizes, f"profile {args.profile!r}, read from {where}")
+        report_encodings(args.profile)
     elif args.compute:
         report(_computed_sizes(args.profile), f"profile {args.profile!r}, computed now")
     else:
