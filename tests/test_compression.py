@@ -180,8 +180,8 @@ def test_tflite_tensor_types_and_sizes(tflite_blobs):
 
 def test_bad_tflite_mode_and_missing_calibration_data(trained_member):
     _, member, _ = trained_member
-    with pytest.raises(ValueError, match="TFLite mode 'int4' is unknown; use 'float32', 'int8' "
-                                         "or 'int8full'."):
+    with pytest.raises(ValueError, match="TFLite mode 'int4' is unknown; use 'float32', 'int8', "
+                                         "'int8sparse' or 'int8full'."):
         compression.to_tflite(member, "int4")
     with pytest.raises(ValueError, match="Full-integer conversion needs representative images"):
         compression.to_tflite(member, "int8full")

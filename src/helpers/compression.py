@@ -151,8 +151,10 @@ def ensemble_to_tflite(members: list, mode: str, representative: np.ndarray | No
 def _convert(fn, input_shape, trackable, mode: str, representative) -> bytes:
     concrete = tf.function(fn).get_concrete_function(tf.TensorSpec([None, *input_shape], tf.float32))
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], trackable)
-    if mode in ("int8", "int8full"):
+    if mode in ("int8", "int8full", "int8sparse"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "int8sparse":  # TFLite's own sparse tensor format for the pruned kernels
+        converter.optimizations.append(tf.lite.Optimize.EXPERIMENTAL_SPARSITY)
     if mode == "int8full":
         if representative is None:
             raise ValueError("Full-integer conversion needs representative images; pass "
@@ -164,8 +166,9 @@ def _convert(fn, input_shape, trackable, mode: str, representative) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    elif mode not in ("float32", "int8"):
-        raise ValueError(f"TFLite mode {mode!r} is unknown; use 'float32', 'int8' or 'int8full'.")
+    elif mode not in ("float32", "int8", "int8sparse"):
+        raise ValueError(f"TFLite mode {mode!r} is unknown; use 'float32', 'int8', 'int8sparse' "
+                         f"or 'int8full'.")
     return converter.convert()
 
 

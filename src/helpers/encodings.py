@@ -212,14 +212,10 @@ def unpack_sparse(blob: bytes) -> bytes:
 
 def sparse_tflite(model) -> bytes:
     """The member converted with `Optimize.DEFAULT` plus `EXPERIMENTAL_SPARSITY`: TFLite's
-    own sparse tensor encoding of the pruned kernels (runs in LiteRT's reference kernels;
+    own sparse tensor encoding of the pruned kernels (runs in LiteRT's built-in kernels;
     XNNPACK refuses these files)."""
-    import tensorflow as tf
-    fn = tf.function(lambda x: model(x, training=False))
-    concrete = fn.get_concrete_function(tf.TensorSpec([None, *model.input_shape[1:]], tf.float32))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT, tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
-    return converter.convert()
+    from .compression import to_tflite
+    return to_tflite(model, "int8sparse")
 
 
 def member_encodings(q8_tflite: bytes, sparse_tflite_bytes: bytes | None = None,
