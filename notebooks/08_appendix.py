@@ -56,6 +56,7 @@ chapter.glue_text("cpu_count", str(manifest.get("machine", {}).get("cpu_count", 
 bench_file = REPO_ROOT / "benchmarks" / "results.json"
 bench = json.loads(bench_file.read_text()) if bench_file.exists() else {}
 chapter.glue_table("bench", report.benchmark_table(bench))
+chapter.glue_text("engine_limit", prose.engine_limit(bench))
 chapter.glue_table("inference", report.inference_table(bench))
 chapter.glue_text("inference_verdict", prose.inference(bench))
 
@@ -85,6 +86,11 @@ chapter.glue_text("inference_verdict", prose.inference(bench))
 # ```
 #
 # ## Speed against this machine's limit
+#
+# How fast could a paper run be here? The benchmark times this machine's float32 GEMM (its
+# practical peak), the engine's training and re-training epochs, a training step written
+# directly in TensorFlow, and each convolution kernel of the network alone.
+# {glue:text}`engine_limit`
 #
 # ```{glued-table} bench
 # :name: bench

@@ -11,6 +11,13 @@ def test_table1_network_by_hand():
     assert flops.training_flops_per_image(cfg) == 11_939_232  # the speed issue's "about 12 MFLOP"
 
 
+def test_conv_layers_of_table1_by_hand():
+    # conv1 sees the 28x28 grey image; conv2 sees conv1's 26x26x28 output after 2x2 pooling
+    assert flops.conv_layers(load_config("paper")) == [
+        {"input": (28, 28, 1), "kernel_size": 3, "filters": 28},
+        {"input": (13, 13, 28), "kernel_size": 5, "filters": 32}]
+
+
 def test_run_flops_counts_every_retraining_group():
     cfg = load_config("paper")
     expected = 11_939_232 * 54_000 * 5 * (20 + 5 * 5)

@@ -253,6 +253,44 @@ def test_inference_faster_but_short_and_above_goal():
     assert "not been run" in prose.inference({})
 
 
+def limit_world(engine_of_raw: float, raw: float, needed: float = 97.0) -> dict:
+    kernels = [{"layer": "conv1", "kernel": "forward", "gflops": 7.6, "needed_in_training": True},
+               {"layer": "conv1", "kernel": "input gradient", "gflops": 1.0, "needed_in_training": False},
+               {"layer": "conv2", "kernel": "forward", "gflops": 79.9, "needed_in_training": True},
+               {"layer": "conv2", "kernel": "kernel gradient", "gflops": 37.3, "needed_in_training": True}]
+    return {"limit": {"raw_tensorflow_step": {"gflops": raw, "engine_of_raw": engine_of_raw},
+                      "gemm_gflops": {"numpy": 160.0}, "conv_kernels": kernels,
+                      "needed_for_25_min": {"gflops": needed}}}
+
+
+def test_engine_limit_names_the_shortfall_and_the_kernels_when_out_of_reach():
+    text = prose.engine_limit(limit_world(0.99, raw=31.0))
+    assert text.startswith("The engine trains at 0.99× the speed of the same step written directly in TensorFlow, "
+                           "so the engine itself costs nothing measurable (within 5 %).")
+    assert "A 25-minute paper run needs 97 GFLOP/s and the raw step reaches 31, 3.1× short." in text
+    # the input gradient of conv1 is not computed in training, so it is not the slowest kernel named
+    assert "run at 8 (conv1 forward) to 80 GFLOP/s (conv2 forward), against a GEMM peak of 160" in text
+    assert "not the engine around them" in text
+
+
+def test_engine_limit_other_branches():
+    assert "the engine itself is a cost worth removing" in prose.engine_limit(limit_world(0.8, raw=31.0))
+    reach = prose.engine_limit(limit_world(1.0, raw=100.0))
+    assert reach.endswith("reaches 100, so the goal is within reach of TensorFlow on this machine.")
+    assert "not been measured" in prose.engine_limit({}) and "not been measured" in prose.engine_limit(
+        {"limit": {"training": {}}})
+
+
+def test_benchmark_table_shows_every_ratio_and_yes_no_for_flags():
+    from helpers import report
+    table = report.benchmark_table({"ratios": {"limit": {"engine / raw TensorFlow step speed": 0.987,
+                                                         "weights identical to the default's": False,
+                                                         "steps": 16}}})
+    assert table["Value"].tolist() == ["0.99", "no", "16"]
+    assert table.index[0] == "limit: engine / raw TensorFlow step speed"
+    assert list(report.benchmark_table({}).index) == ["not run yet (make bench)"]
+
+
 def test_inference_table_has_one_row_per_configuration():
     from helpers import report
     table = report.inference_table(bench_world({"float32, member files, XNNPACK": 1.0, "full int8, one graph": 0.5}))

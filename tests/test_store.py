@@ -348,3 +348,26 @@ def test_machine_info_names_the_cpu_and_its_simd_features(monkeypatch, tmp_path)
                                     "avx512_vnni": False, "avx_vnni": False, "amx_int8": False}
     monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("none")))
     assert st.cpu_model() is None and st.cpu_features() == {}
+
+
+@pytest.mark.parametrize("intra, inter, expected", [
+    (None, None, {"intra_op": 0, "inter_op": 0}), ("", None, {"intra_op": 0, "inter_op": 0}),
+    ("1", "2", {"intra_op": 1, "inter_op": 2}), (" 2 ", None, {"intra_op": 2, "inter_op": 0})])
+def test_thread_setting_is_tensorflows_own_variables_and_is_recorded(monkeypatch, intra, inter, expected):
+    from helpers import store as st
+    for name, value in (("TF_NUM_INTRAOP_THREADS", intra), ("TF_NUM_INTEROP_THREADS", inter)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert st.tf_thread_setting() == expected
+    assert st.machine_info()["tf_threads"] == expected
+
+
+@pytest.mark.parametrize("text", ["one", "-1", "1,2", "1.5"])
+def test_bad_thread_count_fails_before_training_and_says_how_to_write_it(monkeypatch, text):
+    from helpers import ensemble
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", text)
+    with pytest.raises(ValueError, match=r"^TF_NUM_INTEROP_THREADS=.* is not a thread count; set it to a "
+                                         r"whole number \(e\.g\. TF_NUM_INTEROP_THREADS=2\), or unset it"):
+        ensemble.enable_determinism(0)

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import models
 from .config import Config
-from .store import atomic_path
+from .store import atomic_path, tf_thread_setting
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
@@ -29,7 +29,10 @@ HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def enable_determinism(seed: int) -> None:
-    """Same config and seed -> bit-identical weights (deterministic kernels, fixed seeds)."""
+    """Same config, seed and thread setting -> bit-identical weights (deterministic kernels,
+    fixed seeds). The thread setting is TensorFlow's own TF_NUM_INTRAOP_THREADS and
+    TF_NUM_INTEROP_THREADS; a bad value fails here, before any training."""
+    tf_thread_setting()
     tf.keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 

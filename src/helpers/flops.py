@@ -10,28 +10,43 @@ costs 3 × forward — the usual convention, and what the speed issue's 12 MFLOP
 from __future__ import annotations
 
 
-def layer_macs(config) -> list[tuple[str, int]]:
-    """(layer type, multiply-adds per image) of each conv/dense layer of the config's model."""
-    h, w, c = config.model["input_shape"]
-    out = []
+def _walk(config):
+    """(layer type, spec, input shape (h, w, c), output shape) of every layer of the config's model."""
+    shape = tuple(config.model["input_shape"])
     for spec in config.model["layers"]:
         kind = spec["type"]
+        h, w, c = shape
         if kind == "conv2d":
             k = spec["kernel_size"]
-            h, w = h - k + 1, w - k + 1  # 'valid' padding, stride 1
-            out.append(("conv2d", h * w * spec["filters"] * k * k * c))
-            c = spec["filters"]
+            out = (h - k + 1, w - k + 1, spec["filters"])  # 'valid' padding, stride 1
         elif kind == "maxpool2d":
-            p = spec["pool_size"]
-            h, w = h // p, w // p
+            out = (h // spec["pool_size"], w // spec["pool_size"], c)
         elif kind == "flatten":
-            h, w, c = 1, 1, h * w * c
+            out = (1, 1, h * w * c)
         elif kind == "dense":
-            out.append(("dense", c * spec["units"]))
-            c = spec["units"]
+            out = (1, 1, spec["units"])
         else:
             raise ValueError(f"Layer type {kind!r} has no FLOP count; add one to helpers.flops.")
-    return out
+        yield kind, spec, shape, out
+        shape = out
+
+
+def layer_macs(config) -> list[tuple[str, int]]:
+    """(layer type, multiply-adds per image) of each conv/dense layer of the config's model."""
+    macs = []
+    for kind, spec, (_, _, c), (h, w, f) in _walk(config):
+        if kind == "conv2d":
+            macs.append(("conv2d", h * w * f * spec["kernel_size"] ** 2 * c))
+        elif kind == "dense":
+            macs.append(("dense", c * f))
+    return macs
+
+
+def conv_layers(config) -> list[dict]:
+    """Input shape (h, w, c), kernel size and filters of each conv layer, in order: what a
+    benchmark needs to time one layer's kernels alone."""
+    return [{"input": shape, "kernel_size": spec["kernel_size"], "filters": spec["filters"]}
+            for kind, spec, shape, _ in _walk(config) if kind == "conv2d"]
 
 
 def forward_flops(config) -> int:

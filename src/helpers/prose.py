@@ -350,3 +350,30 @@ def inference(bench: dict, goal: float = 1.5, same_within: float = 0.05) -> str:
     return (head + f": {pace} float32, short of the goal of {fmt.ratio(goal, 1)}." + reason
             + " On this machine the paper's \"energy-efficient\" holds for storage, not for compute."
             + vs_keras)
+
+
+def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.05) -> str:
+    """Whether a paper run in `goal_minutes` is within reach of this machine, judged from
+    bench_limit's measurements (benchmarks/results.json "limit"): the engine against a raw
+    TensorFlow step, the raw step against the speed needed, and the conv kernels timed alone."""
+    info = bench.get("limit", {})
+    raw, needed, kernels = (info.get("raw_tensorflow_step"), info.get("needed_for_25_min"),
+                            info.get("conv_kernels"))
+    if not raw or not needed or not kernels:
+        return "The engine's ceiling has not been measured on this machine yet (make bench)."
+    need, ratio = needed["gflops"], raw["engine_of_raw"]
+    text = (f"The engine trains at {fmt.ratio(ratio)} the speed of the same step written directly in "
+            "TensorFlow" + (f", so the engine itself costs nothing measurable (within {fmt.pct(same_within, 0)})"
+                            if ratio >= 1 - same_within else ", so the engine itself is a cost worth removing")
+            + f". A {fmt.number(goal_minutes, 0)}-minute paper run needs {fmt.number(need, 0)} GFLOP/s "
+            f"and the raw step reaches {fmt.number(raw['gflops'], 0)}")
+    if raw["gflops"] >= need:
+        return text + ", so the goal is within reach of TensorFlow on this machine."
+    used = [k for k in kernels if k["needed_in_training"]]
+    fastest, slowest = max(used, key=lambda k: k["gflops"]), min(used, key=lambda k: k["gflops"])
+    return text + (f", {fmt.ratio(need / raw['gflops'], 1)} short. Timed alone at the paper's batch size of 32, "
+                   f"the network's convolution kernels run at {fmt.number(slowest['gflops'], 0)} "
+                   f"({slowest['layer']} {slowest['kernel']}) to {fmt.number(fastest['gflops'], 0)} GFLOP/s "
+                   f"({fastest['layer']} {fastest['kernel']}), against a GEMM peak of "
+                   f"{fmt.number(info['gemm_gflops']['numpy'], 0)}: these small convolutions, not the engine "
+                   "around them, keep the run far from the goal on this machine.")

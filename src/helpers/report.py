@@ -247,6 +247,11 @@ def mapping_table(mapping: dict, key: str, value: str) -> pd.DataFrame:
 
 def benchmark_table(bench: dict) -> pd.DataFrame:
     """benchmarks/results.json: one row per measured ratio."""
-    rows = [{"Benchmark": f"{section}: {name}", "Value": fmt.number(value, 2) if isinstance(value, float) else str(value)}
+    def shown(value):
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return fmt.number(value, 2) if isinstance(value, float) else str(value)
+
+    rows = [{"Benchmark": f"{section}: {name}", "Value": shown(value)}
             for section, values in bench.get("ratios", {}).items() for name, value in values.items()]
     return pd.DataFrame(rows or [{"Benchmark": "not run yet (make bench)", "Value": fmt.MISSING}]).set_index("Benchmark")

@@ -216,13 +216,31 @@ def save_keras(model, path: Path) -> None:
         normalize_keras_archive(tmp)
 
 
+THREAD_VARIABLES = {"intra_op": "TF_NUM_INTRAOP_THREADS", "inter_op": "TF_NUM_INTEROP_THREADS"}
+
+
+def tf_thread_setting() -> dict:
+    """TensorFlow's thread pools as its own environment variables set them when a process
+    starts: {"intra_op": N, "inter_op": N}, 0 for TensorFlow's default (one thread per core).
+    The setting changes the summation order of some kernels (benchmarks/bench_limit.py), so
+    weights are bit-reproducible only under the same setting: the manifest records it."""
+    setting = {}
+    for pool, name in THREAD_VARIABLES.items():
+        text = os.environ.get(name, "").strip()
+        if text and not text.isdigit():
+            raise ValueError(f"{name}={text!r} is not a thread count; set it to a whole number "
+                             f"(e.g. {name}=2), or unset it for TensorFlow's default.")
+        setting[pool] = int(text or 0)
+    return setting
+
+
 def machine_info() -> dict:
     """Where artifacts were made: weights are bit-reproducible only with the same thread
-    count; stage times compare only on the same CPU model (sessions may land on others)."""
+    setting; stage times compare only on the same CPU model (sessions may land on others)."""
     import platform
     return {"cpu_count": os.cpu_count(), "machine": platform.machine(),
             "python": platform.python_version(), "cpu_model": cpu_model(),
-            "cpu_features": cpu_features()}
+            "cpu_features": cpu_features(), "tf_threads": tf_thread_setting()}
 
 
 def _cpuinfo_field(name: str) -> str | None:

@@ -136,8 +136,8 @@ def make_record(exp, engine: str) -> dict:
 def _tf_threads() -> int | None:
     """TensorFlow's intra-op thread count when set by TF_NUM_INTRAOP_THREADS (the Ray engine
     sets it to the task's CPUs); None: TensorFlow's default, one per core of `machine`."""
-    value = os.environ.get("TF_NUM_INTRAOP_THREADS")
-    return int(value) if value and value.isdigit() else None
+    from .store import tf_thread_setting
+    return tf_thread_setting()["intra_op"] or None
 
 
 def compute_seed(profile: str, seed: int, engine: str = "local"):
