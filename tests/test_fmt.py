@@ -24,3 +24,10 @@ def test_interval_carries_the_unit_once():
     assert fmt.interval(fmt.pp, -0.0004, -0.0015, 0.0007) == "\u22120.04 pp [\u22120.15, +0.07]"
     assert fmt.interval(fmt.pct, 0.9936, 0.992, 0.9951) == "99.36 % [99.20, 99.51]"
     assert fmt.interval(fmt.nats, 0.457, float("nan"), 0.5) == "0.457 nats"
+
+
+def test_span_is_one_number_when_both_ends_print_alike():
+    assert fmt.span([0.03, 0.061, 0.05]) == "0.03–0.06"
+    assert fmt.span([0.1149, 0.1051]) == "0.11"  # '±0.11–0.11 pp' read as a typo
+    assert fmt.span([1.0, 5.0], 0) == "1–5"
+    assert fmt.span([-0.02, 0.01]) == "−0.02–0.01"

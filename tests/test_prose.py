@@ -51,6 +51,7 @@ def test_resolution_below_and_within_reach():
     r = run()
     text = prose.resolution(r, [r], Q8)
     assert "1–5 of the 10,000 test images" in text and text.endswith("from zero or from each other.")
+    assert "intervals reach ±0.11 pp around" in text  # equal ends print once
     wide = run(half_width=0.0001)
     assert prose.resolution(wide, [wide], Q8).endswith("within reach of this test set.")
     other = run(1, acc={"baseline": 0.9930, "q8": 0.993, "ft_q8": 0.993, "s25_q8": 0.9945, "s50_q8": 0.992,
@@ -274,7 +275,9 @@ def test_engine_limit_names_the_shortfall_and_the_kernels_when_out_of_reach():
 
 
 def test_engine_limit_other_branches():
-    assert "the engine itself is a cost worth removing" in prose.engine_limit(limit_world(0.8, raw=31.0))
+    slow_engine = prose.engine_limit(limit_world(0.8, raw=31.0))
+    assert "the engine itself is a cost worth removing" in slow_engine
+    assert "these small convolutions, more than the engine around them, keep the run" in slow_engine
     reach = prose.engine_limit(limit_world(1.0, raw=100.0))
     assert reach.endswith("reaches 100, so the goal is within reach of TensorFlow on this machine.")
     assert "not been measured" in prose.engine_limit({}) and "not been measured" in prose.engine_limit(

@@ -57,6 +57,12 @@ def kb(n_bytes, decimals: int = 1) -> str:
     return MISSING if _missing(n_bytes) else f"{number(n_bytes / BYTES_PER_KB, decimals, thousands=True)} kB"
 
 
+def span(values, decimals: int = 2) -> str:
+    """The range of `values` as numbers: '0.03–0.06', or one number when both ends print alike."""
+    low, high = number(min(values), decimals), number(max(values), decimals)
+    return low if low == high else f"{low}–{high}"
+
+
 def ratio(value, decimals: int = 2) -> str:
     """A size ratio: 4.0935 -> '4.09×'."""
     return MISSING if _missing(value) else f"{number(value, decimals)}×"

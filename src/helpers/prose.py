@@ -58,16 +58,16 @@ def resolution(results: dict, runs: list, names: list[str]) -> str:
     widths = [100 * (V[n]["mnist"]["accuracy_diff_high"] - V[n]["mnist"]["accuracy_diff_low"]) / 2
               for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
     images = [c / 100 * n_test for c in claimed]
-    text = (f"The paper's accuracy differences are {fmt.number(min(claimed))}–{fmt.number(max(claimed))} pp, "
-            f"that is {fmt.number(min(images), 0)}–{fmt.number(max(images), 0)} of the "
-            f"{n_test:,} test images; our paired 95 % intervals reach ±{fmt.number(min(widths))}–"
-            f"{fmt.number(max(widths))} pp around each difference")
+    text = (f"The paper's accuracy differences are {fmt.span(claimed)} pp, "
+            f"that is {fmt.span(images, 0)} of the "
+            f"{n_test:,} test images; our paired 95 % intervals reach ±{fmt.span(widths)} pp "
+            f"around each difference")
     if len(runs) >= 2:
         base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
         sds = [100 * float(np.std(np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base, ddof=1))
                for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
         text += (f", and between {len(runs)} seeds the difference itself varies with a standard deviation "
-                 f"of {fmt.number(min(sds))}–{fmt.number(max(sds))} pp")
+                 f"of {fmt.span(sds)} pp")
     if max(claimed) < min(widths):
         return text + ", so no single run can tell these differences apart from zero or from each other."
     return text + ", so the larger of them are within reach of this test set."
@@ -175,7 +175,7 @@ def headline(rows: list[dict], results: dict, runs: list) -> str:
               f"{fmt.number(au[0], 3)} to {fmt.number(max(au), 3)}"
               if max(au) > au[0] + 0.005 else
               f"but it does not separate NotMNIST from MNIST better: AUROC by entropy stays within "
-              f"{fmt.number(min(au), 3)}–{fmt.number(max(au), 3)}")
+              f"{fmt.span(au, 3)}")
     last = q8[-1] if q8 else None
     cost = (f"; the price at {label(last)} is {fmt.pp(V[last]['mnist']['accuracy_diff'])} of MNIST accuracy"
             if last else "")
@@ -375,5 +375,6 @@ def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.0
                    f"the network's convolution kernels run at {fmt.number(slowest['gflops'], 0)} "
                    f"({slowest['layer']} {slowest['kernel']}) to {fmt.number(fastest['gflops'], 0)} GFLOP/s "
                    f"({fastest['layer']} {fastest['kernel']}), against a GEMM peak of "
-                   f"{fmt.number(info['gemm_gflops']['numpy'], 0)}: these small convolutions, not the engine "
-                   "around them, keep the run far from the goal on this machine.")
+                   f"{fmt.number(info['gemm_gflops']['numpy'], 0)}: these small convolutions, "
+                   + ("not" if ratio >= 1 - same_within else "more than")
+                   + " the engine around them, keep the run far from the goal on this machine.")
