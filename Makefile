@@ -20,8 +20,11 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(PY) -m helpers build --profile $(PROFILE)
 
+# Two workers, each test file on one (its module fixtures stay shared): the suite mostly
+# waits on single-threaded work (Sphinx, kernels starting, subprocesses), so on two cores
+# this takes about 0.7x the wall time of one worker.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 smoke: $(STAMP)
 	$(PY) -m helpers build --profile smoke --out-dir build/smoke
