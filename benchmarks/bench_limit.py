@@ -76,7 +76,8 @@ def conv_kernel_gflops(cfg, batch: int, repeats: int) -> list[dict]:
     import tensorflow as tf
     rng = np.random.default_rng(0)
     out = []
-    for index, layer in enumerate(flops.conv_layers(cfg)):
+    conv_macs = [macs for kind, macs in flops.layer_macs(cfg) if kind == "conv2d"]
+    for index, (layer, macs) in enumerate(zip(flops.conv_layers(cfg), conv_macs)):
         (h, w, c), k, f = layer["input"], layer["kernel_size"], layer["filters"]
         x = tf.constant(rng.random((batch, h, w, c), dtype=np.float32))
         kernel = tf.constant(rng.random((k, k, c, f), dtype=np.float32))
@@ -87,11 +88,10 @@ def conv_kernel_gflops(cfg, batch: int, repeats: int) -> list[dict]:
                 input=x, filter_sizes=kernel.shape, out_backprop=dy, strides=[1, 1, 1, 1], padding="VALID")),
             "input gradient": tf.function(lambda: tf.raw_ops.Conv2DBackpropInput(
                 input_sizes=x.shape, filter=kernel, out_backprop=dy, strides=[1, 1, 1, 1], padding="VALID"))}
-        layer_flops = 2 * batch * (h - k + 1) * (w - k + 1) * f * k * k * c
+        layer_flops = 2 * batch * macs  # each of the three kernels does one forward's multiply-adds
         for name, fn in kernels.items():
             seconds = _best_seconds(fn, repeats, calls=20)
             out.append({"layer": f"conv{index + 1}", "kernel": name, "gflops": layer_flops / seconds / 1e9,
-                        "seconds": seconds,
                         "needed_in_training": not (index == 0 and name == "input gradient")})
     return out
 
