@@ -50,6 +50,7 @@ chapter.glue_text("config_hash", view.config.hash)
 chapter.glue_text("store", f"artifacts/{view.store.root.name}")
 records = load_seed_records(view.store.root)
 chapter.glue_table("timings", report.stage_times(manifest, records))
+chapter.glue_text("seed_threads", prose.seed_threads(records))
 chapter.glue_table("digests", report.mapping_table(manifest.get("data_digests", {}), "Data", "sha256"))
 chapter.glue_table("versions", report.mapping_table(manifest.get("versions", {}), "Package", "Version"))
 chapter.glue_text("cpu_count", str(manifest.get("machine", {}).get("cpu_count", "an unrecorded number of")))
@@ -76,7 +77,7 @@ chapter.glue_text("inference_verdict", prose.inference(bench))
 # Measured on the machine that produced the artifacts ({glue:text}`cpu_count` CPU cores,
 # no GPU). With op determinism on, the same configuration gives bit-identical weights on a
 # machine with the same number of cores and the same thread settings (recorded in the
-# manifest); another split of the work rounds differently.
+# manifest); another split of the work rounds differently. {glue:text}`seed_threads`
 #
 # ```{glued-table} timings
 # :name: timings

@@ -309,5 +309,28 @@ def test_stage_times_name_the_cpu_of_each_row():
     records = [{"seed": 1, "timings": {"training": 2880.0, "pruning": 2760.0},
                 "machine": {"cpu_model": "AMD EPYC"}}]
     table = report.stage_times(manifest, records)
-    assert table.loc["training (this store)"].tolist() == ["18.7", "CPU not recorded"]
-    assert table.loc["seed 1: pruning 46.0, training 48.0"].tolist() == ["94.0", "AMD EPYC"]
+    assert table.loc["training (this store)"].tolist() == ["18.7", "CPU not recorded", "not recorded"]
+    assert table.loc["seed 1: pruning 46.0, training 48.0"].tolist() == ["94.0", "AMD EPYC", "not recorded"]
+
+
+def test_tf_threads_reads_manifests_and_older_seed_records():
+    from helpers.report import tf_threads
+    assert tf_threads({"tf_threads": {"intra_op": 0, "inter_op": 0}}) == "default"
+    assert tf_threads({"tf_threads": {"intra_op": 1, "inter_op": 1}}) == "intra-op 1, inter-op 1"
+    assert tf_threads({"tf_threads": {"intra_op": 1, "inter_op": 0}}) == "intra-op 1, inter-op default"
+    # a seed record older than the manifest field: the sweep's own intra-op field decides
+    assert tf_threads({"cpu_count": 2}, None) == "default"
+    assert tf_threads({"cpu_count": 2}, 2) == "intra-op 2"
+    assert tf_threads({"cpu_count": 2}) == tf_threads(None) == "not recorded"
+
+
+def test_seed_threads_names_each_setting_and_its_seeds():
+    from helpers import prose
+    default = {"seed": 0, "tf_threads": None, "machine": {"cpu_count": 2}}
+    one = lambda s: {"seed": s, "tf_threads": 1, "machine": {"tf_threads": {"intra_op": 1, "inter_op": 1}}}
+    assert prose.seed_threads([]) == "No seed of the sweep has finished yet."
+    assert prose.seed_threads([default, {**default, "seed": 1}]) == (
+        "Every seed ran under the same TensorFlow thread setting (default).")
+    text = prose.seed_threads([one(4), default, one(3)])
+    assert "2 TensorFlow thread settings (seed 0: default; seeds 3, 4: intra-op 1, inter-op 1)" in text
+    assert "TF_NUM_INTRAOP_THREADS" in text

@@ -378,3 +378,23 @@ def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.0
                    f"{fmt.number(info['gemm_gflops']['numpy'], 0)}: these small convolutions, "
                    + ("not" if ratio >= 1 - same_within else "more than")
                    + " the engine around them, keep the run far from the goal on this machine.")
+
+
+def seed_threads(records: list) -> str:
+    """Which thread setting each seed of the sweep ran under (report.tf_threads): weights
+    reproduce bit for bit only under a seed's own setting, so a mixed sweep says so."""
+    from .report import tf_threads
+    if not records:
+        return "No seed of the sweep has finished yet."
+    groups: dict[str, list[int]] = {}
+    for record in sorted(records, key=lambda r: r["seed"]):
+        groups.setdefault(tf_threads(record.get("machine"), record.get("tf_threads", "absent")), []).append(record["seed"])
+    if len(groups) == 1:
+        [(setting, _)] = groups.items()
+        return f"Every seed ran under the same TensorFlow thread setting ({setting})."
+    parts = "; ".join(f"{'seed' if len(seeds) == 1 else 'seeds'} {', '.join(map(str, seeds))}: {setting}"
+                      for setting, seeds in groups.items())
+    return (f"The seeds ran under {len(groups)} TensorFlow thread settings ({parts}). A setting changes "
+            "only the order in which some kernels add up, so each seed's weights reproduce bit for bit "
+            "under its own setting (re-run it with the same TF_NUM_INTRAOP_THREADS and "
+            "TF_NUM_INTEROP_THREADS), and all seeds are draws of the same experiment.")

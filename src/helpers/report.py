@@ -216,14 +216,33 @@ def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
     def cpu(machine):  # the CPU model, where the record has one (older records do not)
         return (machine or {}).get("cpu_model") or "CPU not recorded"
     rows = [{"What": f"{stage} (this store)", "Minutes": fmt.number(seconds / 60, 1),
-             "CPU": cpu(manifest.get("machine"))}
+             "CPU": cpu(manifest.get("machine")), "TF threads": tf_threads(manifest.get("machine"))}
             for stage, seconds in sorted(manifest.get("timings", {}).items())]
     for record in seed_records:
         timings = record.get("timings", {})
         parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in sorted(timings.items()))
         rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(sum(timings.values()) / 60, 1),
-                     "CPU": cpu(record.get("machine"))})
+                     "CPU": cpu(record.get("machine")),
+                     "TF threads": tf_threads(record.get("machine"), record.get("tf_threads", "absent"))})
     return pd.DataFrame(rows).set_index("What")
+
+
+def tf_threads(machine: dict | None, sweep_intra_op="absent") -> str:
+    """TensorFlow's thread pools of a run, as its manifest's machine record holds them
+    ({"intra_op", "inter_op"}, 0 = TensorFlow's default) or, for seed records written before
+    manifests held them, as the sweep's "tf_threads" field (None = both pools at default).
+    Weights are bit-reproducible only under the same setting, so the book shows it."""
+    setting = (machine or {}).get("tf_threads")
+    if setting is None:
+        if sweep_intra_op == "absent":
+            return "not recorded"
+        if sweep_intra_op is None:
+            return "default"
+        return f"intra-op {sweep_intra_op}"
+    if not setting.get("intra_op") and not setting.get("inter_op"):
+        return "default"
+    return ", ".join(f"{pool.replace('_', '-')} {setting.get(pool) or 'default'}"
+                     for pool in ("intra_op", "inter_op"))
 
 
 def inference_table(bench: dict) -> pd.DataFrame:
