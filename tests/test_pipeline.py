@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import needs_real_data
 
 from helpers import bookio, pipeline
 from helpers.__main__ import main
@@ -101,6 +102,9 @@ def test_notebook_without_parameters_cell_is_a_clear_error(tmp_path):
     assert not (tmp_path / "out" / "chapters" / "01_fine.ipynb").exists()
 
 
+# The CLI half builds the smoke stages first, which reads MNIST: without CDE_DATA_DIR the
+# loader would try to download it, and no test may touch the network.
+@needs_real_data
 def test_failing_cell_stops_with_one_line_and_keeps_the_previous_chapter(tmp_path, capsys):
     nbs = tmp_path / "nbs"
     write_nb(nbs, "01_demo", "# %%\nvalue = 1\nprint('first version')\n")
