@@ -315,13 +315,17 @@ def test_stage_times_name_the_cpu_of_each_row():
 
 def test_tf_threads_reads_manifests_and_older_seed_records():
     from helpers.report import tf_threads
-    assert tf_threads({"tf_threads": {"intra_op": 0, "inter_op": 0}}) == "default"
-    assert tf_threads({"tf_threads": {"intra_op": 1, "inter_op": 1}}) == "intra-op 1, inter-op 1"
-    assert tf_threads({"tf_threads": {"intra_op": 1, "inter_op": 0}}) == "intra-op 1, inter-op default"
-    # a seed record older than the manifest field: the sweep's own intra-op field decides
-    assert tf_threads({"cpu_count": 2}, None) == "default"
-    assert tf_threads({"cpu_count": 2}, 2) == "intra-op 2"
-    assert tf_threads({"cpu_count": 2}) == tf_threads(None) == "not recorded"
+    machine = lambda intra, inter: {"machine": {"tf_threads": {"intra_op": intra, "inter_op": inter}}}
+    assert tf_threads(machine(0, 0)) == "default"
+    assert tf_threads(machine(1, 1)) == "intra-op 1, inter-op 1"
+    assert tf_threads(machine(1, 0)) == "intra-op 1, inter-op default"
+    # the machine record wins over the sweep's own field when both are there
+    assert tf_threads({**machine(1, 1), "tf_threads": None}) == "intra-op 1, inter-op 1"
+    # a seed record older than the machine field: the sweep's own intra-op field decides
+    assert tf_threads({"machine": {"cpu_count": 2}, "tf_threads": None}) == "default"
+    assert tf_threads({"machine": {"cpu_count": 2}, "tf_threads": 2}) == "intra-op 2"
+    # a manifest older than the machine field has neither
+    assert tf_threads({"machine": {"cpu_count": 2}}) == tf_threads({}) == "not recorded"
 
 
 def test_seed_threads_names_each_setting_and_its_seeds():

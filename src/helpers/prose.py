@@ -388,7 +388,7 @@ def seed_threads(records: list) -> str:
         return "No seed of the sweep has finished yet."
     groups: dict[str, list[int]] = {}
     for record in sorted(records, key=lambda r: r["seed"]):
-        groups.setdefault(tf_threads(record.get("machine"), record.get("tf_threads", "absent")), []).append(record["seed"])
+        groups.setdefault(tf_threads(record), []).append(record["seed"])
     if len(groups) == 1:
         [(setting, _)] = groups.items()
         return f"Every seed ran under the same TensorFlow thread setting ({setting})."

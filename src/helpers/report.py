@@ -216,29 +216,28 @@ def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
     def cpu(machine):  # the CPU model, where the record has one (older records do not)
         return (machine or {}).get("cpu_model") or "CPU not recorded"
     rows = [{"What": f"{stage} (this store)", "Minutes": fmt.number(seconds / 60, 1),
-             "CPU": cpu(manifest.get("machine")), "TF threads": tf_threads(manifest.get("machine"))}
+             "CPU": cpu(manifest.get("machine")), "TF threads": tf_threads(manifest)}
             for stage, seconds in sorted(manifest.get("timings", {}).items())]
     for record in seed_records:
         timings = record.get("timings", {})
         parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in sorted(timings.items()))
         rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(sum(timings.values()) / 60, 1),
                      "CPU": cpu(record.get("machine")),
-                     "TF threads": tf_threads(record.get("machine"), record.get("tf_threads", "absent"))})
+                     "TF threads": tf_threads(record)})
     return pd.DataFrame(rows).set_index("What")
 
 
-def tf_threads(machine: dict | None, sweep_intra_op="absent") -> str:
-    """TensorFlow's thread pools of a run, as its manifest's machine record holds them
-    ({"intra_op", "inter_op"}, 0 = TensorFlow's default) or, for seed records written before
-    manifests held them, as the sweep's "tf_threads" field (None = both pools at default).
-    Weights are bit-reproducible only under the same setting, so the book shows it."""
-    setting = (machine or {}).get("tf_threads")
+def tf_threads(run: dict) -> str:
+    """TensorFlow's thread pools of a run (a store manifest or a seed record), as its machine
+    record holds them ({"intra_op", "inter_op"}, 0 = TensorFlow's default) or, for seed records
+    written before machine records held them, as the sweep's own "tf_threads" field (the
+    intra-op count, None = both pools at default). Weights are bit-reproducible only under
+    the same setting, so the book shows it."""
+    setting = (run.get("machine") or {}).get("tf_threads")
     if setting is None:
-        if sweep_intra_op == "absent":
+        if "tf_threads" not in run:
             return "not recorded"
-        if sweep_intra_op is None:
-            return "default"
-        return f"intra-op {sweep_intra_op}"
+        return "default" if run["tf_threads"] is None else f"intra-op {run['tf_threads']}"
     if not setting.get("intra_op") and not setting.get("inter_op"):
         return "default"
     return ", ".join(f"{pool.replace('_', '-')} {setting.get(pool) or 'default'}"
