@@ -79,8 +79,9 @@ chapter.glue_text("inference_verdict", prose.inference(bench))
 # machine with the same number of cores and the same thread settings (recorded in the
 # manifest); another split of the work rounds differently. {glue:text}`seed_threads`
 #
-# A stage's time is the sum of the wall times of its completed epochs and steps: an epoch
-# cut short by a killed run is not counted, but time the process spent waiting for cores it
+# A stage's time is the sum of the wall times of its completed pieces (each training and
+# re-training epoch, and quantization as a whole); evaluation is not timed. An epoch cut
+# short by a killed run is not counted, but time the process spent waiting for cores it
 # shared with other work, or paused, is. Compare seeds' times only where they ran alone
 # under the same thread setting.
 #

@@ -213,17 +213,16 @@ def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
     """Wall time of each stage of this store and of each seed's stages as the sweep recorded
     them. (Chapter times change with every build, so they stay in the store's git-ignored
     execution.json: a rebuild with unchanged inputs must not change the committed chapters.)"""
-    def cpu(machine):  # the CPU model, where the record has one (older records do not)
-        return (machine or {}).get("cpu_model") or "CPU not recorded"
+    def cpu(run):  # the CPU model, where the run's machine record has one (older ones do not)
+        return (run.get("machine") or {}).get("cpu_model") or "CPU not recorded"
     rows = [{"What": f"{stage} (this store)", "Minutes": fmt.number(seconds / 60, 1),
-             "CPU": cpu(manifest.get("machine")), "TF threads": tf_threads(manifest)}
+             "CPU": cpu(manifest), "TF threads": tf_threads(manifest)}
             for stage, seconds in sorted(manifest.get("timings", {}).items())]
     for record in seed_records:
         timings = record.get("timings", {})
         parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in sorted(timings.items()))
         rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(sum(timings.values()) / 60, 1),
-                     "CPU": cpu(record.get("machine")),
-                     "TF threads": tf_threads(record)})
+                     "CPU": cpu(record), "TF threads": tf_threads(record)})
     return pd.DataFrame(rows).set_index("What")
 
 
