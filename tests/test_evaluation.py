@@ -142,11 +142,19 @@ def test_second_evaluation_is_served_from_results_json(fake, results):
     assert fake.calls == calls
 
 
+def summary_of(runs):
+    from helpers.aggregate import numbers
+    from helpers.summary import Summary
+    return Summary(numbers(runs, [r["seed"] for r in runs], 0.05))
+
+
 def test_tables_show_the_stored_numbers(results):
-    t = report.table2_accuracy(results, [results], ["baseline", "s50_q8"])
+    t = report.table2_accuracy(results, summary_of([results]), ["baseline", "s50_q8"])
     acc = results["variants"]["s50_q8"]["mnist"]["accuracy"]
-    assert t.loc["50 % pruned, int8 weights", "Accuracy, this run"].startswith(f"{100 * acc:.2f} %")
-    assert t.loc["baseline ensemble (float32)", "Δ vs baseline"] == "\u2014"
+    assert t.loc["50 % pruned, int8 weights", "Accuracy, seed 0, over images"].startswith(f"{100 * acc:.2f} %")
+    # one seed: the seed-level column shows the mean alone (no interval from one value)
+    assert t.loc["50 % pruned, int8 weights", "Accuracy, 1 seed"] == f"{100 * acc:.2f} %"
+    assert t.loc["baseline ensemble (float32)", "Δ vs baseline, 1 seed"] == "\u2014"
     assert t.loc["50 % pruned, int8 weights", "Paper Δ"] == "\u22120.01 pp"
     s = report.table2_size(results, ["baseline", "s50_q8"])
     assert s.loc["50 % pruned, int8 weights", "Paper ratio"] == "5×"
@@ -160,9 +168,14 @@ def test_seed_statistics_and_tables_over_two_runs(results):
     other = copy.deepcopy(results)
     other["seed"] = 1
     other["variants"]["baseline"]["mnist"]["accuracy"] += 0.002
-    s = evaluation.seed_interval([results, other], "baseline", "mnist", "accuracy")
+    summary = summary_of([results, other])
+    s = summary.stat("baseline", "mnist", "accuracy")
     assert s["n"] == 2 and s["low"] < s["mean"] < s["high"]
-    table = report.seed_table([results, other], ["s50_q8"])
+    assert s["values"] == [results["variants"]["baseline"]["mnist"]["accuracy"],
+                           other["variants"]["baseline"]["mnist"]["accuracy"]]
+    d = summary.diff("vs_baseline", "s50_q8", "mnist", "accuracy")
+    assert d["values"][1] == pytest.approx(d["values"][0] - 0.002)
+    table = report.seed_table(summary, ["s50_q8"])
     assert list(table.index) == ["0", "1", "mean [95 % CI]", "standard deviation"]
 
 
@@ -171,11 +184,10 @@ def test_figures_draw_what_results_hold(results):
     fig = figures.figure1(results, names, 0.9)
     lines = [l for l in fig.axes[0].get_lines() if l.get_gid() == "s50_q8"]
     assert np.allclose(lines[0].get_ydata(), 100 * np.asarray(results["curves"]["s50_q8"]["mnist_fraction"]))
-    fig = figures.figure2(results, names, "notmnist", [results])
+    fig = figures.figure2(results, names, "notmnist", summary_of([results]))
     boxes = [p for p in fig.axes[0].patches if p.get_gid() in names]
     assert [p.get_gid() for p in boxes] == names  # one box per ensemble, in order
-    fronts = evaluation.budget_fronts([results], ["baseline", "q8", "s50_q8", "single_q8"], figures.BUDGET_PANELS)
-    fig = figures.memory_budget([results], ["baseline", "q8", "s50_q8", "single_q8"], fronts)
+    fig = figures.memory_budget(summary_of([results]), ["baseline", "q8", "s50_q8", "single_q8"])
     assert fig.axes[0].get_xscale() == "log"
     for f in (figures.reliability(results, names), figures.roc(results, names, "notmnist")):
         assert {l.get_gid() for l in f.axes[0].get_lines()} >= set(names)

@@ -32,7 +32,14 @@ def run(seed=0, acc=None, entropy=None, ft_entropy=0.50, q8_entropy=0.50, contro
     est, low, high = control
     vs_control = {"s25_q8": {"notmnist": {"entropy": {"estimate": est, "low": low, "high": high}}}}
     return {"seed": seed, "profile": "paper", "variants": V, "vs_control": vs_control,
-            "datasets": {"mnist": {"n": 10000}}}
+            "datasets": {"mnist": {"kind": "in", "n": 10000}, "notmnist": {"kind": "ood", "n": 18724}}}
+
+
+def S(runs):
+    """The aggregate's numbers of constructed runs, as the chapters read them."""
+    from helpers.aggregate import numbers
+    from helpers.summary import Summary
+    return Summary(numbers(runs, [r["seed"] for r in runs], 0.05))
 
 
 Q8 = ["s25_q8", "s50_q8", "s75_q8", "s95_q8"]
@@ -49,29 +56,32 @@ def test_verdict_summary_counts_and_grammar():
 
 def test_resolution_below_and_within_reach():
     r = run()
-    text = prose.resolution(r, [r], Q8)
+    text = prose.resolution(r, S([r]), Q8)
     assert "1–5 of the 10,000 test images" in text and text.endswith("from zero or from each other.")
     assert "intervals reach ±0.11 pp around" in text  # equal ends print once
+    assert "standard deviation" not in text  # one seed: no spread between seeds
     wide = run(half_width=0.0001)
-    assert prose.resolution(wide, [wide], Q8).endswith("within reach of this test set.")
+    assert prose.resolution(wide, S([wide]), Q8).endswith("within reach of this test set.")
     other = run(1, acc={"baseline": 0.9930, "q8": 0.993, "ft_q8": 0.993, "s25_q8": 0.9945, "s50_q8": 0.992,
                         "s75_q8": 0.9935, "s95_q8": 0.98})
-    assert "standard deviation" in prose.resolution(r, [r, other], Q8)
-    assert prose.resolution(r, [r], ["s95_q8"]).startswith("This build has none")
+    # per-seed differences s25 +0.04, +0.15; s50 −0.01, −0.10; s75 +0.05, +0.05 pp: SDs 0.08, 0.06, 0
+    assert "between 2 seeds the difference itself varies with a standard deviation of 0.00–0.08 pp" in (
+        prose.resolution(r, S([r, other]), Q8))
+    assert prose.resolution(r, S([r]), ["s95_q8"]).startswith("This build has none")
 
 
 def test_spread_three_outcomes():
     r0 = run(0)
-    assert prose.spread([r0], Q8).startswith("With 1 seed there is no between-seed spread")
+    assert prose.spread(S([r0]), Q8).startswith("With 1 seed there is no between-seed spread")
     big = run(1, acc={"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9920, "s50_q8": 0.9960,
                       "s75_q8": 0.9910, "s95_q8": 0.983})
-    assert "more than twice the largest difference" in prose.spread([r0, big], Q8)
+    assert "more than twice the largest difference" in prose.spread(S([r0, big]), Q8)
     close = run(1, acc={"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9941, "s50_q8": 0.9934,
                         "s75_q8": 0.9940, "s95_q8": 0.983})
-    assert "below the largest difference" in prose.spread([r0, close], Q8)
+    assert "below the largest difference" in prose.spread(S([r0, close]), Q8)
     mid = run(1, acc={"baseline": 0.9936, "q8": 0.9936, "ft_q8": 0.9937, "s25_q8": 0.9950, "s50_q8": 0.9925,
                       "s75_q8": 0.9951, "s95_q8": 0.983})
-    assert "larger than the largest difference" in prose.spread([r0, mid], Q8)
+    assert "larger than the largest difference" in prose.spread(S([r0, mid]), Q8)
 
 
 @pytest.mark.parametrize("interval, ending", [
@@ -81,22 +91,25 @@ def test_spread_three_outcomes():
 ])
 def test_control_three_outcomes_within_run(interval, ending):
     r = run(control=interval)
-    text = prose.control(r, [r])
+    text = prose.control(r, S([r]))
     assert text.endswith(ending), text
-    assert "over images, one run" in text
+    assert "over images, seed 0" in text
 
 
 def test_control_between_seeds_uses_seed_differences():
     runs = [run(s, entropy={"s25_q8": 0.46 + 0.001 * s, "s50_q8": 0.5, "s75_q8": 0.5, "s95_q8": 0.8})
             for s in range(3)]
-    text = prose.control(runs[0], runs)
-    assert "over 3 seeds" in text and text.endswith("does not explain the fall.")
+    text = prose.control(runs[0], S(runs))
+    # s25 − ft per seed: −0.04, −0.039, −0.038 nats; the control moves q8's entropy by 0
+    assert "by −0.039 nats [−0.041, −0.037] (over 3 seeds)" in text
+    assert "by +0.000 nats against the 0 % int8 ensemble (mean over 3 seeds)" in text
+    assert text.endswith("does not explain the fall.")
 
 
 def test_control_without_the_control():
     r = run()
     del r["variants"]["ft_q8"]
-    assert prose.control(r, [r]).startswith("This build has no re-training control")
+    assert prose.control(r, S([r])).startswith("This build has no re-training control")
 
 
 def test_trend_lists_parts():
@@ -104,25 +117,15 @@ def test_trend_lists_parts():
     assert prose.trend({"id": "C7", "parts": []}) == "C7 was not tested in this build."
 
 
-def test_headline_useful_or_not():
-    rows = [{"id": f"C{i}", "verdict": SUPPORTED} for i in range(1, 11)]
-    r = run()
-    text = prose.headline(rows, r, [r])
-    assert "rises with sparsity at every step" in text and "improves from 0.970 to 0.978" in text
-    assert "the price at 95 % pruned, int8 weights is \u22121.06 pp" in text  # not the single member
-    flat = run(auroc={n: 0.97 for n in ("q8", *Q8)})
-    rows[6]["verdict"] = CONTRADICTED
-    text = prose.headline(rows, flat, [flat])
-    assert "does not rise steadily" in text and "does not separate NotMNIST from MNIST better" in text
-
-
 def test_budget_names_fronts_and_the_head_to_head():
     r = run()
-    fronts = {"nll": ["single_q8"], "ece": ["single_q8"], "detection.entropy.auroc": ["single_q8", "s95_q8"]}
+    summary = S([r])
+    summary.data["fronts"] = {"nll": ["single_q8"], "ece": ["single_q8"],
+                              "detection.entropy.auroc": ["single_q8", "s95_q8"]}
     panels = [("mnist", "nll", "NLL", False), ("mnist", "ece", "ECE", False),
               ("notmnist", "detection.entropy.auroc", "AUROC", True)]
-    text = prose.budget([r], fronts, panels)
-    assert text.startswith("Per kilobyte, for NLL, the front runs through single model, int8;")
+    text = prose.budget(summary, panels)
+    assert text.startswith("Per kilobyte (means over 1 seed), for NLL, the front runs through single model, int8;")
     assert "beats one int8 member on 1 measure of 3 (AUROC)." in text
 
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers train|evaluate|adopt|sweep|build --profile NAME [...]` (see --help).
+"""Command line: `python -m helpers train|evaluate|aggregate|weights|adopt|sweep|build --profile NAME [...]` (see --help).
 
 Every command turns the project's own errors (a bad config value, a store or data file
 that cannot be used, a failing chapter, a folder that cannot be written) into one
@@ -35,8 +35,28 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate", help="compute results.json from a trained store",
         description="Compute results.json from the models of a trained store (never trains "
                     "it: run `train` first); with other evaluation values (e.g. -p test_subset "
-                    "2000) the results go to the store's evaluations/<hash>/ folder.")
+                    "2000) the results go to the store's evaluations/<hash>/ folder. With --seeds, "
+                    "every listed seed of the sweep is evaluated again from its committed weights "
+                    "(artifacts/<profile>/weights/), rebuilt without training, and its record rewritten.")
     _config_options(evaluate)
+    evaluate.add_argument("--seeds", help="re-evaluate these recorded seeds from their committed "
+                          "weights (e.g. 0-14); seeds without weights are named and skipped")
+
+    weights = sub.add_parser(
+        "weights", help="pack the trained members of recorded seeds for committing",
+        description="Write artifacts/<profile>/weights/seed_<s>.npz (every trained member, "
+                    "pruned kernels as non-zeros) for every listed seed whose store is on this "
+                    "machine, and name it with its sha256 in the seed's record.")
+    weights.add_argument("--profile", default="paper")
+    weights.add_argument("--seeds", required=True, help="e.g. 0-4, 0,2,5 or 3")
+
+    aggregate = sub.add_parser(
+        "aggregate", help="summarize every seed record of a profile into summary.json",
+        description="Read and verify every seed record of the profile's store (and its own "
+                    "results.json), then write summary.json: seed means, SDs and t-intervals, "
+                    "paired differences, the verdicts of rules v1 and v2 with their statistics, "
+                    "and the lineage (each record's sha256). Never trains or evaluates.")
+    _config_options(aggregate)
 
     adopt = sub.add_parser(
         "adopt", help="re-record the lost manifest of a store from the model files present",
@@ -112,7 +132,20 @@ def _train(args) -> None:
     print(f"artifacts in {exp.store.root}")
 
 
+def _weights(args) -> None:
+    from .sweep import export_weights, parse_seeds
+    for seed, what in export_weights(args.profile, parse_seeds(args.seeds)).items():
+        print(f"seed {seed}: {what}")
+
+
 def _evaluate(args) -> None:
+    if args.seeds is not None:
+        from .sweep import parse_seeds, reevaluate
+        if args.parameter:
+            raise ValueError("evaluate --seeds re-evaluates the profile's recorded seeds as they were "
+                             "run; drop the -p values, or evaluate one store without --seeds.")
+        reevaluate(args.profile, parse_seeds(args.seeds))
+        return
     from . import evaluation
     from .experiment import Experiment
     from .store import Store, StoreError
@@ -125,6 +158,11 @@ def _evaluate(args) -> None:
                          f"never trains; build the models first with `{store.command('train')}`.")
     evaluation.evaluate(exp)
     print(f"results in {store.path(store.results_name())}")
+
+
+def _aggregate(args) -> None:
+    from .aggregate import aggregate
+    aggregate(_config(args))
 
 
 def _adopt(args) -> None:
@@ -181,7 +219,8 @@ def main(argv=None) -> int:
     if os.environ.get("CDE_ARTIFACTS_DIR"):
         # Resolved once, here: the chapter kernels run in another working directory.
         os.environ["CDE_ARTIFACTS_DIR"] = str(artifacts_root())
-    commands = {"train": _train, "evaluate": _evaluate, "adopt": _adopt, "build": _build,
+    commands = {"train": _train, "evaluate": _evaluate, "aggregate": _aggregate, "adopt": _adopt,
+                "build": _build, "weights": _weights,
                 "sweep": _sweep}
     try:
         return commands[args.command](args) or 0

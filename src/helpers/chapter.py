@@ -52,41 +52,38 @@ class View:
 
     @cached_property
     def results(self) -> dict:
+        """results.json of this store's own run (one seed): image-level numbers."""
         from . import evaluation
         return evaluation.evaluate(self.exp)
 
     @cached_property
-    def runs(self) -> list:
-        """results of the main run, then of every other seed recorded by the sweep."""
-        from .sweep import load_seed_records
-        others = [r["results"] for r in load_seed_records(self.store.root)
-                  if r["seed"] != self.config.seed]
-        return [self.results, *others]
+    def summary(self):
+        """summary.json: every between-seed number and verdict (helpers.aggregate wrote it)."""
+        from .aggregate import SUMMARY, is_current
+        from .store import StoreError
+        from .summary import Summary
+        path = self.store.root / SUMMARY
+        if not is_current(self.store.root):
+            why = "does not exist" if not path.exists() else "is older than the seed records beside it"
+            raise StoreError(f"{self.store.rel(path)} {why}; chapters never compute it: run "
+                             f"`{self.store.command('aggregate')}` first.")
+        return Summary.read(path)
 
     @cached_property
     def rules(self):
+        """Rules v1's numbers (`_config.yml`, section `verdicts`)."""
         from .verdicts import load_rules
         return load_rules(self.config.config_path)
 
     @cached_property
-    def evidence(self):
-        from .claims import Evidence
-        return Evidence(self.runs, self.rules)
+    def rules_v2(self):
+        """Rules v2's numbers (sections `verdicts` and `verdicts_v2`)."""
+        from .rules import load_rules_v2
+        return load_rules_v2(self.config.config_path)
 
-    def claims(self, ood: str = "notmnist") -> list:
-        """Claims C1-C10 judged on this view's evidence (C6, C7, C10 on `ood`)."""
-        from . import claims, models, tables
-        rows = tables.model_rows(models.build_member(self.config, 0))
-        return claims.assess(self.evidence, rows, self.config, ood=ood)
-
-    def verdicts_by_dataset(self, datasets: dict, ids=("C6", "C7", "C10")):
-        """A DataFrame: one row per {label: dataset}, one column per claim id."""
-        import pandas as pd
-        table = {}
-        for label, dataset in datasets.items():
-            rows = {r["id"]: r for r in self.claims(ood=dataset)}
-            table[label] = {c: rows[c]["verdict"] for c in ids}
-        return pd.DataFrame(table).T
+    def claims(self) -> list:
+        """Claims C1-C10 as rules v1 judged them on every seed (rows of helpers.claims)."""
+        return self.summary.v1_rows()
 
     @cached_property
     def sizes(self) -> dict:

@@ -220,16 +220,6 @@ def family_means(entry: dict, datasets: dict) -> dict:
     return out
 
 
-def budget_fronts(runs: list, names: list[str], panels) -> dict:
-    """{metric key: Pareto front} of mean zipped size against each panel's mean metric."""
-    fronts = {}
-    for dataset, key, _, higher in panels:
-        points = {n: (seed_interval(runs, n, None, "zipped_bytes")["mean"],
-                      seed_interval(runs, n, dataset, key)["mean"]) for n in names}
-        fronts[key] = pareto_front(points, higher)
-    return fronts
-
-
 def vs_control(exp: Experiment, names: list[str], datasets: list[str], n_boot: int, seed: int) -> dict:
     """Per-image paired differences of entropy and disagreement to the re-training control
     (ft_q8: fine-tuned like the pruned members, never pruned), with bootstrap 95 % intervals:
@@ -347,29 +337,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     return results
 
 
-# --- between seeds -------------------------------------------------------------------------
-def seed_values(runs: list[dict], variant: str, dataset: str | None, key: str) -> list[float]:
-    """One value per run of results[variant][dataset][key] (dataset None: the variant's own
-    key, e.g. zipped_bytes; a "detection.entropy.auroc"-style key walks into the dict)."""
-    out = []
-    for run in runs:
-        node = run["variants"][variant] if dataset is None else run["variants"][variant][dataset]
-        for part in key.split("."):
-            node = node[part]
-        out.append(float(node))
-    return out
-
-
-def seed_interval(runs: list[dict], variant: str, dataset: str | None, key: str,
-                  alpha: float = 0.05) -> dict:
-    """{"mean", "low", "high", "n"}: the mean over seeds and its (1 − α) t-interval (NaN
-    bounds with one seed)."""
-    from .stats import t_interval
-    values = seed_values(runs, variant, dataset, key)
-    mean, low, high = t_interval(values, alpha)
-    return {"mean": mean, "low": low, "high": high, "n": len(values)}
-
-
+# --- the memory budget's front (used by helpers.aggregate) ---------------------------------
 def pareto_front(points: dict, higher_is_better: bool) -> list[str]:
     """Names of the points {name: (size, value)} that no other point beats: no other is at
     most as large and at least as good, and strictly better in one. Sorted by size."""

@@ -1,5 +1,6 @@
-"""The book's figures, drawn from results.json alone (helpers.evaluation computed every
-value; nothing here computes a statistic).
+"""The book's figures, drawn from results.json (one run) and summary.json (between seeds;
+helpers.evaluation and helpers.aggregate computed every value; nothing here computes a
+statistic).
 
 Each function returns a matplotlib Figure sized for the book's text column (7.5 in wide,
 9-10 pt text, so tick labels stay >= 9 px at page width); captions are prose, chosen by
@@ -74,12 +75,12 @@ def figure1(results: dict, names: Sequence[str], tau: float):
     return fig
 
 
-def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", runs: list | None = None):
+def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", summary=None):
     """The paper's Figure 2: entropy and disagreement on an OOD set per variant, as boxes
-    (quartiles, whiskers at 1.5 IQR) with the mean and its 95 % interval drawn large: the
-    bootstrap interval over images, and — with several seeds — the interval over seeds
-    (black bars)."""
-    from .evaluation import seed_interval
+    (quartiles, whiskers at 1.5 IQR, one run) with the mean and its 95 % interval drawn
+    large: with several seeds the interval over seeds (black, from `summary`), and the
+    bootstrap interval over images of one run (coloured)."""
+    seeds = summary is not None and summary.between_seeds
     boxes = results["boxes"]
     with _style():
         fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.4), layout="constrained")
@@ -100,9 +101,9 @@ def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", runs
                 mean = m[f"mean_{key}"]
                 inset.errorbar(i - 0.12, mean, yerr=[[mean - m[f"mean_{key}_low"]], [m[f"mean_{key}_high"] - mean]],
                                fmt="o", color=color(name), capsize=3, markersize=4, gid=f"ci:{name}")
-                if runs and len(runs) >= 2:
-                    s = seed_interval(runs, name, dataset, f"mean_{key}")
-                    if not math.isnan(s["low"]):
+                if seeds:
+                    s = summary.stat(name, dataset, f"mean_{key}")
+                    if s is not None and s["low"] is not None:
                         inset.errorbar(i + 0.12, s["mean"], yerr=[[s["mean"] - s["low"]], [s["high"] - s["mean"]]],
                                        fmt="D", color="black", capsize=3, markersize=4, gid=f"seeds:{name}")
             inset.set_ylabel("mean", fontsize=9)
@@ -110,10 +111,12 @@ def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", runs
             inset.grid(True, axis="y", linewidth=0.5)
             ax.set_xticks(range(len(names)), [_short(n) for n in names], rotation=0)
             ax.set(ylabel=ylabel, xlabel="ensemble")
-        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label="mean, 95 % CI over images")]
-        if runs and len(runs) >= 2:
-            handles.append(Line2D([], [], marker="D", color="black", linestyle="none",
-                                  label=f"mean, 95 % CI over {len(runs)} seeds"))
+        seed = results.get("seed", 0)
+        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none",
+                          label=f"seed {seed}: mean, 95 % CI over images")]
+        if seeds:
+            handles.insert(0, Line2D([], [], marker="D", color="black", linestyle="none",
+                                     label=f"mean, 95 % CI over {summary.n} seeds"))
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
@@ -163,30 +166,25 @@ def roc(results: dict, names: Sequence[str], dataset: str, score: str = "entropy
     return fig
 
 
-BUDGET_PANELS = (("mnist", "nll", "MNIST NLL (nats)", False),
-                 ("mnist", "ece", "MNIST ECE", False),
-                 ("notmnist", "detection.entropy.auroc", "NotMNIST AUROC (entropy)", True))
-
-
-def memory_budget(runs: list, names: Sequence[str], fronts: Mapping[str, list]):
+def memory_budget(summary, names: Sequence[str]):
     """Zipped size (kB, log scale) against NLL, ECE and NotMNIST AUROC: every ensemble, the
-    mean over seeds with its 95 % interval, the Pareto front (`fronts[panel key]`) joined."""
-    from .evaluation import seed_interval
+    mean over seeds with its 95 % interval, the Pareto front the aggregate found joined."""
+    from .aggregate import BUDGET_PANELS
     with _style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 3.4), layout="constrained")
         for ax, (dataset, key, ylabel, _) in zip(axes, BUDGET_PANELS):
             points = {}
             for name in names:
-                size = seed_interval(runs, name, None, "zipped_bytes")["mean"] / 1000
-                s = seed_interval(runs, name, dataset, key)
+                size = summary.mean(name, None, "zipped_bytes") / 1000
+                s = summary.stat(name, dataset, key)
                 points[name] = (size, s["mean"])
-                yerr = None if math.isnan(s["low"]) else [[s["mean"] - s["low"]], [s["high"] - s["mean"]]]
+                yerr = None if s["low"] is None else [[s["mean"] - s["low"]], [s["high"] - s["mean"]]]
                 marker = "s" if name.startswith(("single", "q8_m")) else ("^" if name.endswith("int8full")
                                                                           else "o")
                 hollow = name.endswith("_float") or name in ("baseline", "ft", "single")
                 ax.errorbar(size, s["mean"], yerr=yerr, fmt=marker, color=color(name), markersize=5,
                             markerfacecolor="white" if hollow else color(name), capsize=2, gid=name)
-            front = fronts[key]
+            front = [n for n in summary.front(key) if n in points]  # the front among those drawn
             ax.plot([points[n][0] for n in front], [points[n][1] for n in front], color="0.2",
                     linewidth=1, linestyle="--", zorder=0, gid="pareto")
             ax.set_xscale("log")

@@ -575,19 +575,21 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
 
 def prepare_results(cfg: Config, echo=print) -> None:
     """Build what the chapters read, here in the pipeline (chapters never compute): the
-    models (`train`), encodings.json and results.json (`evaluate`); each reuses what the
-    store holds."""
+    models (`train`), encodings.json and results.json (`evaluate`), summary.json
+    (`aggregate`, every seed of the store); each reuses what the store holds."""
     from . import evaluation
+    from .aggregate import aggregate
     from .experiment import Experiment
     from .store import StoreError
     try:
         exp = Experiment(cfg)
         exp.build_all()
         exp.encodings()
-        evaluation.evaluate(exp)
+        results = evaluation.evaluate(exp)
+        aggregate(cfg, results, echo=lambda *_: None)
     except (StoreError, ValueError, OSError) as e:
         raise PipelineError(_one_line(e, 600)) from None
-    echo(f"store {_rel(exp.store.root)}: models and results.json ready")
+    echo(f"store {_rel(exp.store.root)}: models, results.json and summary.json ready")
 
 
 def parse_parameter(name: str, value: str) -> tuple[str, Any]:

@@ -8,13 +8,9 @@ tests/test_prose.py builds inputs for every branch.
 from __future__ import annotations
 
 
-import numpy as np
-
 from . import fmt, paper
 from .encodings import CONVERTER_MIN_WEIGHTS
-from .evaluation import seed_values
 from .figures import label
-from .stats import t_interval
 from .variants import parse_variant
 from .verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, VERDICTS
 
@@ -47,47 +43,48 @@ def verdict_summary(rows: list[dict], profile: str, n_seeds: int) -> str:
             f"({_plural(n_seeds, 'seed')}).")
 
 
-def resolution(results: dict, runs: list, names: list[str]) -> str:
-    """Whether the accuracy differences the paper reports can be resolved at all here."""
+def _moderate(names: list[str]) -> list[str]:
+    return [n for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
+
+
+def resolution(results: dict, summary, names: list[str]) -> str:
+    """Whether the accuracy differences the paper reports can be resolved at all here: one
+    run's interval over test images, and the between-seed SD of the difference."""
     V = results["variants"]
-    claimed = [abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in names
-               if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
-    if not claimed:
+    moderate = _moderate(names)
+    if not moderate:
         return "This build has none of the paper's small accuracy differences to resolve."
+    claimed = [abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in moderate]
     n_test = results["datasets"]["mnist"]["n"]
     widths = [100 * (V[n]["mnist"]["accuracy_diff_high"] - V[n]["mnist"]["accuracy_diff_low"]) / 2
-              for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
+              for n in moderate]
     images = [c / 100 * n_test for c in claimed]
     text = (f"The paper's accuracy differences are {fmt.span(claimed)} pp, "
             f"that is {fmt.span(images, 0)} of the "
-            f"{n_test:,} test images; our paired 95 % intervals reach ±{fmt.span(widths)} pp "
+            f"{n_test:,} test images; one run's paired 95 % intervals reach ±{fmt.span(widths)} pp "
             f"around each difference")
-    if len(runs) >= 2:
-        base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
-        sds = [100 * float(np.std(np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base, ddof=1))
-               for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
-        text += (f", and between {len(runs)} seeds the difference itself varies with a standard deviation "
-                 f"of {fmt.span(sds)} pp")
+    if summary.n >= 2:
+        sds = [100 * summary.diff("vs_baseline", n, "mnist", "accuracy")["sd"] for n in moderate]
+        text += (f", and between {summary.n} seeds the difference itself varies with a standard "
+                 f"deviation of {fmt.span(sds)} pp")
     if max(claimed) < min(widths):
         return text + ", so no single run can tell these differences apart from zero or from each other."
     return text + ", so the larger of them are within reach of this test set."
 
 
-def spread(runs: list, names: list[str]) -> str:
+def spread(summary, names: list[str]) -> str:
     """How the between-seed spread of the accuracy difference compares with the claims."""
-    if len(runs) < 2:
-        return (f"With {_plural(len(runs), 'seed')} there is no between-seed spread yet; the "
+    if summary.n < 2:
+        return (f"With {_plural(summary.n, 'seed')} there is no between-seed spread yet; the "
                 "intervals over test images are the only error bars.")
-    base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
-    moderate = [n for n in names if n in paper.COMPRESSED and not paper.COMPRESSED[n].approximate]
-    sds = {n: 100 * float(np.std(np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base, ddof=1))
-           for n in moderate}
-    if not sds:
+    moderate = _moderate(names)
+    if not moderate:
         return "This build has no moderate sparsity to compare with the paper's differences."
+    sds = {n: 100 * summary.diff("vs_baseline", n, "mnist", "accuracy")["sd"] for n in moderate}
     largest_claim = max(abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in moderate)
     smallest_sd = min(sds.values())
-    where = (f"The standard deviation of the difference over {len(runs)} seeds is "
-             f"{fmt.number(smallest_sd)}–{fmt.number(max(sds.values()))} pp")
+    where = (f"The standard deviation of the difference over {summary.n} seeds is "
+             f"{fmt.span(list(sds.values()))} pp")
     if smallest_sd > 2 * largest_claim:
         return where + f", more than twice the largest difference the paper reports ({fmt.number(largest_claim)} pp)."
     if smallest_sd > largest_claim:
@@ -95,35 +92,34 @@ def spread(runs: list, names: list[str]) -> str:
     return where + f", below the largest difference the paper reports ({fmt.number(largest_claim)} pp)."
 
 
-def _control_interval(results: dict, runs: list, name: str, dataset: str, measure: str):
-    """(estimate, low, high, how) of `name` minus the control ft_q8."""
-    if len(runs) >= 3:
-        key = f"mean_{measure}"
-        d = np.asarray(seed_values(runs, name, dataset, key)) - np.asarray(seed_values(runs, "ft_q8", dataset, key))
-        mean, low, high = t_interval(d)
-        return mean, low, high, f"over {len(runs)} seeds"
+def _control_interval(results: dict, summary, name: str, dataset: str, measure: str, min_seeds: int = 3):
+    """(estimate, low, high, how) of `name` minus the control ft_q8: between seeds when there
+    are at least `min_seeds`, else over images of one run."""
+    if summary.n >= min_seeds:
+        d = summary.diff("vs_control", name, dataset, f"mean_{measure}")
+        return d["mean"], d["low"], d["high"], f"over {summary.n} seeds"
     c = results["vs_control"][name][dataset][measure]
-    return c["estimate"], c["low"], c["high"], "over images, one run"
+    return c["estimate"], c["low"], c["high"], f"over images, seed {results.get('seed', 0)}"
 
 
-def control(results: dict, runs: list, dataset: str = "notmnist", measure: str = "entropy") -> str:
+def control(results: dict, summary, dataset: str = "notmnist", measure: str = "entropy") -> str:
     """Does extra training (the control ft_q8 against q8) explain the change at the first
-    sparsity? Tested with the interval of ft_q8 − q8 and of s25_q8 − ft_q8."""
+    sparsity? Tested with the interval of s25_q8 − ft_q8 (over seeds where there are enough)."""
     V = results["variants"]
     first = next(iter(_sparse_int8(V)), None)
     if "ft_q8" not in V or first is None:
         return "This build has no re-training control, so extra training cannot be told apart from sparsity."
-    where = {"notmnist": "NotMNIST", "fashion_mnist": "Fashion-MNIST"}.get(dataset, dataset)
-    ft = V["ft_q8"][dataset][f"mean_{measure}"] - V["q8"][dataset][f"mean_{measure}"]
-    est, low, high, how = _control_interval(results, runs, first, dataset, measure)
+    where = summary.label(dataset)
+    ft = summary.diff("vs_q8", "ft_q8", dataset, f"mean_{measure}")
+    est, low, high, how = _control_interval(results, summary, first, dataset, measure)
     lead = (f"The re-training control — the baseline fine-tuned for the same epochs, never pruned — "
-            f"moves the {measure} on {where} by {fmt.nats(ft, signed=True)} against the 0 % int8 "
-            f"ensemble; the {label(first)} ensemble differs from the control by "
-            f"{fmt.interval(fmt.nats, est, low, high, signed=True)} ({how})")
-    if high < 0:
+            f"moves the {measure} on {where} by {fmt.nats(ft['mean'], signed=True)} against the 0 % int8 "
+            f"ensemble (mean over {_plural(summary.n, 'seed')}); the {label(first)} ensemble differs "
+            f"from the control by {fmt.interval(fmt.nats, est, low, high, signed=True)} ({how})")
+    if high is not None and high < 0:
         return lead + (f", so pruning itself lowers the {measure}: extra training does not explain "
                        f"the fall.")
-    if low > 0:
+    if low is not None and low > 0:
         return lead + f", so once extra training is accounted for, pruning raises the {measure}."
     return lead + (f", so the change at {label(first)} is what extra training alone does: "
                    "at this sparsity pruning adds nothing measurable.")
@@ -136,51 +132,25 @@ def trend(row: dict) -> str:
     return "; ".join(f"{part}: {verdict}" for part, verdict in row["parts"]) + "."
 
 
-def budget(runs: list, fronts: dict, panels, small: str = "s95_q8", reference: str = "single_q8") -> str:
-    """Which ensembles are on each Pareto front, and the head-to-head at equal size."""
-    from .evaluation import seed_interval
+def budget(summary, panels, small: str = "s95_q8", reference: str = "single_q8") -> str:
+    """Which ensembles are on each Pareto front, and the head-to-head at equal size (seed means)."""
     names = {"nll": "NLL", "ece": "ECE", "detection.entropy.auroc": "NotMNIST AUROC"}
     lines = []
     for dataset, key, _, _ in panels:
-        front = fronts[key]
-        lines.append(f"for {names[key]}, the front runs through {', '.join(label(n) for n in front)}")
-    text = "Per kilobyte, " + "; ".join(lines) + "."
-    if not all(small in r["variants"] and reference in r["variants"] for r in runs):
+        lines.append(f"for {names[key]}, the front runs through "
+                     f"{', '.join(label(n) for n in summary.front(key))}")
+    text = f"Per kilobyte (means over {_plural(summary.n, 'seed')}), " + "; ".join(lines) + "."
+    if not (summary.has(small) and summary.has(reference)):
         return text
     wins = []
     for dataset, key, title, higher in panels:
-        a = seed_interval(runs, small, dataset, key)["mean"]
-        b = seed_interval(runs, reference, dataset, key)["mean"]
+        a, b = summary.mean(small, dataset, key), summary.mean(reference, dataset, key)
         wins.append((title, (a > b) == higher and a != b))
-    size_a = seed_interval(runs, small, None, "zipped_bytes")["mean"]
-    size_b = seed_interval(runs, reference, None, "zipped_bytes")["mean"]
+    size_a, size_b = summary.mean(small, None, "zipped_bytes"), summary.mean(reference, None, "zipped_bytes")
     better = [t for t, w in wins if w]
     head = (f" At about the same size ({fmt.kb(size_a)} against {fmt.kb(size_b)}), the {label(small)} "
             f"ensemble beats one int8 member on {_plural(len(better), 'measure')} of {len(wins)}")
     return text + head + (f" ({', '.join(better)})." if better else ".")
-
-
-def headline(rows: list[dict], results: dict, runs: list) -> str:
-    """The landing page's answer to "does compression raise uncertainty usefully?"."""
-    by_id = {r["id"]: r for r in rows}
-    V = results["variants"]
-    q8 = _sparse_int8(V)
-    c7 = by_id["C7"]["verdict"]
-    rise = {SUPPORTED: "rises with sparsity at every step, as the paper says",
-            CONTRADICTED: "does not rise steadily with sparsity: at least one step goes significantly the other way",
-            UNRESOLVED: "changes with sparsity by less than this evidence can resolve at some steps",
-            NOT_TESTED: "was not tested here"}[c7]
-    au = [V[n]["notmnist"]["detection"]["entropy"]["auroc"] for n in ["q8", *q8]]
-    useful = ("and the separation of NotMNIST from MNIST (AUROC by entropy) improves from "
-              f"{fmt.number(au[0], 3)} to {fmt.number(max(au), 3)}"
-              if max(au) > au[0] + 0.005 else
-              f"but it does not separate NotMNIST from MNIST better: AUROC by entropy stays within "
-              f"{fmt.span(au, 3)}")
-    last = q8[-1] if q8 else None
-    cost = (f"; the price at {label(last)} is {fmt.pp(V[last]['mnist']['accuracy_diff'])} of MNIST accuracy"
-            if last else "")
-    return (f"Does compression raise uncertainty usefully? On NotMNIST the ensemble's entropy {rise}, "
-            f"{useful}{cost}. {verdict_summary(rows, results['profile'], len(runs))}")
 
 
 def size_measure(sizes: dict, results: dict, names: list[str]) -> str:
@@ -398,3 +368,273 @@ def seed_threads(records: list) -> str:
             "only the order in which some kernels add up, so each seed's weights reproduce bit for bit "
             "under its own setting (re-run it with the same TF_NUM_INTRAOP_THREADS and "
             "TF_NUM_INTEROP_THREADS), and all seeds are draws of the same experiment.")
+
+
+# --- the landing page's answers (rules v2, between seeds) -----------------------------------------
+def _nats_signed(x) -> str:
+    return fmt.nats(x, signed=True)
+
+
+def _range(values, formatter) -> str:
+    """'+0.02 pp' when every value prints alike, else 'from −0.01 pp to +0.03 pp'."""
+    texts = [formatter(v) for v in (min(values), max(values))]
+    return texts[0] if texts[0] == texts[1] else f"from {texts[0]} to {texts[1]}"
+
+
+def _sparsity(name: str) -> str:
+    return f"{round(100 * parse_variant(name)[0])} % sparsity"
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _steps(judged: dict, series: str) -> list[dict]:
+    return [p for p in judged["parts"] if p.get("series") == series]
+
+
+def _phrase(parts: list[dict]) -> str:
+    return ", ".join(p["step"] for p in parts)
+
+
+def series_finding(judged: dict | None, series: str, where: str, what: str, formatter,
+                   n_seeds: int, word: str = "rise") -> str:
+    """One sentence on one series of a trend claim judged by rules v2 on one dataset: it
+    rises at every step; it rises over the whole range but not at every step (saying where
+    it does not); it does not rise (the endpoint fails); or it is not resolved yet.
+    `word`: rise or fall (the claimed direction)."""
+    steps = [] if judged is None else _steps(judged, series)
+    if not steps:
+        return f"On {where}, the {what} was not measured in this build."
+    third, other = f"{word}s", ("falls" if word == "rise" else "rises")
+    if n_seeds < 3 or all(p["holds"] is None for p in steps):
+        return (f"On {where}, whether the {what} {third} with sparsity cannot be told from "
+                f"{_plural(n_seeds, 'seed')}.")
+    end = next((p for p in steps if p.get("endpoint")), steps[-1])
+    inner = [p for p in steps if not p.get("endpoint")] or steps
+    rng = end["step"].replace(" → ", " to ")
+    amount = fmt.interval(formatter, end["mean"], end["low"], end["high"], signed=True)
+    seeds = _plural(n_seeds, "seed")
+    if all(p["status"] == "holds" for p in steps):
+        return f"On {where}, the {what} {third} at every sparsity step: by {amount} from {rng} ({seeds})."
+    details = []
+    for parts, text in (([p for p in inner if p["label"] == "no change"], "no change at"),
+                        ([p for p in inner if p["label"] == other], f"it {other} at"),
+                        ([p for p in inner if p["label"] == "unclear"], "unresolved at")):
+        if parts:
+            details.append(f"{text} {_phrase(parts)}")
+    detail = "; ".join(details)
+    if end["status"] == "holds":
+        return (f"On {where}, the {what} {third} from {rng}, by {amount} ({seeds}), but not at every "
+                f"step: {detail}.")
+    if end["status"] == "fails":
+        return (f"On {where}, the {what} does not {word} with sparsity: from {rng} it changes by "
+                f"{amount} ({seeds}); {detail}.")
+    return f"On {where}, whether the {what} {third} from {rng} is not resolved yet ({amount}, {seeds}); {detail}."
+
+
+def answer_cost(summary, names: list[str]) -> str:
+    """Does pruning + 8 bits shrink the ensemble at no accuracy cost? From the seed-level
+    accuracy differences to the baseline (rules v2's no-change test of C8) and the ratios."""
+    moderate = [n for n in names if n in paper.COMPRESSED and paper.COMPRESSED[n].sparsity <= 0.75]
+    if not moderate:
+        return "This build has no moderate sparsity, so the paper's first question cannot be answered."
+    c8 = summary.v2("C8", "mnist")
+    acc = {p["variant"]: p for p in (c8 or {"parts": []})["parts"] if p.get("measure") == "accuracy"}
+    ratios = [summary.mean(n, None, "compression_ratio") for n in moderate]
+    diffs = [summary.diff("vs_baseline", n, "mnist", "accuracy") for n in moderate]
+    equal = [n for n in moderate if acc.get(n, {}).get("status") == "holds"]
+    lead = (f"Pruned to {fmt.span([100 * paper.COMPRESSED[n].sparsity for n in moderate], 0)} % and "
+            f"quantized to 8 bits, the ensemble is {fmt.span(ratios, 1)}× smaller and its MNIST accuracy "
+            f"differs from the baseline's by {_range([d['mean'] for d in diffs], fmt.pp)} "
+            f"(mean over {_plural(summary.n, 'seed')})")
+    if len(equal) == len(moderate):
+        text = lead + (f": yes, each difference is shown equivalent to zero within "
+                       f"±{fmt.number(100 * acc[moderate[0]]['band'][1])} pp.")
+    elif equal:
+        text = lead + (f": no cost is shown at {', '.join(label(n) for n in equal)}; at the others the "
+                       f"seeds cannot yet tell.")
+    else:
+        text = lead + ": whether that is no cost cannot be told yet from these seeds."
+    if summary.has("s95_q8"):
+        d = summary.diff("vs_baseline", "s95_q8", "mnist", "accuracy")
+        text += (f" At 95 % sparsity it is {fmt.ratio(summary.mean('s95_q8', None, 'compression_ratio'), 1)} smaller "
+                 f"and costs {fmt.interval(fmt.pp, d['mean'], d['low'], d['high'])}.")
+    ctl = summary.diff("vs_control", moderate[0], "mnist", "accuracy")
+    if ctl is not None and ctl["low"] is not None and ctl["low"] <= 0 <= ctl["high"]:
+        text += (f" The small gain at {_sparsity(moderate[0])} is what the extra training alone gives: against "
+                 f"the re-training control it is {fmt.interval(fmt.pp, ctl['mean'], ctl['low'], ctl['high'])}.")
+    return text
+
+
+def answer_uncertainty(summary, datasets: list[str]) -> str:
+    """Does uncertainty (predictive entropy) rise with sparsity? One sentence per dataset."""
+    return " ".join(series_finding(summary.v2("C7", d), "entropy", summary.label(d), "entropy",
+                                   fmt.nats, summary.n) for d in datasets)
+
+
+def answer_disagreement(summary, datasets: list[str]) -> str:
+    """Does members' disagreement rise with pruning (the paper's headline, C10)?"""
+    return " ".join(series_finding(summary.v2("C10", d), "disagreement", summary.label(d),
+                                   "members' disagreement", fmt.nats, summary.n) for d in datasets)
+
+
+def mechanism(summary, dataset: str, names: list[str]) -> str:
+    """What the control and the entropy split show: disagreement against the re-training
+    control at every sparsity, and how much of the 0 → 95 % entropy change is member
+    (aleatoric) entropy and how much disagreement (epistemic)."""
+    where = summary.label(dataset)
+    sparse = [n for n in names if summary.diff("vs_control", n, dataset, "mean_disagreement")]
+    if not sparse or summary.n < 2:
+        return f"On {where}, this build cannot split the change into its parts."
+    ctl = [summary.diff("vs_control", n, dataset, "mean_disagreement") for n in sparse]
+    inside = [c["low"] is not None and c["low"] <= 0 <= c["high"] for c in ctl]
+    if all(inside):
+        lead = (f"On {where}, members' disagreement is indistinguishable from the re-training control's "
+                f"at every sparsity (differences {_range([c['mean'] for c in ctl], _nats_signed)}, each "
+                f"95 % interval over seeds including zero)")
+    else:
+        off = [_sparsity(n) for n, i in zip(sparse, inside) if not i]
+        lead = (f"On {where}, members' disagreement differs from the re-training control's at "
+                f"{_and(off)} (differences {_range([c['mean'] for c in ctl], _nats_signed)})")
+    last = sparse[-1]
+    ent = summary.diff("vs_q8", last, dataset, "mean_entropy")
+    mem = summary.diff("vs_q8", last, dataset, "mean_member_entropy")
+    dis = summary.diff("vs_q8", last, dataset, "mean_disagreement")
+    if ent is None or mem is None or dis is None:
+        return lead + "."
+    share = mem["mean"] / ent["mean"] if ent["mean"] else float("nan")
+    split = (f"; of the entropy change from 0 % to {_sparsity(last)} ({fmt.nats(ent['mean'], signed=True)}), "
+             f"member entropy (aleatoric) contributes {fmt.nats(mem['mean'], signed=True)} and "
+             f"disagreement (epistemic) {fmt.nats(dis['mean'], signed=True)}")
+    if ent["mean"] > 0 and share >= 0.8:
+        return lead + split + ": the rise in uncertainty is each member becoming less sure, not the members disagreeing more."
+    if ent["mean"] > 0 and share <= 0.2:
+        return lead + split + ": the rise in uncertainty is the members disagreeing more."
+    return lead + split + "."
+
+
+def verdict_counts(summary, confirmatory: bool = False) -> str:
+    """'Under rules v2, on 5 seeds: 4 supported, 3 split, 2 inconclusive (C1-C10, each on the
+    paper's own dataset).'"""
+    from .rules import VERDICTS as V2
+    verdicts = [summary.v2(c, confirmatory=confirmatory) for c in summary.claims]
+    verdicts = [v["verdict"] for v in verdicts if v is not None]
+    if not verdicts:
+        return "No claim has been judged yet."
+    counts = [(w, sum(v == w for v in verdicts)) for w in V2]
+    listed = ", ".join(f"{n} {w}" for w, n in counts if n)
+    seeds = summary.confirmatory_seeds if confirmatory else summary.seeds
+    return (f"Under rules v2, on {_plural(len(seeds), 'seed')}: {listed} "
+            f"(each claim on the paper's own dataset).")
+
+
+def power(summary, confirmatory: bool = False) -> str:
+    """For every claim rules v2 leave inconclusive or split, how many seeds the observed
+    between-seed SD would need to resolve each open part at the rules' power."""
+    lines = []
+    for cid in summary.claims:
+        for d in summary.v2_datasets(cid):
+            judged = summary.v2(cid, d, confirmatory=confirmatory)
+            if judged is None or judged["verdict"] not in ("inconclusive", "split"):
+                continue
+            parts = [p for p in judged["parts"] if p["status"] == "open" and "resolves_to" in p]
+            if not parts:
+                continue
+            need = [p["seeds_needed"] for p in parts]
+            most = None if any(n is None for n in need) else max(need)
+            where = "" if d in ("mnist", "model") else f" on {summary.label(d)}"
+            lines.append(f"{cid}{where}: {_plural(len(parts), 'open part')}, "
+                         + (f"resolved by about {most} seeds" if most else "some of them needing more than 200 seeds"))
+    if not lines:
+        return f"No part of any claim is left open by {_plural(summary.n, 'seed')}."
+    return (f"With the between-seed SD of {_plural(summary.n, 'seed')}, the open parts would be "
+            f"resolved at 80 % power (statsmodels' t-test power; TOST by the two one-sided tests): "
+            + "; ".join(lines) + ".")
+
+
+def provenance(summary) -> str:
+    """What each rule set had seen when it was committed, and which seeds judge which."""
+    seen = summary.seen
+    text = (f"The verdicts come from rules written before the evidence they judge: rules v1 were "
+            f"fixed {seen['v1']['when']}, rules v2 {seen['v2']['when']}. Every verdict here is "
+            f"computed on all {_plural(summary.n, 'seed')} ({fmt_seeds(summary.seeds)})")
+    confirm = summary.confirmatory_seeds
+    if confirm and summary.v2("C1", confirmatory=True) is not None:
+        return text + (f"; rules v2's confirmatory verdicts use only seeds {fmt_seeds(confirm)}, "
+                       "which no rule had seen.")
+    if confirm:
+        return text + (f"; seeds {fmt_seeds(confirm)}, run after rules v2, are too few yet for v2's "
+                       "confirmatory verdicts on them alone.")
+    return text + "; the seeds run after rules v2 (5 on) are still to come, so v2's verdicts are not yet confirmatory."
+
+
+def fmt_seeds(seeds: list[int]) -> str:
+    seeds = sorted(seeds)
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def contradictions(summary, ids=("C5", "C6", "C7", "C10")) -> str:
+    """Where rules v2 say no: every claim with a failing part, its parts named, the datasets
+    where the same parts fail merged (C6's MNIST half fails alike on every dataset)."""
+    from .rules import where
+    merged: dict[tuple[str, str], list[str]] = {}
+    for cid in ids:
+        for d in summary.v2_datasets(cid):
+            judged = summary.v2(cid, d)
+            if judged and judged["fails"]:
+                merged.setdefault((cid, where(judged, "fails")), []).append(summary.label(d))
+    if not merged:
+        return "No part of any claim is contradicted by these seeds."
+    lines = [f"{cid} on {_and(datasets)} ({parts})" for (cid, parts), datasets in merged.items()]
+    return ("Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts): "
+            + "; ".join(lines) + ".")
+
+
+def claim_finding(summary, cid: str, dataset: str | None = None) -> str:
+    """A claim's verdict under rules v2 on one dataset, with where it holds and fails:
+    'split: holds for MNIST baseline, …; fails for MNIST s95_q8 (8 of 10 parts hold).'"""
+    from .rules import where
+    judged = summary.v2(cid, dataset)
+    if judged is None or not judged["parts"]:
+        return f"{cid} was not tested in this build."
+    n_parts = len(judged["parts"])
+    text = f"{judged['verdict']} ({len(judged['holds'])} of {n_parts} parts hold"
+    if judged["fails"]:
+        text += f", {len(judged['fails'])} fail"
+    text += ")"
+    details = []
+    if judged["fails"]:
+        details.append(f"fails for {where(judged, 'fails')}")
+    if judged["open"]:
+        details.append(f"open for {where(judged, 'open')}")
+    return text + (": " + "; ".join(details) if details else "") + "."
+
+
+def usefulness(summary, names: list[str], dataset: str = "notmnist", score: str = "entropy") -> str:
+    """Is the extra uncertainty useful? The OOD detection AUROC of each pruned int8 ensemble
+    against the unpruned int8 one, paired over seeds."""
+    key = f"detection.{score}.auroc"
+    diffs = [(n, summary.diff("vs_q8", n, dataset, key)) for n in names]
+    diffs = [(n, d) for n, d in diffs if d is not None]
+    where = summary.label(dataset)
+    if not diffs or summary.n < 2:
+        return f"This build cannot say whether pruning changes how well {score} separates {where} from MNIST."
+    better = [n for n, d in diffs if d["low"] is not None and d["low"] > 0]
+    worse = [n for n, d in diffs if d["high"] is not None and d["high"] < 0]
+    last, d = diffs[-1]
+    lead = (f"Separating {where} from MNIST by {score}, the {label(last)} ensemble's AUROC differs from "
+            f"the unpruned int8 ensemble's by {fmt.interval(lambda x: fmt.number(x, 4, signed=True), d['mean'], d['low'], d['high'])} "
+            f"(over {_plural(summary.n, 'seed')})")
+    if better and not worse:
+        return lead + f": the extra uncertainty detects {where} better at {', '.join(label(n) for n in better)}."
+    if worse and not better:
+        return lead + (f": the extra uncertainty does not help, detection is worse at "
+                       f"{', '.join(label(n) for n in worse)} and no better elsewhere.")
+    if worse:
+        return lead + (f": better at {', '.join(label(n) for n in better)}, worse at "
+                       f"{', '.join(label(n) for n in worse)}.")
+    return lead + ": no sparsity detects it measurably better or worse."

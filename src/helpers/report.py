@@ -1,33 +1,47 @@
-"""The book's tables: pandas DataFrames of formatted strings, from results.json and the
-seed records (helpers.evaluation computed every value; helpers.fmt formats them).
+"""The book's tables: pandas DataFrames of formatted strings, from results.json (one run)
+and summary.json (between seeds; helpers.evaluation and helpers.aggregate computed every
+value; helpers.fmt formats them).
 
-Every table function takes `results` (the main run), and where it shows between-seed
-statistics, `runs` (the results of every seed, the main run first).
+Seed level first: every table's leading columns are between-seed values (the mean over n
+seeds with its 95 % t-interval) from `summary` (a helpers.summary.Summary). A one-run
+value with its interval over test images appears only as a labelled secondary column
+("seed 0, over images").
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from . import fmt, paper
-from .evaluation import seed_interval, seed_values
 from .figures import label
 
 
-def _seeds_text(runs, name, dataset, key, formatter, **kw) -> str:
-    if len(runs) < 2:
-        return fmt.MISSING
-    s = seed_interval(runs, name, dataset, key)
-    return fmt.interval(formatter, s["mean"], s["low"], s["high"], **kw)
+def _seeds(summary, name, dataset, key, formatter, **kw) -> str:
+    s = summary.stat(name, dataset, key)
+    return fmt.MISSING if s is None else fmt.interval(formatter, s["mean"], s["low"], s["high"], **kw)
 
 
-def table2_accuracy(results: dict, runs: list, names: list[str]) -> pd.DataFrame:
-    """The paper's Table 2, accuracy half: this run with 95 % intervals over test images,
-    the mean over seeds with its 95 % t-interval, differences to the baseline, the paper's."""
+def _diff(summary, kind, name, dataset, key, formatter, **kw) -> str:
+    s = summary.diff(kind, name, dataset, key)
+    return fmt.MISSING if s is None else fmt.interval(formatter, s["mean"], s["low"], s["high"], **kw)
+
+
+def _n(summary) -> str:
+    return f"{summary.n} seed{'s' if summary.n != 1 else ''}"
+
+
+def _run(results) -> str:
+    return f"seed {results.get('seed', 0)}, over images"
+
+
+def table2_accuracy(results: dict, summary, names: list[str]) -> pd.DataFrame:
+    """The paper's Table 2, accuracy half: the mean over seeds with its 95 % t-interval, the
+    paired difference to the baseline over seeds, the paper's; then one run's accuracy with
+    its interval over test images and McNemar's test on the same images."""
     V = results["variants"]
+    n = _n(summary)
     rows = []
     for name in names:
         m = V[name]["mnist"]
@@ -36,35 +50,34 @@ def table2_accuracy(results: dict, runs: list, names: list[str]) -> pd.DataFrame
         t = m["vs_baseline"]["accuracy"]["mcnemar"]
         rows.append({
             "Ensemble": label(name),
-            "Accuracy, this run": fmt.interval(fmt.pct, m["accuracy"], m["accuracy_low"], m["accuracy_high"]),
-            f"Accuracy, {len(runs)} seeds": _seeds_text(runs, name, "mnist", "accuracy", fmt.pct),
-            "Δ vs baseline": fmt.MISSING if base else fmt.interval(
-                fmt.pp, m["accuracy_diff"], m["accuracy_diff_low"], m["accuracy_diff_high"]),
-            "McNemar": fmt.MISSING if base else fmt.pvalue(t["p"]),
-            f"Δ, {len(runs)} seeds": fmt.MISSING if base else _delta_over_seeds(runs, name),
+            f"Accuracy, {n}": _seeds(summary, name, "mnist", "accuracy", fmt.pct),
+            f"Δ vs baseline, {n}": fmt.MISSING if base else _diff(
+                summary, "vs_baseline", name, "mnist", "accuracy", fmt.pp),
             "Paper Δ": fmt.pp(claim.accuracy_diff_pp / 100) if claim else fmt.MISSING,
-            "NLL": fmt.number(m["nll"], 4),
-            "Brier": fmt.number(m["brier"], 4),
-            "ECE": fmt.pct(m["ece"]),
+            f"Accuracy, {_run(results)}": fmt.interval(fmt.pct, m["accuracy"], m["accuracy_low"],
+                                                       m["accuracy_high"]),
+            f"McNemar vs baseline, seed {results.get('seed', 0)}": fmt.MISSING if base else fmt.pvalue(t["p"]),
         })
-    return _without_seed_columns(pd.DataFrame(rows).set_index("Ensemble"), runs)
+    return pd.DataFrame(rows).set_index("Ensemble")
 
 
-def _without_seed_columns(frame: pd.DataFrame, runs: list) -> pd.DataFrame:
-    """With a single run there is nothing between seeds to show: drop those columns."""
-    if len(runs) >= 2:
-        return frame
-    return frame[[c for c in frame.columns if not c.endswith(f"{len(runs)} seeds")]]
-
-
-def _delta_over_seeds(runs, name) -> str:
-    if len(runs) < 2:
-        return fmt.MISSING
-    from .stats import t_interval
-    d = np.asarray(seed_values(runs, name, "mnist", "accuracy")) - np.asarray(
-        seed_values(runs, "baseline", "mnist", "accuracy"))
-    mean, low, high = t_interval(d)
-    return fmt.interval(fmt.pp, mean, low, high)
+def table2_calibration(summary, names: list[str]) -> pd.DataFrame:
+    """The paper's Table 2, NLL and Brier half (and ECE), all over seeds: each metric's mean
+    with its 95 % t-interval and its paired difference to the baseline."""
+    n = _n(summary)
+    rows = []
+    for name in names:
+        base = name == "baseline"
+        row = {"Ensemble": label(name)}
+        for key, title, f in (("nll", "NLL (nats)", lambda x: fmt.number(x, 4)),
+                              ("brier", "Brier", lambda x: fmt.number(x, 4)),
+                              ("ece", "ECE (%)", lambda x: fmt.number(100 * x, 2) if x is not None else None)):
+            row[f"{title}, {n}"] = _seeds(summary, name, "mnist", key, f)
+            if key != "ece":
+                row[f"Δ {title.split(' ')[0]}"] = fmt.MISSING if base else _diff(
+                    summary, "vs_baseline", name, "mnist", key, lambda x: fmt.number(x, 4, signed=True))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Ensemble")
 
 
 def table2_size(results: dict, names: list[str]) -> pd.DataFrame:
@@ -82,20 +95,22 @@ def table2_size(results: dict, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
-def seed_table(runs: list, names: list[str]) -> pd.DataFrame:
+def seed_table(summary, names: list[str]) -> pd.DataFrame:
     """Per seed: the baseline's accuracy and each ensemble's difference to it; then the
-    mean with its 95 % t-interval and the standard deviation over seeds."""
-    from .stats import t_interval
-    base = np.asarray(seed_values(runs, "baseline", "mnist", "accuracy"))
-    diffs = {n: np.asarray(seed_values(runs, n, "mnist", "accuracy")) - base for n in names}
-    rows = [{"Seed": str(r.get("seed", i)), "Baseline accuracy": fmt.pct(b),
-             **{f"Δ {label(n)}": fmt.pp(d[i]) for n, d in diffs.items()}}
-            for i, (r, b) in enumerate(zip(runs, base))]
-    if len(runs) >= 2:
-        rows.append({"Seed": "mean [95 % CI]", "Baseline accuracy": fmt.interval(fmt.pct, *t_interval(base)),
-                     **{f"Δ {label(n)}": fmt.interval(fmt.pp, *t_interval(d)) for n, d in diffs.items()}})
-        rows.append({"Seed": "standard deviation", "Baseline accuracy": fmt.pp(np.std(base, ddof=1)).lstrip("+"),
-                     **{f"Δ {label(n)}": fmt.pp(np.std(d, ddof=1)).lstrip("+") for n, d in diffs.items()}})
+    mean with its 95 % t-interval and the standard deviation over seeds (all from the
+    aggregate's per-seed values)."""
+    base = summary.stat("baseline", "mnist", "accuracy")
+    diffs = {n: summary.diff("vs_baseline", n, "mnist", "accuracy") for n in names}
+    rows = [{"Seed": str(seed), "Baseline accuracy": fmt.pct(base["values"][i]),
+             **{f"Δ {label(n)}": fmt.pp(d["values"][i]) for n, d in diffs.items()}}
+            for i, seed in enumerate(summary.seeds)]
+    if summary.n >= 2:
+        rows.append({"Seed": "mean [95 % CI]",
+                     "Baseline accuracy": fmt.interval(fmt.pct, base["mean"], base["low"], base["high"]),
+                     **{f"Δ {label(n)}": fmt.interval(fmt.pp, d["mean"], d["low"], d["high"])
+                        for n, d in diffs.items()}})
+        rows.append({"Seed": "standard deviation", "Baseline accuracy": fmt.pp(base["sd"]).lstrip("+"),
+                     **{f"Δ {label(n)}": fmt.pp(d["sd"]).lstrip("+") for n, d in diffs.items()}})
     return pd.DataFrame(rows).set_index("Seed")
 
 
@@ -132,18 +147,23 @@ def detection_table(results: dict, names: list[str], dataset: str) -> pd.DataFra
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
-def uncertainty_table(results: dict, names: list[str], dataset: str, runs: list) -> pd.DataFrame:
-    """Mean entropy = mean member entropy (aleatoric) + disagreement (epistemic)."""
+def uncertainty_table(results: dict, names: list[str], dataset: str, summary) -> pd.DataFrame:
+    """Mean entropy = mean member entropy (aleatoric) + disagreement (epistemic), over seeds,
+    each with its difference to the re-training control; then one run's entropy over images."""
+    n = _n(summary)
     rows = []
     for name in names:
         m = results["variants"][name][dataset]
         rows.append({"Ensemble": label(name),
-                     "Entropy": fmt.interval(fmt.nats, m["mean_entropy"], m["mean_entropy_low"], m["mean_entropy_high"]),
-                     "Member entropy": fmt.nats(m["mean_member_entropy"]),
-                     "Disagreement": fmt.interval(fmt.nats, m["mean_disagreement"], m["mean_disagreement_low"],
-                                                  m["mean_disagreement_high"]),
-                     f"Disagreement, {len(runs)} seeds": _seeds_text(runs, name, dataset, "mean_disagreement", fmt.nats)})
-    return _without_seed_columns(pd.DataFrame(rows).set_index("Ensemble"), runs)
+                     f"Entropy, {n}": _seeds(summary, name, dataset, "mean_entropy", fmt.nats),
+                     f"Member entropy, {n}": _seeds(summary, name, dataset, "mean_member_entropy", fmt.nats),
+                     f"Disagreement, {n}": _seeds(summary, name, dataset, "mean_disagreement", fmt.nats),
+                     "Δ disagreement vs control": fmt.MISSING if name in ("ft_q8", "baseline") else _diff(
+                         summary, "vs_control", name, dataset, "mean_disagreement",
+                         lambda x: fmt.nats(x, signed=True)),
+                     f"Entropy, {_run(results)}": fmt.interval(fmt.nats, m["mean_entropy"], m["mean_entropy_low"],
+                                                               m["mean_entropy_high"])})
+    return pd.DataFrame(rows).set_index("Ensemble")
 
 
 def claims_table(rows: list[dict]) -> pd.DataFrame:
@@ -152,10 +172,66 @@ def claims_table(rows: list[dict]) -> pd.DataFrame:
                          for r in rows]).set_index("Claim")
 
 
-def verdict_overview(rows: list[dict]) -> pd.DataFrame:
-    """The landing page's table: claim, its wording, the verdict."""
-    return pd.DataFrame([{"Claim": r["id"], "What the paper says": r["claim"], "Verdict": r["verdict"]}
-                         for r in rows]).set_index("Claim")
+def verdict_overview(summary) -> pd.DataFrame:
+    """The landing page's table: claim, its wording, the verdict of rules v2 on every seed
+    (on the paper's own dataset), v2's confirmatory verdict on the seeds run after v2 was
+    fixed (when there are enough), and rules v1's verdict."""
+    v1 = {r["id"]: r["verdict"] for r in summary.v1_rows()}
+    confirm = bool(summary.confirmatory_seeds) and summary.v2("C1", confirmatory=True) is not None
+    rows = []
+    for cid in summary.claims:
+        row = {"Claim": cid, "What the paper says": paper.CLAIMS[cid],
+               f"Rules v2, {_n(summary)}": summary.v2(cid)["verdict"]}
+        if confirm:
+            row[f"v2 on seeds {_seed_list(summary.confirmatory_seeds)}"] = summary.v2(cid, confirmatory=True)["verdict"]
+        row["Rules v1"] = v1.get(cid, fmt.MISSING)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Claim")
+
+
+def _seed_list(seeds: list[int]) -> str:
+    seeds = sorted(seeds)
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def _where(judged: dict, status: str) -> str:
+    from .rules import where
+    return where(judged, status) or fmt.MISSING
+
+
+def _needed(judged: dict) -> str:
+    """The open parts and the seeds each would need at the rules' power ('> 200' past the search)."""
+    parts = [p for p in judged["parts"] if p["status"] == "open" and "resolves_to" in p]
+    if not parts:
+        return fmt.MISSING
+    return "; ".join(f"{p['name']}: {p['seeds_needed'] or '> 200'}" for p in parts)
+
+
+def v2_table(summary, datasets: dict[str, list[str]] | None = None, confirmatory: bool = False) -> pd.DataFrame:
+    """Rules v2, claim by claim and dataset by dataset: the verdict, where it holds, where it
+    fails (Holm over the claim's parts), and the seeds each open part needs."""
+    rows = []
+    for cid in summary.claims:
+        for d in summary.v2_datasets(cid):
+            if datasets is not None and d not in datasets.get(cid, [d]):
+                continue
+            judged = summary.v2(cid, d, confirmatory=confirmatory)
+            if judged is None:
+                continue
+            rows.append({"Claim": cid, "Data": summary.label(d) if d != "model" else "the model",
+                         "Verdict": judged["verdict"], "Holds": _where(judged, "holds"),
+                         "Fails": _where(judged, "fails"), "Seeds needed (80 % power)": _needed(judged)})
+    return pd.DataFrame(rows).set_index(["Claim", "Data"])
+
+
+def v2_by_dataset(summary, datasets: list[str], ids=("C6", "C7", "C10")) -> pd.DataFrame:
+    """One row per dataset, one column per trend claim: rules v2's verdict there."""
+    table = {}
+    for d in datasets:
+        table[summary.label(d)] = {c: (summary.v2(c, d) or {"verdict": fmt.MISSING})["verdict"] for c in ids}
+    return pd.DataFrame(table).T
 
 
 def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:

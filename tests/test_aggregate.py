@@ -1,0 +1,256 @@
+"""helpers.aggregate (seed records -> summary.json) and the landing page's answers that read
+it (helpers.prose), on constructed seeds whose outcome is known."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from helpers import aggregate as A
+from helpers import prose, report
+from helpers import rules as R
+from helpers.summary import Summary
+
+POINTS = ["q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"]
+Q8 = POINTS[1:]
+
+
+def world(n_seeds=8, entropy=(0.70, 0.72, 0.75, 0.85, 1.20), disagreement=(0.45,) * 5,
+          member=None, auroc=(0.97,) * 5, acc_diff=0.0002, noise=0.004, seed=0):
+    """Seed results with the given seed-mean curves over 0/25/50/75/95 % (q8 first)."""
+    rng = np.random.default_rng(seed)
+    member = member or tuple(e - d for e, d in zip(entropy, disagreement))
+    runs = []
+    for s in range(n_seeds):
+        jitter = lambda: noise * rng.standard_normal()  # noqa: E731
+        V = {}
+        base_acc = 0.993 + 0.0003 * rng.standard_normal()
+        for name in ["baseline", "ft_q8", "single", *POINTS]:
+            k = POINTS.index(name) if name in POINTS else 0
+            acc = base_acc + (0 if name == "baseline" else acc_diff + 0.0002 * rng.standard_normal())
+            if name == "s95_q8":
+                acc = base_acc - 0.012 + 0.0005 * rng.standard_normal()
+            d = disagreement[k] + jitter()
+            m = member[k] + jitter()
+            size = {"baseline": 525000, "single": 105000}.get(name, 525000 / [3.5, 4.1, 5.1, 7.7, 18.9][k])
+            V[name] = {"members": 5, "zipped_bytes": size, "compression_ratio": 525000 / size,
+                       "mnist": {"accuracy": acc, "nll": 0.02 + 0.0003 * rng.standard_normal(),
+                                 "brier": 0.01 + 0.0002 * rng.standard_normal(),
+                                 "ece": 0.003, "classified_fraction": 0.97 - 0.01 * k * (k > 3)},
+                       "notmnist": {"mean_entropy": m + d, "mean_member_entropy": m, "mean_disagreement": d,
+                                    "classified_fraction": 0.25 - 0.02 * k + jitter(),
+                                    "detection": {"entropy": {"auroc": auroc[k] + 0.001 * rng.standard_normal()}}}}
+        runs.append({"seed": s, "profile": "paper", "variants": V, "evaluation_version": 4,
+                     "datasets": {"mnist": {"kind": "in", "n": 10000}, "notmnist": {"kind": "ood", "n": 18724}}})
+    return runs
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return R.load_rules_v2()
+
+
+def summary_of(runs, rules, confirmatory=None):
+    data = A.numbers(runs, [r["seed"] for r in runs], rules.alpha)
+    verdicts = {"C7": A.v2_trend(runs, lambda d: [("entropy", d, "mean_entropy"),
+                                                  ("disagreement", d, "mean_disagreement")], True, rules,
+                                 datasets=("notmnist",)),
+                "C10": A.v2_trend(runs, lambda d: [("disagreement", d, "mean_disagreement")], True, rules,
+                                  datasets=("notmnist",)),
+                "C8": A.v2_c8(runs, Q8, rules)}
+    data["verdicts"] = {"v1": [], "v2": {"all": A._json_safe(verdicts), "confirmatory": confirmatory,
+                                         "confirmatory_seeds": [s for s in data["seeds"] if s >= 5],
+                                         "seen": A.SEEN}}
+    return Summary(data)
+
+
+# --- the statistics ------------------------------------------------------------------------------
+def test_stats_and_diffs_are_the_seed_values_and_their_t_interval(rules):
+    from scipy import stats as sps
+    runs = world(n_seeds=4)
+    s = summary_of(runs, rules)
+    values = [r["variants"]["s95_q8"]["notmnist"]["mean_entropy"] for r in runs]
+    st = s.stat("s95_q8", "notmnist", "mean_entropy")
+    assert st["values"] == values and st["n"] == 4
+    half = sps.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2
+    assert st["low"] == pytest.approx(np.mean(values) - half) and st["high"] == pytest.approx(np.mean(values) + half)
+    d = s.diff("vs_q8", "s95_q8", "notmnist", "detection.entropy.auroc")
+    assert d["values"] == pytest.approx([r["variants"]["s95_q8"]["notmnist"]["detection"]["entropy"]["auroc"]
+                                         - r["variants"]["q8"]["notmnist"]["detection"]["entropy"]["auroc"]
+                                         for r in runs])
+    assert s.stat("s50_q8", None, "compression_ratio")["mean"] == pytest.approx(5.1)
+    assert s.diff("vs_control", "ft_q8", "notmnist", "mean_entropy") is None  # no self-comparison
+
+
+def test_one_seed_has_a_mean_and_no_interval(rules):
+    s = summary_of(world(n_seeds=1), rules)
+    st = s.stat("q8", "notmnist", "mean_entropy")
+    assert st["n"] == 1 and st["low"] is None and st["sd"] is None
+
+
+def test_the_front_is_computed_once_in_the_aggregate(rules):
+    s = summary_of(world(n_seeds=3), rules)
+    # smaller is better for NLL: the 95 % ensemble is the smallest, so it is on the front
+    assert "s95_q8" in s.front("nll") and s.front("nll") == sorted(
+        s.front("nll"), key=lambda n: s.mean(n, None, "zipped_bytes"))
+
+
+# --- the answers --------------------------------------------------------------------------------
+def test_entropy_rising_at_every_step(rules):
+    s = summary_of(world(entropy=(0.70, 0.76, 0.82, 0.90, 1.20)), rules)
+    text = prose.answer_uncertainty(s, ["notmnist"])
+    assert text.startswith("On NotMNIST, the entropy rises at every sparsity step: by +0.497 nats")
+    assert "from 0 % to 95 % (8 seeds)." in text
+
+
+def test_entropy_rising_overall_but_flat_at_first(rules):
+    s = summary_of(world(entropy=(0.70, 0.70, 0.76, 0.85, 1.20)), rules)
+    text = prose.answer_uncertainty(s, ["notmnist"])
+    assert "rises from 0 % to 95 %, by +0.497 nats" in text
+    assert text.endswith("but not at every step: no change at 0 % → 25 %.")
+
+
+def test_flat_disagreement_is_contradicted_and_said(rules):
+    s = summary_of(world(), rules)
+    assert s.v2("C10", "notmnist")["verdict"] == R.CONTRADICTED
+    text = prose.answer_disagreement(s, ["notmnist"])
+    assert text.startswith("On NotMNIST, the members' disagreement does not rise with sparsity: from 0 % to "
+                           "95 % it changes by")
+    assert "no change at 0 % → 25 %, 25 % → 50 %, 50 % → 75 %, 75 % → 95 %" in text
+    assert prose.contradictions(s, ids=("C10",)).startswith(
+        "Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts): C10 on NotMNIST "
+        "(disagreement: 0 % → 25 %,")
+
+
+def test_two_seeds_cannot_tell(rules):
+    s = summary_of(world(n_seeds=2), rules)
+    assert prose.answer_disagreement(s, ["notmnist"]) == (
+        "On NotMNIST, whether the members' disagreement rises with sparsity cannot be told from 2 seeds.")
+
+
+def test_mechanism_says_the_rise_is_member_entropy(rules):
+    s = summary_of(world(), rules)
+    text = prose.mechanism(s, "notmnist", Q8)
+    assert "indistinguishable from the re-training control's at every sparsity" in text
+    assert text.endswith("the rise in uncertainty is each member becoming less sure, not the members "
+                         "disagreeing more.")
+    dis = summary_of(world(entropy=(0.7, 0.75, 0.8, 0.9, 1.2), disagreement=(0.2, 0.25, 0.3, 0.4, 0.7),
+                           member=(0.5,) * 5), rules)
+    assert prose.mechanism(dis, "notmnist", Q8).endswith("the rise in uncertainty is the members disagreeing more.")
+    assert "differs from the re-training control's at" in prose.mechanism(dis, "notmnist", Q8)
+
+
+def test_cost_answer_yes_and_the_control_explains_the_gain(rules):
+    s = summary_of(world(), rules)
+    text = prose.answer_cost(s, Q8)
+    assert text.startswith("Pruned to 25–75 % and quantized to 8 bits, the ensemble is 4.1–7.7× smaller")
+    assert ": yes, each difference is shown equivalent to zero within ±0.10 pp." in text
+    assert "At 95 % sparsity it is 18.9× smaller and costs −1.2" in text
+    assert "what the extra training alone gives" in text
+
+
+def test_cost_answer_when_the_seeds_cannot_tell(rules):
+    s = summary_of(world(n_seeds=3, acc_diff=0.0009), rules)
+    assert "whether that is no cost cannot be told yet" in prose.answer_cost(s, Q8) or (
+        "at the others the seeds cannot yet tell" in prose.answer_cost(s, Q8))
+
+
+def test_usefulness_worse_better_none(rules):
+    worse = summary_of(world(auroc=(0.97, 0.97, 0.97, 0.97, 0.95)), rules)
+    assert prose.usefulness(worse, Q8).endswith("detection is worse at 95 % pruned, int8 weights and no better elsewhere.")
+    better = summary_of(world(auroc=(0.97, 0.975, 0.98, 0.985, 0.99)), rules)
+    assert "detects NotMNIST better at" in prose.usefulness(better, Q8)
+    same = summary_of(world(), rules)
+    assert prose.usefulness(same, Q8).endswith("no sparsity detects it measurably better or worse.")
+
+
+def test_power_and_provenance(rules):
+    s = summary_of(world(n_seeds=4, entropy=(0.70, 0.71, 0.73, 0.85, 1.2), seed=3), rules)
+    text = prose.power(s)
+    assert text.startswith("With the between-seed SD of 4 seeds, the open parts would be resolved at 80 % power")
+    assert "C7 on NotMNIST" in text
+    assert "are still to come, so v2's verdicts are not yet confirmatory" in prose.provenance(s)
+    assert "rules v1 were fixed after seed 0's paper-profile results, before seeds 1-4" in prose.provenance(s)
+
+
+def test_v2_table_lists_holds_fails_and_seeds_needed(rules):
+    s = summary_of(world(), rules)
+    table = report.v2_table(s)
+    row = table.loc[("C10", "NotMNIST")]
+    assert row["Verdict"] == "contradicted" and row["Holds"] == "\u2014"
+    assert row["Fails"].startswith("disagreement: 0 % → 25 %")
+
+
+# --- reading the records ----------------------------------------------------------------------------
+def write_records(folder, runs, cfg):
+    import dataclasses
+    (folder / "seeds").mkdir(parents=True)
+    for r in runs:
+        rec = {"seed": r["seed"], "config_hash": dataclasses.replace(cfg, seed=r["seed"]).hash, "results": r,
+               "timings": {}, "machine": {}, "versions": {}, "files": {}}
+        (folder / "seeds" / f"seed_{r['seed']}.json").write_text(json.dumps(rec))
+
+
+@pytest.fixture()
+def cfg():
+    from helpers.config import load_config
+    return load_config("smoke")
+
+
+def test_records_are_read_sorted_with_their_sha256(tmp_path, cfg):
+    import hashlib
+    write_records(tmp_path, world(n_seeds=3), cfg)
+    records, lineage = A.read_records(tmp_path, cfg)
+    assert [r["seed"] for r in records] == [0, 1, 2]
+    assert lineage["seed_1.json"] == hashlib.sha256((tmp_path / "seeds" / "seed_1.json").read_bytes()).hexdigest()
+
+
+def test_a_copied_record_is_refused(tmp_path, cfg):
+    runs = world(n_seeds=2)
+    copy_ = copy.deepcopy(runs[1])
+    copy_["seed"] = 5
+    write_records(tmp_path, [*runs, copy_], cfg)
+    with pytest.raises(A.AggregateError, match=r"seed_5.json holds the same results as seed_1.json"):
+        A.read_records(tmp_path, cfg)
+
+
+def test_a_foreign_config_hash_is_refused(tmp_path, cfg):
+    write_records(tmp_path, world(n_seeds=2), cfg)
+    path = tmp_path / "seeds" / "seed_1.json"
+    rec = json.loads(path.read_text())
+    rec["config_hash"] = "0123456789abcdef"
+    path.write_text(json.dumps(rec))
+    with pytest.raises(A.AggregateError, match=r"seed_1.json has config hash 0123456789abcdef, not"):
+        A.read_records(tmp_path, cfg)
+
+
+def test_results_of_another_seed_are_refused(tmp_path, cfg):
+    runs = world(n_seeds=2)
+    runs[1]["seed"] = 0
+    runs[1]["variants"]["q8"]["mnist"]["ece"] = 0.5  # not a copy: other numbers
+    write_records(tmp_path, runs[:1], cfg)
+    rec = {"seed": 1, "config_hash": "x", "results": runs[1], "timings": {}, "machine": {}, "versions": {},
+           "files": {}}
+    (tmp_path / "seeds" / "seed_1.json").write_text(json.dumps(rec))
+    with pytest.raises(A.AggregateError, match="is named seed 1 but holds the results of seed 0"):
+        A.read_records(tmp_path, cfg)
+
+
+def test_mixed_evaluation_versions_are_refused(tmp_path, cfg):
+    runs = world(n_seeds=3)
+    runs[2]["evaluation_version"] = 3
+    write_records(tmp_path, runs, cfg)
+    with pytest.raises(A.AggregateError, match=r"evaluation versions 3: seeds \[2\]; 4: seeds \[0, 1\]"):
+        A.read_records(tmp_path, cfg)
+
+
+def test_is_current_follows_the_records(tmp_path, cfg):
+    write_records(tmp_path, world(n_seeds=2), cfg)
+    _, lineage = A.read_records(tmp_path, cfg)
+    (tmp_path / A.SUMMARY).write_text(json.dumps({"summary_version": A.SUMMARY_VERSION, "lineage": lineage}))
+    assert A.is_current(tmp_path)
+    (tmp_path / "seeds" / "seed_1.json").write_text((tmp_path / "seeds" / "seed_1.json").read_text() + " ")
+    assert not A.is_current(tmp_path)
