@@ -130,9 +130,25 @@ class Experiment:
             save_keras(member, path)  # byte-identical across identical runs
         self.store.record_files(paths)
 
+    def restore_weights(self) -> list[str]:
+        """Restore the trained members from the seed's committed weights pack
+        (`artifacts/<profile>/weights/seed_<s>.npz`, helpers.weights) when one of this very
+        config exists, instead of training; returns the variants restored ([] when none)."""
+        from .store import artifacts_root
+        from .weights import pack_path, read_pack, restore
+        path = pack_path(artifacts_root() / self.config.profile, self.config.seed)
+        if not path.exists():
+            return []
+        meta, _ = read_pack(path)
+        if meta["config_hash"] != self.config.hash or meta["seed"] != self.config.seed:
+            return []  # other training values: this pack is not this experiment's
+        return restore(self, path)
+
     def baseline(self) -> list:
         """The trained float32 members (trained now if the store lacks them; resumable)."""
         if self.store.has_files(self._paths("baseline", ".keras")):
+            return self._load_keras("baseline")
+        if self.compute and self.restore_weights():
             return self._load_keras("baseline")
         self.store.require(self._paths("baseline", ".keras"), "train", self.compute)
         clock = self.store.stage_clock("training")
@@ -163,6 +179,9 @@ class Experiment:
         targets = [compression.CONTROL, *self.config.sparsities]
         missing = [t for t in targets
                    if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
+        if missing and self.compute and self.restore_weights():
+            missing = [t for t in targets
+                       if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
         out = {}
         if missing:
             self.store.require([p for t in missing for p in self._paths(self._retrained_name(t), ".keras")],
