@@ -314,6 +314,16 @@ def test_results_of_other_evaluation_values_live_in_their_own_folder(artifacts_d
     assert st.read_derived(st.results_name(), {"files": {}}, compute=False) == {"variants": {}}
 
 
+@pytest.mark.parametrize("key, value", [("shift_subset", 50), ("test_subset", 150),
+                                        ("bootstrap_samples", 100), ("ood_subset", 20)])
+def test_no_evaluation_only_value_reaches_the_profile_results(artifacts_dir, key, value):
+    # every evaluation-only key of config.STAGE_KEYS, shift_subset included (it once was not)
+    cfg = load_config("smoke", **{key: value})
+    assert Store(cfg).results_name() == f"evaluations/{cfg.stage_hash('evaluation')}/results.json"
+    # another seed's own store keeps its own results.json
+    assert Store(load_config("smoke", seed=3)).results_name() == "results.json"
+
+
 def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
     cfg = load_config("smoke")
     root = tmp_path / "s"

@@ -526,8 +526,11 @@ class Store:
     def results_name(self, name: str = "results.json") -> str:
         """Where the evaluation results of this config live: `name` for the profile's own
         evaluation values, `evaluations/<eval_hash>/name` for others."""
+        from .config import STAGE_KEYS
         c, d = self.config, self._default
-        if all(getattr(c, k) == getattr(d, k) for k in ("test_subset", "ood_subset", "bootstrap_samples")):
+        # every value that shapes an evaluation and not the models (shift_subset too)
+        evaluation_only = [k for k in STAGE_KEYS["evaluation"] if k not in STAGE_KEYS["pruning"]]
+        if all(getattr(c, k) == getattr(d, k) for k in evaluation_only):
             return name
         return f"evaluations/{c.stage_hash('evaluation')}/{name}"
 
