@@ -239,11 +239,21 @@ def test_results_of_another_seed_are_refused(tmp_path, cfg):
         A.read_records(tmp_path, cfg)
 
 
-def test_mixed_evaluation_versions_are_refused(tmp_path, cfg):
+def test_records_of_an_older_evaluation_version_are_left_out_and_named(tmp_path, cfg):
     runs = world(n_seeds=3)
     runs[2]["evaluation_version"] = 3
     write_records(tmp_path, runs, cfg)
-    with pytest.raises(A.AggregateError, match=r"evaluation versions 3: seeds \[2\]; 4: seeds \[0, 1\]"):
+    records, lineage = A.read_records(tmp_path, cfg)
+    assert [r["seed"] for r in records] == [0, 1]
+    assert lineage["left_out"] == {"seed_2.json": "evaluation version 3, not 4"}
+    assert "seed_2.json" not in lineage
+
+
+def test_records_evaluated_on_other_images_are_refused(tmp_path, cfg):
+    runs = world(n_seeds=2)
+    runs[1]["datasets"]["mnist"]["n"] = 150
+    write_records(tmp_path, runs, cfg)
+    with pytest.raises(A.AggregateError, match=r"were evaluated on different images .*\"mnist\": 150"):
         A.read_records(tmp_path, cfg)
 
 

@@ -40,8 +40,9 @@ SUMMARY_VERSION = 1
 SUMMARY = "summary.json"
 
 # What each rule set had seen when it was committed (the book states both).
-SEEN = {"v1": {"seeds": [0], "when": "after seed 0's paper-profile results, before seeds 1-4"},
-        "v2": {"seeds": [0, 1, 2, 3, 4], "when": "after seeds 0-4, before seeds 5-14"}}
+SEEN = {"v1": {"seeds": [0], "commit": "117843c",
+               "when": "after seed 0's paper-profile results, before seeds 1-4"},
+        "v2": {"seeds": [0, 1, 2, 3, 4], "commit": "1aea55b", "when": "after seeds 0-4, before seeds 5-14"}}
 CONFIRMATORY_FROM = 5
 """Seeds from this one on were run after rules v2 were committed: v2's confirmatory evidence."""
 
@@ -74,7 +75,8 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
 
     Refused, each with one sentence naming the file: a record whose seed differs from its
     name or from its results, whose config hash is not that of `cfg` at the record's seed,
-    whose evaluation version differs from the others', or whose results equal another's.
+    or whose results equal another's. Records of an older evaluation version than the
+    newest are left out (named in lineage["left_out"]): one evaluation version per aggregate.
     """
     import dataclasses
 
@@ -109,14 +111,24 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
         seen[digest] = path.name
         records.append(record)
         lineage[path.name] = sha256_bytes(data)
+    sizes = {json.dumps({d: i.get("n") for d, i in r["results"].get("datasets", {}).items()}, sort_keys=True):
+             r["seed"] for r in records}
+    if len(sizes) > 1:
+        (a, seed_a), (b, seed_b) = list(sizes.items())[:2]
+        raise AggregateError(f"The seed records in {folder} were evaluated on different images (seed "
+                             f"{seed_a}: {a}; seed {seed_b}: {b}); one aggregate needs one set of "
+                             f"evaluation values: re-evaluate them alike (python -m helpers evaluate).")
     versions = {r["results"].get("evaluation_version") for r in records}
     if len(versions) > 1:
-        by = {v: [r["seed"] for r in records if r["results"].get("evaluation_version") == v]
-              for v in versions}
-        raise AggregateError(f"The seed records in {folder} come from evaluation versions "
-                             + "; ".join(f"{v}: seeds {s}" for v, s in sorted(by.items(), key=str))
-                             + "; re-evaluate the older ones (python -m helpers evaluate) so one "
-                               "aggregate compares like with like.")
+        # One evaluation version per aggregate: the newest. Records of an older one (seeds
+        # whose weights were not kept cannot be re-evaluated) are left out and named.
+        newest = max(v for v in versions if v is not None)
+        left = [r for r in records if r["results"].get("evaluation_version") != newest]
+        records = [r for r in records if r["results"].get("evaluation_version") == newest]
+        for r in left:
+            lineage.pop(f"seed_{r['seed']}.json", None)
+        lineage["left_out"] = {f"seed_{r['seed']}.json": f"evaluation version "
+                               f"{r['results'].get('evaluation_version')}, not {newest}" for r in left}
     return sorted(records, key=lambda r: r["seed"]), lineage
 
 
@@ -434,7 +446,9 @@ def is_current(profile_root: Path) -> bool:
         return False
     folder = Path(profile_root) / "seeds"
     on_disk = {p.name: sha256_bytes(p.read_bytes()) for p in folder.glob("seed_*.json")}
-    recorded = {k: v for k, v in summary.get("lineage", {}).items() if k != "results.json"}
+    left = summary.get("lineage", {}).get("left_out", {})
+    recorded = {k: v for k, v in summary.get("lineage", {}).items() if k not in ("results.json", "left_out")}
+    on_disk = {k: v for k, v in on_disk.items() if k not in left}
     return summary.get("summary_version") == SUMMARY_VERSION and recorded == on_disk
 
 

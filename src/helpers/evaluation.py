@@ -273,6 +273,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
             and set(cached["variants"]) == set(names)):
         return cached
     cfg = exp.config
+    clock = exp.store.stage_clock("evaluation") if exp.compute else (lambda: None)
     rules = load_rules(cfg.config_path)
     n_boot, seed, alpha = cfg.bootstrap_samples, cfg.seed, rules.alpha
     sizes = exp.sizes()
@@ -334,6 +335,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     results = {"profile": cfg.profile, "config_hash": cfg.hash, "seed": cfg.seed, "tau": TAU,
                "alpha": alpha, "evaluation_version": EVALUATION_VERSION, "datasets": datasets, **out}
     exp.store.write_derived(results_file, results, lineage())
+    clock()  # evaluation is a timed stage too (predictions and metrics, whatever was cached)
     return results
 
 

@@ -558,8 +558,13 @@ def provenance(summary) -> str:
     """What each rule set had seen when it was committed, and which seeds judge which."""
     seen = summary.seen
     text = (f"The verdicts come from rules written before the evidence they judge: rules v1 were "
-            f"fixed {seen['v1']['when']}, rules v2 {seen['v2']['when']}. Every verdict here is "
+            f"fixed {seen['v1']['when']} (commit {seen['v1']['commit']}), rules v2 "
+            f"{seen['v2']['when']} (commit {seen['v2']['commit']}). Every verdict here is "
             f"computed on all {_plural(summary.n, 'seed')} ({fmt_seeds(summary.seeds)})")
+    left = summary.data.get("lineage", {}).get("left_out", {})
+    if left:
+        text += (f"; left out: {', '.join(k.removesuffix('.json').replace('_', ' ') + ' (' + v + ')' for k, v in left.items())}, "
+                 "whose weights were not kept, so they cannot be re-evaluated")
     confirm = summary.confirmatory_seeds
     if confirm and summary.v2("C1", confirmatory=True) is not None:
         return text + (f"; rules v2's confirmatory verdicts use only seeds {fmt_seeds(confirm)}, "
