@@ -17,8 +17,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name cde-book --display-name "Python (cde-book)"
 	touch $(STAMP)
 
+# The paper profile builds the committed book in book/; any other profile builds a copy in
+# build/<profile>/ (book/chapters and artifacts/paper are never overwritten by a quick run).
 book: $(STAMP)
-	$(PY) -m helpers build --profile $(PROFILE)
+	$(PY) -m helpers build --profile $(PROFILE) $(if $(filter paper,$(PROFILE)),,--out-dir build/$(PROFILE))
 
 # Two workers, each test file on one (its module fixtures stay shared): the suite mostly
 # waits on single-threaded work (Sphinx, kernels starting, subprocesses), so on two cores

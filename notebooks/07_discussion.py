@@ -48,6 +48,7 @@ rows = view.claims()
 chapter.glue_table("claims_v2", report.v2_table(S))
 chapter.glue_text("counts_v2", prose.verdict_counts(S))
 chapter.glue_text("provenance", prose.provenance(S))
+chapter.glue_text("reopenable", prose.reopenable(S))
 chapter.glue_text("power", prose.power(S))
 chapter.glue_text("contradictions", prose.contradictions(S))
 r2 = view.rules_v2
@@ -66,7 +67,7 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # %% [markdown]
 # ## Verdicts
 #
-# {glue:text}`provenance`
+# {glue:text}`provenance` {glue:text}`reopenable`
 #
 # ### Rules v2
 #

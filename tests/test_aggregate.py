@@ -176,6 +176,18 @@ def test_power_and_provenance(rules):
     assert "rules v1 were fixed after seed 0's paper-profile results, before seeds 1-4" in prose.provenance(s)
 
 
+def test_reopenable_names_the_seeds_kept_as_records_only(rules):
+    s = summary_of(world(n_seeds=7), rules)
+    s.data["reopenable"] = [0, 5, 6]
+    assert prose.reopenable(s) == (
+        "Seeds 1–4 are kept as records only (their models were not kept): they count in aggregates of "
+        "evaluation version 4 and would be left out of one of a later version rather than trained again; "
+        "the trained members of seeds 0, 5, 6 are committed, so any later evaluation re-opens them "
+        "without training.")
+    s.data["reopenable"] = list(range(7))
+    assert prose.reopenable(s).startswith("Every seed's trained members are committed (0–6)")
+
+
 def test_v2_table_lists_holds_fails_and_seeds_needed(rules):
     s = summary_of(world(), rules)
     table = report.v2_table(s)

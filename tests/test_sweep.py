@@ -65,6 +65,15 @@ def _record(seed: int, config_hash: str = "h", accuracy: float = 0.9) -> dict:
             "tf_threads": None, "files": {"models/baseline/member_0.tflite": "ab"}}
 
 
+def test_parse_seeds_refuses_a_huge_range_at_once():
+    # refused from the range's two ends, before any seed of it is listed
+    with pytest.raises(S.SweepError, match=r"Seeds '0-100000' name more than 1000 seeds"):
+        S.parse_seeds("0-100000")
+    with pytest.raises(S.SweepError, match=r"Seeds '0-10,20-1009' name more than 1000 seeds"):
+        S.parse_seeds("0-10,20-1009")
+    assert len(S.parse_seeds("0-999")) == 1000
+
+
 def test_load_seed_records_sorted_by_seed(tmp_path):
     assert S.load_seed_records(tmp_path) == []
     for seed in (10, 2, 0):

@@ -391,6 +391,7 @@ def summarize(records: list[dict], lineage: dict, config, table1_rows: list[dict
     summary = {
         "profile": config.profile, "summary_version": SUMMARY_VERSION, "rules_version": RULES_VERSION,
         "lineage": lineage, **numbers(runs, seeds, alpha),
+        "reopenable": [r["seed"] for r in records if r.get("weights")],
         "verdicts": {
             "v1": v1_rows,
             "v2": {"all": v2_verdicts(runs, rules_v2, table1_rows, config),

@@ -575,6 +575,23 @@ def provenance(summary) -> str:
     return text + "; the seeds run after rules v2 (5 on) are still to come, so v2's verdicts are not yet confirmatory."
 
 
+def reopenable(summary) -> str:
+    """Which seeds can be re-evaluated (their weights are committed) and what happens to the
+    others when the evaluation changes."""
+    have = sorted(summary.data.get("reopenable", []))
+    without = [s for s in summary.seeds if s not in have]
+    if not without:
+        return (f"Every seed's trained members are committed ({fmt_seeds(have)}): any later evaluation "
+                "re-opens them without training.")
+    text = (f"Seeds {fmt_seeds(without)} are kept as records only (their models were not kept): they "
+            f"count in aggregates of evaluation version {summary.data.get('evaluation_version')} and "
+            "would be left out of one of a later version rather than trained again")
+    if have:
+        text += (f"; the trained members of seed{'s' if len(have) > 1 else ''} {fmt_seeds(have)} are "
+                 "committed, so any later evaluation re-opens them without training")
+    return text + "."
+
+
 def fmt_seeds(seeds: list[int]) -> str:
     seeds = sorted(seeds)
     if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):

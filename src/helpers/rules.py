@@ -93,29 +93,12 @@ V2_KEYS = ("entropy_margin_nats", "disagreement_margin_nats", "fraction_margin_p
 
 def load_rules_v2(config_path: str | Path | None = None) -> RulesV2:
     """v1's numbers (section `verdicts`) plus v2's margins (section `verdicts_v2`)."""
-    import yaml
-
     from .config import DEFAULT_CONFIG_PATH
-    from .verdicts import load_rules
+    from .verdicts import config_section, load_rules
 
     path = Path(config_path or DEFAULT_CONFIG_PATH)
     v1 = load_rules(path)
-    with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
-    section = raw.get("verdicts_v2") if isinstance(raw, dict) else None
-    if not isinstance(section, dict):
-        raise ValueError(f"{path} lacks the mapping 'verdicts_v2:' (the margins of rules v2); "
-                         "restore it from the repository's _config.yml.")
-    missing = sorted(set(V2_KEYS) - set(section))
-    extra = sorted(set(section) - set(V2_KEYS))
-    if missing or extra:
-        raise ValueError(f"The 'verdicts_v2' section of {path} must hold exactly "
-                         f"{', '.join(sorted(V2_KEYS))}"
-                         + (f"; missing: {', '.join(missing)}" if missing else "")
-                         + (f"; unknown: {', '.join(extra)}" if extra else "") + ".")
-    for key, value in section.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"verdicts_v2.{key}={value!r} in {path} must be a positive number.")
+    section = config_section(path, "verdicts_v2", V2_KEYS, "the margins of rules v2")
     if not section["power"] < 1:
         raise ValueError(f"verdicts_v2.power={section['power']!r} in {path} must lie in (0, 1).")
     fields = {k: getattr(v1, k) for k in v1.__dataclass_fields__}

@@ -40,6 +40,8 @@ from pathlib import Path
 from .store import artifacts_root, atomic_write_bytes, atomic_write_json, sha256_file
 
 ENGINES = ("local", "ray")
+MAX_SEEDS = 1000
+"""A sweep names at most this many seeds (a paper seed costs about an hour of CPU)."""
 RECORD_KEYS = ("seed", "config_hash", "results", "timings", "machine", "versions", "files")
 # Folders of a store that a worker does not send back: rebuilt on demand (git-ignored).
 _NOT_SENT = ("cache", "checkpoints")
@@ -55,6 +57,7 @@ def parse_seeds(text: str) -> list[int]:
     """"0-4" -> [0, 1, 2, 3, 4]; "0,2,5" -> [0, 2, 5]; "3" -> [3]; ranges and lists mix
     ("0-2,7"). Seeds are integers >= 0, each at most once, returned in the order given."""
     seeds: list[int] = []
+    seen: set[int] = set()
     parts = str(text).replace(" ", "").split(",")
     for part in parts:
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
@@ -67,9 +70,13 @@ def parse_seeds(text: str) -> list[int]:
                              f"integers >= 0.")
         low = int(m.group(1))
         high = int(m.group(2)) if m.group(2) is not None else low
+        if len(seeds) + high - low + 1 > MAX_SEEDS:  # checked before any range is expanded
+            raise SweepError(f"Seeds {text!r} name more than {MAX_SEEDS} seeds; sweep at most "
+                             f"{MAX_SEEDS} at a time (e.g. 0-{MAX_SEEDS - 1}).")
         for seed in range(low, high + 1):
-            if seed in seeds:
+            if seed in seen:
                 raise SweepError(f"Seeds {text!r} name seed {seed} twice; list each seed once.")
+            seen.add(seed)
             seeds.append(seed)
     return seeds
 

@@ -49,31 +49,36 @@ class Rules:
 _RULE_KEYS = {f: t for f, t in Rules.__annotations__.items()}
 
 
-def load_rules(config_path: str | Path | None = None) -> Rules:
-    """Read the `verdicts` section of `_config.yml`; one-sentence ValueError when it is off."""
+def config_section(path: Path, name: str, keys, what: str) -> dict:
+    """The mapping `name:` of `_config.yml` at `path`, holding exactly `keys`, each a positive
+    number; one-sentence ValueError naming the file, the key and the fix otherwise."""
     import yaml
 
+    with open(path, encoding="utf-8") as f:
+        raw = yaml.safe_load(f) or {}
+    section = raw.get(name) if isinstance(raw, dict) else None
+    if not isinstance(section, dict):
+        raise ValueError(f"{path} lacks the mapping '{name}:' ({what}); "
+                         "restore it from the repository's _config.yml.")
+    missing = sorted(set(keys) - set(section))
+    extra = sorted(set(section) - set(keys))
+    if missing or extra:
+        raise ValueError(f"The '{name}' section of {path} must hold exactly "
+                         f"{', '.join(sorted(keys))}"
+                         + (f"; missing: {', '.join(missing)}" if missing else "")
+                         + (f"; unknown: {', '.join(extra)}" if extra else "") + ".")
+    for key, value in section.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name}.{key}={value!r} in {path} must be a positive number.")
+    return dict(section)
+
+
+def load_rules(config_path: str | Path | None = None) -> Rules:
+    """Read the `verdicts` section of `_config.yml`; one-sentence ValueError when it is off."""
     from .config import DEFAULT_CONFIG_PATH
 
     path = Path(config_path or DEFAULT_CONFIG_PATH)
-    with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
-    section = raw.get("verdicts") if isinstance(raw, dict) else None
-    if not isinstance(section, dict):
-        raise ValueError(f"{path} lacks the mapping 'verdicts:' (the margins of the verdict rules); "
-                         "restore it from the repository's _config.yml.")
-    missing = sorted(set(_RULE_KEYS) - set(section))
-    extra = sorted(set(section) - set(_RULE_KEYS))
-    if missing or extra:
-        raise ValueError(f"The 'verdicts' section of {path} must hold exactly "
-                         f"{', '.join(sorted(_RULE_KEYS))}"
-                         + (f"; missing: {', '.join(missing)}" if missing else "")
-                         + (f"; unknown: {', '.join(extra)}" if extra else "") + ".")
-    values = {}
-    for key, value in section.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"verdicts.{key}={value!r} in {path} must be a positive number.")
-        values[key] = value
+    values = config_section(path, "verdicts", _RULE_KEYS, "the margins of the verdict rules")
     if not values["alpha"] < 0.5:
         raise ValueError(f"verdicts.alpha={values['alpha']!r} in {path} must be below 0.5.")
     if not isinstance(values["min_seeds"], int) or values["min_seeds"] < 2:
