@@ -51,7 +51,7 @@ chapter.glue_text("answer_cost", prose.answer_cost(S, q8))
 chapter.glue_text("answer_uncertainty", prose.answer_uncertainty(S, datasets))
 chapter.glue_text("answer_disagreement", prose.answer_disagreement(S, datasets))
 chapter.glue_text("mechanism", " ".join(prose.mechanism(S, d, q8) for d in datasets[:2]))
-chapter.glue_text("contradictions", prose.contradictions(S))
+chapter.glue_markdown("contradictions", prose.contradictions(S, as_list=True))
 chapter.glue_text("provenance", prose.provenance(S))
 chapter.glue_text("counts", prose.verdict_counts(S))
 chapter.glue_figure("headline_fig", figures.figure2(R, ["baseline", "ft_q8", "q8", *q8], "notmnist", S), view)
@@ -70,7 +70,9 @@ chapter.glue_table("verdicts", report.verdict_overview(S))
 #
 # **Why.** {glue:text}`mechanism`
 #
-# {glue:text}`contradictions`
+# ```{glue:md} contradictions
+# :format: myst
+# ```
 #
 # ```{glue:figure} headline_fig
 # :name: headline-fig

@@ -50,7 +50,7 @@ chapter.glue_text("counts_v2", prose.verdict_counts(S))
 chapter.glue_text("provenance", prose.provenance(S))
 chapter.glue_text("reopenable", prose.reopenable(S))
 chapter.glue_text("power", prose.power(S))
-chapter.glue_text("contradictions", prose.contradictions(S))
+chapter.glue_markdown("contradictions", prose.contradictions(S, as_list=True))
 r2 = view.rules_v2
 chapter.glue_text("margins_v2", f"α = {r2.alpha:g}; no change in entropy and in disagreement within "
                   f"±{r2.entropy_margin_nats:g} and ±{r2.disagreement_margin_nats:g} nats, in the "
@@ -87,7 +87,9 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # where it fails, and how many seeds each open part would need.
 # ```
 #
-# {glue:text}`contradictions`
+# ```{glue:md} contradictions
+# :format: myst
+# ```
 #
 # {glue:text}`power`
 #

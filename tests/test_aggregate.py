@@ -123,6 +123,9 @@ def test_flat_disagreement_is_contradicted_and_said(rules):
     assert prose.contradictions(s, ids=("C10",)).startswith(
         "Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts): C10 on NotMNIST "
         "(disagreement: 0 % → 25 %,")
+    listed = prose.contradictions(s, ids=("C10",), as_list=True)
+    assert listed.splitlines()[2].startswith(
+        "- C10 (Members' disagreement increases with pruning) on NotMNIST: fails at disagreement: 0 % → 25 %")
 
 
 def test_two_seeds_cannot_tell(rules):
@@ -182,7 +185,7 @@ def test_reopenable_names_the_seeds_kept_as_records_only(rules):
     assert prose.reopenable(s) == (
         "Seeds 1–4 are kept as records only (their models were not kept): they count in aggregates of "
         "evaluation version 4 and would be left out of one of a later version rather than trained again; "
-        "the trained members of seeds 0, 5, 6 are committed, so any later evaluation re-opens them "
+        "the trained members of seeds 0, 5 and 6 are committed, so any later evaluation re-opens them "
         "without training.")
     s.data["reopenable"] = list(range(7))
     assert prose.reopenable(s).startswith("Every seed's trained members are committed (0–6)")

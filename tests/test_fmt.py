@@ -31,3 +31,9 @@ def test_span_is_one_number_when_both_ends_print_alike():
     assert fmt.span([0.1149, 0.1051]) == "0.11"  # '±0.11–0.11 pp' read as a typo
     assert fmt.span([1.0, 5.0], 0) == "1–5"
     assert fmt.span([-0.02, 0.01]) == "−0.02–0.01"
+
+
+def test_a_value_that_rounds_to_zero_has_no_minus():
+    assert fmt.number(-0.0001, 3) == "0.000" and fmt.number(-0.0001, 3, signed=True) == "+0.000"
+    assert fmt.nats(-0.00004, signed=True) == "+0.000 nats" and fmt.pp(-0.00001) == "+0.00 pp"
+    assert fmt.number(-0.0006, 3) == "−0.001"

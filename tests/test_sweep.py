@@ -426,8 +426,12 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
         manifest = json.loads((store / "manifest.json").read_text())
         sent = [p for p in store.rglob("*") if p.is_file() and p.name != "manifest.json"
                 and not p.name.startswith(".")  # the driver's own lock file
-                and p.relative_to(store).parts[0] not in ("seeds", "cache", "checkpoints")]
+                # seeds/ and weights/ belong to the profile (seed 0's store is the profile's)
+                and p.relative_to(store).parts[0] not in ("seeds", "weights", "cache", "checkpoints")]
         assert {"results.json", "sizes.json", "histories.json"} <= {p.name for p in sent}
+        # the driver packed the weights of the seed it received, named in the record
+        (pack, sha), = record["weights"].items()
+        assert pack == f"weights/seed_{seed}.npz" and sha256_file(artifacts / "smoke" / pack) == sha
         for path in sent:
             assert manifest["files"][path.relative_to(store).as_posix()] == sha256_file(path)
         assert record["files"] == _model_checksums(store)

@@ -273,7 +273,10 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
             and set(cached["variants"]) == set(names)):
         return cached
     cfg = exp.config
-    clock = exp.store.stage_clock("evaluation") if exp.compute else (lambda: None)
+    # Timed as a stage of the store's own evaluation only: other evaluation values write into
+    # evaluations/<hash>/ and leave the (committed) manifest as it is.
+    own = results_file == "results.json" and exp.compute
+    clock = exp.store.stage_clock("evaluation") if own else (lambda: None)
     rules = load_rules(cfg.config_path)
     n_boot, seed, alpha = cfg.bootstrap_samples, cfg.seed, rules.alpha
     sizes = exp.sizes()

@@ -34,6 +34,8 @@ def number(value, decimals: int = 2, signed: bool = False, thousands: bool = Fal
     if _missing(value):
         return MISSING
     spec = ("+" if signed else "") + ("," if thousands else "") + f".{decimals}f"
+    if float(format(value, f".{decimals}f")) == 0:
+        value = 0.0  # a value that rounds to zero prints without a minus ("0.000", not "−0.000")
     return _minus(format(value, spec))
 
 

@@ -375,10 +375,13 @@ def _nats_signed(x) -> str:
     return fmt.nats(x, signed=True)
 
 
-def _range(values, formatter) -> str:
-    """'+0.02 pp' when every value prints alike, else 'from −0.01 pp to +0.03 pp'."""
+def _range(values, formatter, style: str = "from") -> str:
+    """'+0.02 pp' when every value prints alike, else 'from −0.01 pp to +0.03 pp' (style
+    "between": 'between −0.01 pp and +0.03 pp')."""
     texts = [formatter(v) for v in (min(values), max(values))]
-    return texts[0] if texts[0] == texts[1] else f"from {texts[0]} to {texts[1]}"
+    if texts[0] == texts[1]:
+        return texts[0]
+    return f"between {texts[0]} and {texts[1]}" if style == "between" else f"from {texts[0]} to {texts[1]}"
 
 
 def _sparsity(name: str) -> str:
@@ -447,7 +450,7 @@ def answer_cost(summary, names: list[str]) -> str:
     equal = [n for n in moderate if acc.get(n, {}).get("status") == "holds"]
     lead = (f"Pruned to {fmt.span([100 * paper.COMPRESSED[n].sparsity for n in moderate], 0)} % and "
             f"quantized to 8 bits, the ensemble is {fmt.span(ratios, 1)}× smaller and its MNIST accuracy "
-            f"differs from the baseline's by {_range([d['mean'] for d in diffs], fmt.pp)} "
+            f"differs from the baseline's by {_range([d['mean'] for d in diffs], fmt.pp, 'between')} "
             f"(mean over {_plural(summary.n, 'seed')})")
     if len(equal) == len(moderate):
         text = lead + (f": yes, each difference is shown equivalent to zero within "
@@ -593,15 +596,17 @@ def reopenable(summary) -> str:
 
 
 def fmt_seeds(seeds: list[int]) -> str:
+    """'0–4' for a run of three or more, else '5 and 6', '0, 5 and 9'."""
     seeds = sorted(seeds)
     if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
         return f"{seeds[0]}–{seeds[-1]}"
-    return ", ".join(map(str, seeds))
+    return _and([str(s) for s in seeds]) if seeds else ""
 
 
-def contradictions(summary, ids=("C5", "C6", "C7", "C10")) -> str:
+def contradictions(summary, ids=("C5", "C6", "C7", "C10"), as_list: bool = False) -> str:
     """Where rules v2 say no: every claim with a failing part, its parts named, the datasets
-    where the same parts fail merged (C6's MNIST half fails alike on every dataset)."""
+    where the same parts fail merged (C6's MNIST half fails alike on every dataset).
+    as_list: a Markdown list, one claim and its datasets a line, for `{glue:md}`."""
     from .rules import where
     merged: dict[tuple[str, str], list[str]] = {}
     for cid in ids:
@@ -611,9 +616,12 @@ def contradictions(summary, ids=("C5", "C6", "C7", "C10")) -> str:
                 merged.setdefault((cid, where(judged, "fails")), []).append(summary.label(d))
     if not merged:
         return "No part of any claim is contradicted by these seeds."
+    lead = "Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts)"
+    if as_list:
+        return lead + ":\n\n" + "\n".join(f"- {cid} ({paper.CLAIMS[cid]}) on {_and(datasets)}: fails at {parts}."
+                                          for (cid, parts), datasets in merged.items())
     lines = [f"{cid} on {_and(datasets)} ({parts})" for (cid, parts), datasets in merged.items()]
-    return ("Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts): "
-            + "; ".join(lines) + ".")
+    return lead + ": " + "; ".join(lines) + "."
 
 
 def claim_finding(summary, cid: str, dataset: str | None = None) -> str:

@@ -159,9 +159,7 @@ def _write_weights(exp, record: dict) -> dict:
 def export_weights(profile: str, seeds) -> dict:
     """Write the weights pack of every seed whose store is complete on this machine and add
     it to the seed's record; {seed: pack path or the reason it was skipped}."""
-    from .config import load_config
-    from .experiment import Experiment
-    from .store import Store, StoreError
+    from .store import StoreError
     root = profile_store_root(profile)
     out = {}
     for seed in seeds:
@@ -169,16 +167,24 @@ def export_weights(profile: str, seeds) -> dict:
         if not path.exists():
             out[seed] = f"no record ({path.name}); run the sweep for it first"
             continue
-        cfg = load_config(profile, seed=seed)
         try:
-            exp = Experiment(cfg, store=Store(cfg, create=False), compute=False)
-            record = _write_weights(exp, read_seed_record(path))
+            record = with_weights(profile, seed, read_seed_record(path))
         except StoreError as e:
             out[seed] = f"its store is not on this machine ({' '.join(str(e).split())[:160]})"
             continue
         atomic_write_json(path, record)
         out[seed] = next(iter(record["weights"]))
     return out
+
+
+def with_weights(profile: str, seed: int, record: dict) -> dict:
+    """The record with the seed's weights pack written from its store here and named in it
+    (StoreError when the store is not complete on this machine)."""
+    from .config import load_config
+    from .experiment import Experiment
+    from .store import Store
+    cfg = load_config(profile, seed=seed)
+    return _write_weights(Experiment(cfg, store=Store(cfg, create=False), compute=False), record)
 
 
 def reevaluate(profile: str, seeds, echo=print) -> dict:
@@ -438,8 +444,9 @@ def _ray_sweep(profile, seeds, hashes, root, address, num_cpus_per_task, summari
                 failures.append(f"seed {seed}: {type(cause).__name__}: {first}")
                 continue
             receive_seed(profile, reply)
-            atomic_write_json(record_path(root, seed), reply["record"])
-            export_weights(profile, [seed])
+            # the record is written once, complete: a kill between two writes would leave a
+            # record without its weights, and a recorded seed is never computed again
+            atomic_write_json(record_path(root, seed), with_weights(profile, seed, reply["record"]))
             summaries[seed] = _summary(seed, "computed", reply["wall_s"], root, hashes[seed],
                                        host=reply["host"],
                                        elapsed_s=round(time.perf_counter() - start, 2))
