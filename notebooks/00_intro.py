@@ -39,7 +39,7 @@ shift_subset = None
 # %% tags=["remove-cell"]
 # Executed last by the pipeline: it summarizes what the other chapters show. Every number
 # here is between seeds, from summary.json (helpers.aggregate).
-from helpers import chapter, figures, prose, report
+from helpers import answers, chapter, figures, report
 from helpers.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -47,13 +47,13 @@ R, S, q8 = view.results, view.summary, int8_variants(view.config)
 datasets = [d for d in ("notmnist", "fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]
 
 # %%
-chapter.glue_text("answer_cost", prose.answer_cost(S, q8))
-chapter.glue_text("answer_uncertainty", prose.answer_uncertainty(S, datasets))
-chapter.glue_text("answer_disagreement", prose.answer_disagreement(S, datasets))
-chapter.glue_text("mechanism", " ".join(prose.mechanism(S, d, q8) for d in datasets[:2]))
-chapter.glue_markdown("contradictions", prose.contradictions(S, as_list=True))
-chapter.glue_text("provenance", prose.provenance(S))
-chapter.glue_text("counts", prose.verdict_counts(S))
+chapter.glue_text("answer_cost", answers.answer_cost(S, q8))
+chapter.glue_text("answer_uncertainty", answers.answer_uncertainty(S, datasets))
+chapter.glue_text("answer_disagreement", answers.answer_disagreement(S, datasets))
+chapter.glue_text("mechanism", " ".join(answers.mechanism(S, d, q8) for d in datasets[:2]))
+chapter.glue_markdown("contradictions", answers.contradictions(S, as_list=True))
+chapter.glue_text("provenance", answers.provenance(S))
+chapter.glue_text("counts", answers.verdict_counts(S))
 chapter.glue_figure("headline_fig", figures.figure2(R, ["baseline", "ft_q8", "q8", *q8], "notmnist", S), view)
 chapter.glue_table("verdicts", report.verdict_overview(S))
 

@@ -37,7 +37,7 @@ ood_subset = None
 shift_subset = None
 
 # %% tags=["remove-cell"]
-from helpers import chapter, figures, fmt, prose, report
+from helpers import answers, chapter, figures, fmt, prose, report
 from helpers.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -56,7 +56,7 @@ chapter.glue_text("n_test", f"{R['datasets']['mnist']['n']:,}")
 chapter.glue_text("n_boot", f"{view.config.bootstrap_samples:,}")
 chapter.glue_text("n_bins", str(len(R["reliability"]["baseline"]["count"])))
 chapter.glue_text("resolution", prose.resolution(R, S, q8))
-chapter.glue_text("cost", prose.answer_cost(S, q8))
+chapter.glue_text("cost", answers.answer_cost(S, q8))
 
 # %% [markdown]
 # ```{glued-table} table2_accuracy

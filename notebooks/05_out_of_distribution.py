@@ -36,7 +36,7 @@ ood_subset = None
 shift_subset = None
 
 # %% tags=["remove-cell"]
-from helpers import chapter, figures, fmt, paper, prose, report
+from helpers import answers, chapter, figures, fmt, paper, prose, report
 from helpers.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -47,8 +47,8 @@ shown = ["baseline", "ft_q8", "q8", *q8]
 chapter.glue_figure("fig1", figures.figure1(R, shown, paper.TAU), view)
 chapter.glue_table("tau_table", report.tau_table(R, shown))
 chapter.glue_text("tau", fmt.number(paper.TAU, 1))
-chapter.glue_text("c5", prose.claim_finding(S, "C5", "notmnist"))
-chapter.glue_text("c6", prose.claim_finding(S, "C6", "notmnist"))
+chapter.glue_text("c5", answers.claim_finding(S, "C5", "notmnist"))
+chapter.glue_text("c6", answers.claim_finding(S, "C6", "notmnist"))
 
 # %% [markdown]
 # ## Confidence curves
@@ -73,11 +73,11 @@ chapter.glue_text("c6", prose.claim_finding(S, "C6", "notmnist"))
 # %%
 chapter.glue_figure("fig2", figures.figure2(R, shown, "notmnist", S), view)
 chapter.glue_table("uncertainty", report.uncertainty_table(R, shown, "notmnist", S))
-chapter.glue_text("c7", prose.claim_finding(S, "C7", "notmnist"))
-chapter.glue_text("c10", prose.claim_finding(S, "C10", "notmnist"))
-chapter.glue_text("entropy_finding", prose.answer_uncertainty(S, ["notmnist"]))
-chapter.glue_text("disagreement_finding", prose.answer_disagreement(S, ["notmnist"]))
-chapter.glue_text("mechanism", prose.mechanism(S, "notmnist", q8))
+chapter.glue_text("c7", answers.claim_finding(S, "C7", "notmnist"))
+chapter.glue_text("c10", answers.claim_finding(S, "C10", "notmnist"))
+chapter.glue_text("entropy_finding", answers.answer_uncertainty(S, ["notmnist"]))
+chapter.glue_text("disagreement_finding", answers.answer_disagreement(S, ["notmnist"]))
+chapter.glue_text("mechanism", answers.mechanism(S, "notmnist", q8))
 chapter.glue_text("control", prose.control(R, S, "notmnist", "entropy"))
 
 # %% [markdown]

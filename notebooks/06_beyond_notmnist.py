@@ -36,7 +36,7 @@ ood_subset = None
 shift_subset = None
 
 # %% tags=["remove-cell"]
-from helpers import chapter, evaluation, figures, fmt, prose, report, shift, shift_plots
+from helpers import answers, chapter, evaluation, figures, fmt, prose, report, shift, shift_plots
 from helpers.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -136,9 +136,9 @@ chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "
 # %%
 others = [d for d in ("fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]
 chapter.glue_table("verdicts_by_dataset", report.v2_by_dataset(S, ["notmnist", *others]))
-chapter.glue_text("findings_entropy", prose.answer_uncertainty(S, others))
-chapter.glue_text("findings_disagreement", prose.answer_disagreement(S, others))
-chapter.glue_text("mechanism_others", " ".join(prose.mechanism(S, d, q8) for d in others))
+chapter.glue_text("findings_entropy", answers.answer_uncertainty(S, others))
+chapter.glue_text("findings_disagreement", answers.answer_disagreement(S, others))
+chapter.glue_text("mechanism_others", " ".join(answers.mechanism(S, d, q8) for d in others))
 chapter.glue_table("detection_fashion", report.detection_table(R, shown, "fashion_mnist"))
 chapter.glue_text("control_fashion", prose.control(R, S, "fashion_mnist", "entropy"))
 
@@ -170,7 +170,7 @@ chapter.glue_text("control_fashion", prose.control(R, S, "fashion_mnist", "entro
 # {glue:text}`control_fashion`
 
 # %%
-from helpers.aggregate import BUDGET_PANELS
+from helpers.summary import BUDGET_PANELS
 names = [n for n in R["variants"] if S.has(n, "mnist")]
 chapter.glue_figure("budget", figures.memory_budget(S, names), view)
 chapter.glue_text("budget_text", prose.budget(S, BUDGET_PANELS))

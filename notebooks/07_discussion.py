@@ -37,7 +37,7 @@ ood_subset = None
 shift_subset = None
 
 # %% tags=["remove-cell"]
-from helpers import chapter, prose, report
+from helpers import answers, chapter, prose, report
 from helpers.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -46,11 +46,11 @@ rows = view.claims()
 
 # %%
 chapter.glue_table("claims_v2", report.v2_table(S))
-chapter.glue_text("counts_v2", prose.verdict_counts(S))
-chapter.glue_text("provenance", prose.provenance(S))
-chapter.glue_text("reopenable", prose.reopenable(S))
-chapter.glue_text("power", prose.power(S))
-chapter.glue_markdown("contradictions", prose.contradictions(S, as_list=True))
+chapter.glue_text("counts_v2", answers.verdict_counts(S))
+chapter.glue_text("provenance", answers.provenance(S))
+chapter.glue_text("reopenable", answers.reopenable(S))
+chapter.glue_text("power", answers.power(S))
+chapter.glue_markdown("contradictions", answers.contradictions(S, as_list=True))
 r2 = view.rules_v2
 chapter.glue_text("margins_v2", f"α = {r2.alpha:g}; no change in entropy and in disagreement within "
                   f"±{r2.entropy_margin_nats:g} and ±{r2.disagreement_margin_nats:g} nats, in the "
@@ -119,8 +119,8 @@ chapter.glue_text("resolution", prose.resolution(R, S, q8))
 chapter.glue_text("spread", prose.spread(S, q8))
 chapter.glue_text("sizes", prose.size_measure(view.sizes, R, q8))
 chapter.glue_text("control", prose.control(R, S, "notmnist", "entropy"))
-chapter.glue_text("mechanism", prose.mechanism(S, "notmnist", q8))
-chapter.glue_text("useful", prose.usefulness(S, q8))
+chapter.glue_text("mechanism", answers.mechanism(S, "notmnist", q8))
+chapter.glue_text("useful", answers.usefulness(S, q8))
 
 # %% [markdown]
 # ## Where the results differ, and why

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from helpers import aggregate as A
-from helpers import prose, report
+from helpers import claims_v2 as C
+from helpers import answers, prose, report
 from helpers import rules as R
 from helpers.summary import Summary
 
@@ -55,12 +56,12 @@ def rules():
 
 def summary_of(runs, rules, confirmatory=None):
     data = A.numbers(runs, [r["seed"] for r in runs], rules.alpha)
-    verdicts = {"C7": A.v2_trend(runs, lambda d: [("entropy", d, "mean_entropy"),
+    verdicts = {"C7": C.v2_trend(runs, lambda d: [("entropy", d, "mean_entropy"),
                                                   ("disagreement", d, "mean_disagreement")], True, rules,
                                  datasets=("notmnist",)),
-                "C10": A.v2_trend(runs, lambda d: [("disagreement", d, "mean_disagreement")], True, rules,
+                "C10": C.v2_trend(runs, lambda d: [("disagreement", d, "mean_disagreement")], True, rules,
                                   datasets=("notmnist",)),
-                "C8": A.v2_c8(runs, Q8, rules)}
+                "C8": C.v2_c8(runs, Q8, rules)}
     data["verdicts"] = {"v1": [], "v2": {"all": A._json_safe(verdicts), "confirmatory": confirmatory,
                                          "confirmatory_seeds": [s for s in data["seeds"] if s >= 5],
                                          "seen": A.SEEN}}
@@ -101,14 +102,14 @@ def test_the_front_is_computed_once_in_the_aggregate(rules):
 # --- the answers --------------------------------------------------------------------------------
 def test_entropy_rising_at_every_step(rules):
     s = summary_of(world(entropy=(0.70, 0.76, 0.82, 0.90, 1.20)), rules)
-    text = prose.answer_uncertainty(s, ["notmnist"])
+    text = answers.answer_uncertainty(s, ["notmnist"])
     assert text.startswith("On NotMNIST, the entropy rises at every sparsity step: by +0.497 nats")
     assert "from 0 % to 95 % (8 seeds)." in text
 
 
 def test_entropy_rising_overall_but_flat_at_first(rules):
     s = summary_of(world(entropy=(0.70, 0.70, 0.76, 0.85, 1.20)), rules)
-    text = prose.answer_uncertainty(s, ["notmnist"])
+    text = answers.answer_uncertainty(s, ["notmnist"])
     assert "rises from 0 % to 95 %, by +0.497 nats" in text
     assert text.endswith("but not at every step: no change at 0 % → 25 %.")
 
@@ -116,39 +117,39 @@ def test_entropy_rising_overall_but_flat_at_first(rules):
 def test_flat_disagreement_is_contradicted_and_said(rules):
     s = summary_of(world(), rules)
     assert s.v2("C10", "notmnist")["verdict"] == R.CONTRADICTED
-    text = prose.answer_disagreement(s, ["notmnist"])
+    text = answers.answer_disagreement(s, ["notmnist"])
     assert text.startswith("On NotMNIST, the members' disagreement does not rise with sparsity: from 0 % to "
                            "95 % it changes by")
     assert "no change at 0 % → 25 %, 25 % → 50 %, 50 % → 75 %, 75 % → 95 %" in text
-    assert prose.contradictions(s, ids=("C10",)).startswith(
+    assert answers.contradictions(s, ids=("C10",)).startswith(
         "Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts): C10 on NotMNIST "
         "(disagreement: 0 % → 25 %,")
-    listed = prose.contradictions(s, ids=("C10",), as_list=True)
+    listed = answers.contradictions(s, ids=("C10",), as_list=True)
     assert listed.splitlines()[2].startswith(
         "- C10 (Members' disagreement increases with pruning) on NotMNIST: fails at disagreement: 0 % → 25 %")
 
 
 def test_two_seeds_cannot_tell(rules):
     s = summary_of(world(n_seeds=2), rules)
-    assert prose.answer_disagreement(s, ["notmnist"]) == (
+    assert answers.answer_disagreement(s, ["notmnist"]) == (
         "On NotMNIST, whether the members' disagreement rises with sparsity cannot be told from 2 seeds.")
 
 
 def test_mechanism_says_the_rise_is_member_entropy(rules):
     s = summary_of(world(), rules)
-    text = prose.mechanism(s, "notmnist", Q8)
+    text = answers.mechanism(s, "notmnist", Q8)
     assert "indistinguishable from the re-training control's at every sparsity" in text
     assert text.endswith("the rise in uncertainty is each member becoming less sure, not the members "
                          "disagreeing more.")
     dis = summary_of(world(entropy=(0.7, 0.75, 0.8, 0.9, 1.2), disagreement=(0.2, 0.25, 0.3, 0.4, 0.7),
                            member=(0.5,) * 5), rules)
-    assert prose.mechanism(dis, "notmnist", Q8).endswith("the rise in uncertainty is the members disagreeing more.")
-    assert "differs from the re-training control's at" in prose.mechanism(dis, "notmnist", Q8)
+    assert answers.mechanism(dis, "notmnist", Q8).endswith("the rise in uncertainty is the members disagreeing more.")
+    assert "differs from the re-training control's at" in answers.mechanism(dis, "notmnist", Q8)
 
 
 def test_cost_answer_yes_and_the_control_explains_the_gain(rules):
     s = summary_of(world(), rules)
-    text = prose.answer_cost(s, Q8)
+    text = answers.answer_cost(s, Q8)
     assert text.startswith("Pruned to 25–75 % and quantized to 8 bits, the ensemble is 4.1–7.7× smaller")
     assert ": yes, each difference is shown equivalent to zero within ±0.10 pp." in text
     assert "At 95 % sparsity it is 18.9× smaller and costs −1.2" in text
@@ -157,38 +158,38 @@ def test_cost_answer_yes_and_the_control_explains_the_gain(rules):
 
 def test_cost_answer_when_the_seeds_cannot_tell(rules):
     s = summary_of(world(n_seeds=3, acc_diff=0.0009), rules)
-    assert "whether that is no cost cannot be told yet" in prose.answer_cost(s, Q8) or (
-        "at the others the seeds cannot yet tell" in prose.answer_cost(s, Q8))
+    assert "whether that is no cost cannot be told yet" in answers.answer_cost(s, Q8) or (
+        "at the others the seeds cannot yet tell" in answers.answer_cost(s, Q8))
 
 
 def test_usefulness_worse_better_none(rules):
     worse = summary_of(world(auroc=(0.97, 0.97, 0.97, 0.97, 0.95)), rules)
-    assert prose.usefulness(worse, Q8).endswith("detection is worse at 95 % pruned, int8 weights and no better elsewhere.")
+    assert answers.usefulness(worse, Q8).endswith("detection is worse at 95 % pruned, int8 weights and no better elsewhere.")
     better = summary_of(world(auroc=(0.97, 0.975, 0.98, 0.985, 0.99)), rules)
-    assert "detects NotMNIST better at" in prose.usefulness(better, Q8)
+    assert "detects NotMNIST better at" in answers.usefulness(better, Q8)
     same = summary_of(world(), rules)
-    assert prose.usefulness(same, Q8).endswith("no sparsity detects it measurably better or worse.")
+    assert answers.usefulness(same, Q8).endswith("no sparsity detects it measurably better or worse.")
 
 
 def test_power_and_provenance(rules):
     s = summary_of(world(n_seeds=4, entropy=(0.70, 0.71, 0.73, 0.85, 1.2), seed=3), rules)
-    text = prose.power(s)
+    text = answers.power(s)
     assert text.startswith("With the between-seed SD of 4 seeds, the open parts would be resolved at 80 % power")
     assert "C7 on NotMNIST" in text
-    assert "are still to come, so v2's verdicts are not yet confirmatory" in prose.provenance(s)
-    assert "rules v1 were fixed after seed 0's paper-profile results, before seeds 1-4" in prose.provenance(s)
+    assert "are still to come, so v2's verdicts are not yet confirmatory" in answers.provenance(s)
+    assert "rules v1 were fixed after seed 0's paper-profile results, before seeds 1-4" in answers.provenance(s)
 
 
 def test_reopenable_names_the_seeds_kept_as_records_only(rules):
     s = summary_of(world(n_seeds=7), rules)
     s.data["reopenable"] = [0, 5, 6]
-    assert prose.reopenable(s) == (
+    assert answers.reopenable(s) == (
         "Seeds 1–4 are kept as records only (their models were not kept): they count in aggregates of "
         "evaluation version 4 and would be left out of one of a later version rather than trained again; "
         "the trained members of seeds 0, 5 and 6 are committed, so any later evaluation re-opens them "
         "without training.")
     s.data["reopenable"] = list(range(7))
-    assert prose.reopenable(s).startswith("Every seed's trained members are committed (0–6)")
+    assert answers.reopenable(s).startswith("Every seed's trained members are committed (0–6)")
 
 
 def test_v2_table_lists_holds_fails_and_seeds_needed(rules):

@@ -37,3 +37,9 @@ def test_a_value_that_rounds_to_zero_has_no_minus():
     assert fmt.number(-0.0001, 3) == "0.000" and fmt.number(-0.0001, 3, signed=True) == "+0.000"
     assert fmt.nats(-0.00004, signed=True) == "+0.000 nats" and fmt.pp(-0.00001) == "+0.00 pp"
     assert fmt.number(-0.0006, 3) == "−0.001"
+
+
+def test_seed_list():
+    assert fmt.seed_list([4, 0, 1, 2, 3]) == "0–4"
+    assert fmt.seed_list([5, 6]) == "5 and 6" and fmt.seed_list([0, 5, 9]) == "0, 5 and 9"
+    assert fmt.seed_list([7]) == "7" and fmt.seed_list([]) == ""

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from helpers import evaluation, prose
+from helpers import aggregate, prose
 from helpers.verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED
 
 
@@ -131,8 +131,8 @@ def test_budget_names_fronts_and_the_head_to_head():
 
 def test_pareto_front_by_hand():
     points = {"a": (10, 0.5), "b": (20, 0.4), "c": (20, 0.6), "d": (5, 0.7), "e": (30, 0.4)}
-    assert evaluation.pareto_front(points, higher_is_better=False) == ["d", "a", "b"]
-    assert evaluation.pareto_front(points, higher_is_better=True) == ["d"]
+    assert aggregate.pareto_front(points, higher_is_better=False) == ["d", "a", "b"]
+    assert aggregate.pareto_front(points, higher_is_better=True) == ["d"]
 
 
 def _members(acc, nll, ens_acc, ens_nll):

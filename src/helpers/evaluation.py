@@ -342,21 +342,6 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     return results
 
 
-# --- the memory budget's front (used by helpers.aggregate) ---------------------------------
-def pareto_front(points: dict, higher_is_better: bool) -> list[str]:
-    """Names of the points {name: (size, value)} that no other point beats: no other is at
-    most as large and at least as good, and strictly better in one. Sorted by size."""
-    better = (lambda a, b: a >= b) if higher_is_better else (lambda a, b: a <= b)
-    front = []
-    for name, (size, value) in points.items():
-        dominated = any(
-            other != name and s <= size and better(v, value) and (s < size or v != value)
-            for other, (s, v) in points.items())
-        if not dominated:
-            front.append(name)
-    return sorted(front, key=lambda n: points[n][0])
-
-
 def budget_variants(config) -> list[str]:
     """Every ensemble in the memory-budget figure: every variant of the config and the
     equal-size references (single members, the first k int8 members)."""

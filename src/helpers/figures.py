@@ -169,7 +169,7 @@ def roc(results: dict, names: Sequence[str], dataset: str, score: str = "entropy
 def memory_budget(summary, names: Sequence[str]):
     """Zipped size (kB, log scale) against NLL, ECE and NotMNIST AUROC: every ensemble, the
     mean over seeds with its 95 % interval, the Pareto front the aggregate found joined."""
-    from .aggregate import BUDGET_PANELS
+    from .summary import BUDGET_PANELS
     with _style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 3.4), layout="constrained")
         for ax, (dataset, key, ylabel, _) in zip(axes, BUDGET_PANELS):

@@ -95,3 +95,13 @@ def interval(formatter: Callable, estimate, low, high, **kwargs) -> str:
         return formatter(estimate, **kwargs)
     lo, hi = bare(formatter, low, **kwargs), bare(formatter, high, **kwargs)
     return f"{formatter(estimate, **kwargs)} [{lo}, {hi}]"
+
+
+def seed_list(seeds) -> str:
+    """Seeds as a reader writes them: '0–4' for a run of three or more, else '5 and 6',
+    '0, 5 and 9'."""
+    seeds = sorted(seeds)
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    words = [str(s) for s in seeds]
+    return words[0] if len(words) == 1 else (", ".join(words[:-1]) + " and " + words[-1] if words else "")

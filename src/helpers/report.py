@@ -183,17 +183,10 @@ def verdict_overview(summary) -> pd.DataFrame:
         row = {"Claim": cid, "What the paper says": paper.CLAIMS[cid],
                f"Rules v2, {_n(summary)}": summary.v2(cid)["verdict"]}
         if confirm:
-            row[f"v2 on seeds {_seed_list(summary.confirmatory_seeds)}"] = summary.v2(cid, confirmatory=True)["verdict"]
+            row[f"v2 on seeds {fmt.seed_list(summary.confirmatory_seeds)}"] = summary.v2(cid, confirmatory=True)["verdict"]
         row["Rules v1"] = v1.get(cid, fmt.MISSING)
         rows.append(row)
     return pd.DataFrame(rows).set_index("Claim")
-
-
-def _seed_list(seeds: list[int]) -> str:
-    seeds = sorted(seeds)
-    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
-        return f"{seeds[0]}–{seeds[-1]}"
-    return ", ".join(map(str, seeds))
 
 
 def _where(judged: dict, status: str) -> str:

@@ -15,6 +15,11 @@ import json
 from pathlib import Path
 
 SIZE = "size"
+BUDGET_PANELS = (("mnist", "nll", "MNIST NLL (nats)", False),
+                 ("mnist", "ece", "MNIST ECE", False),
+                 ("notmnist", "detection.entropy.auroc", "NotMNIST AUROC (entropy)", True))
+"""The memory-budget panels whose Pareto fronts the summary holds: (dataset, metric, axis
+title, higher is better)."""
 
 
 class Summary:
