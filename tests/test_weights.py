@@ -72,6 +72,7 @@ def test_read_pack_checks_sha256_version_and_config(tmp_path):
 @pytest.mark.slow
 def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(artifacts_dir, monkeypatch):
     from helpers import compression, ensemble
+    from helpers import reopen
     from helpers import sweep as S
     from helpers.store import sha256_file
 
@@ -91,13 +92,14 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
         raise AssertionError("re-evaluation trained a model")
     monkeypatch.setattr(ensemble, "train_ensemble", no_training)
     monkeypatch.setattr(compression, "prune_all", no_training)
-    assert S.reevaluate("smoke", [0], echo=lambda *_: None) == {0: "re-evaluated"}
+    assert reopen.reevaluate("smoke", [0], echo=lambda *_: None) == {0: "re-evaluated"}
     assert {k: sha256_file(root / k) for k in tflite} == tflite  # the same bytes, rebuilt
     assert json.loads((root / "results.json").read_text()) == before
     assert S.read_seed_record(root / "seeds" / "seed_0.json")["results"] == before
 
 
 def test_reevaluate_names_a_seed_without_weights(artifacts_dir):
+    from helpers import reopen
     from helpers import sweep as S
     seeds = artifacts_dir / "paper" / "seeds"
     seeds.mkdir(parents=True)
@@ -105,8 +107,8 @@ def test_reevaluate_names_a_seed_without_weights(artifacts_dir):
               "versions": {}, "files": {}}
     (seeds / "seed_1.json").write_text(json.dumps(record))
     said = []
-    assert S.reevaluate("paper", [1], echo=said.append) == {
+    assert reopen.reevaluate("paper", [1], echo=said.append) == {
         1: "skipped: no committed weights (its models were not kept); its record stays as it is"}
     assert said == ["seed 1: skipped: no committed weights (its models were not kept); its record stays as it is"]
     with pytest.raises(S.SweepError, match=r"Seed 2 of profile 'paper' has no record"):
-        S.reevaluate("paper", [2])
+        reopen.reevaluate("paper", [2])

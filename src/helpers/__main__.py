@@ -133,14 +133,16 @@ def _train(args) -> None:
 
 
 def _weights(args) -> None:
-    from .sweep import export_weights, parse_seeds
+    from .reopen import export_weights
+    from .sweep import parse_seeds
     for seed, what in export_weights(args.profile, parse_seeds(args.seeds)).items():
         print(f"seed {seed}: {what}")
 
 
 def _evaluate(args) -> None:
     if args.seeds is not None:
-        from .sweep import parse_seeds, reevaluate
+        from .reopen import reevaluate
+        from .sweep import parse_seeds
         if args.parameter:
             raise ValueError("evaluate --seeds re-evaluates the profile's recorded seeds as they were "
                              "run; drop the -p values, or evaluate one store without --seeds.")

@@ -156,27 +156,6 @@ def _write_weights(exp, record: dict) -> dict:
     return {**record, "weights": {path.relative_to(root).as_posix(): sha256_file(path)}}
 
 
-def export_weights(profile: str, seeds) -> dict:
-    """Write the weights pack of every seed whose store is complete on this machine and add
-    it to the seed's record; {seed: pack path or the reason it was skipped}."""
-    from .store import StoreError
-    root = profile_store_root(profile)
-    out = {}
-    for seed in seeds:
-        path = record_path(root, seed)
-        if not path.exists():
-            out[seed] = f"no record ({path.name}); run the sweep for it first"
-            continue
-        try:
-            record = with_weights(profile, seed, read_seed_record(path))
-        except StoreError as e:
-            out[seed] = f"its store is not on this machine ({' '.join(str(e).split())[:160]})"
-            continue
-        atomic_write_json(path, record)
-        out[seed] = next(iter(record["weights"]))
-    return out
-
-
 def with_weights(profile: str, seed: int, record: dict) -> dict:
     """The record with the seed's weights pack written from its store here and named in it
     (StoreError when the store is not complete on this machine)."""
@@ -185,46 +164,6 @@ def with_weights(profile: str, seed: int, record: dict) -> dict:
     from .store import Store
     cfg = load_config(profile, seed=seed)
     return _write_weights(Experiment(cfg, store=Store(cfg, create=False), compute=False), record)
-
-
-def reevaluate(profile: str, seeds, echo=print) -> dict:
-    """Evaluate every seed again from its committed weights, without training: restore the
-    members (sha256 of the pack checked against the record), convert them again (every
-    rebuilt model file checked against the record's sha256), evaluate, and write the new
-    results into the record. A seed without a weights pack is skipped, named."""
-    from . import evaluation
-    from .config import load_config
-    from .experiment import Experiment
-    from .weights import WeightsError, read_pack, verify_rebuilt
-
-    root = profile_store_root(profile)
-    out = {}
-    for seed in seeds:
-        path = record_path(root, seed)
-        if not path.exists():
-            raise SweepError(f"Seed {seed} of profile {profile!r} has no record ({path}); run "
-                             f"`python -m helpers sweep --profile {profile} --seeds {seed}` first.")
-        record = read_seed_record(path)
-        packs = record.get("weights") or {}
-        if not packs:
-            out[seed] = "skipped: no committed weights (its models were not kept); its record stays as it is"
-            echo(f"seed {seed}: {out[seed]}")
-            continue
-        rel, sha = next(iter(packs.items()))
-        meta, _ = read_pack(root / rel, load_config(profile, seed=seed), sha)
-        exp = Experiment(load_config(profile, seed=seed))
-        exp.restore_weights()
-        exp.build_all()  # converts only: every trained member is in the store now
-        bad = verify_rebuilt(exp, {k: v for k, v in record["files"].items() if k.endswith(".tflite")})
-        if bad:
-            raise WeightsError(f"Seed {seed}: {len(bad)} rebuilt model files differ from its record "
-                               f"(first {bad[0]}); this machine's TensorFlow converts differently "
-                               f"(versions {record.get('versions', {}).get('tensorflow')} recorded).")
-        results = evaluation.evaluate(exp)
-        atomic_write_json(path, {**record, "results": results})
-        out[seed] = "re-evaluated"
-        echo(f"seed {seed}: re-evaluated from {rel} -> {path}")
-    return out
 
 
 def compute_seed(profile: str, seed: int, engine: str = "local"):
@@ -239,7 +178,7 @@ def compute_seed(profile: str, seed: int, engine: str = "local"):
     evaluation.evaluate(exp)
     record = make_record(exp, engine)
     # On a Ray worker the profile store is a temporary one: the driver packs the weights
-    # from the store files it receives (export_weights).
+    # from the store files it receives (with_weights).
     return exp, (record if engine == "ray" else _write_weights(exp, record))
 
 
