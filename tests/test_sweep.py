@@ -433,7 +433,7 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
         assert {"results.json", "sizes.json", "histories.json"} <= {p.name for p in sent}
         # the driver packed the weights of the seed it received, named in the record
         (pack, sha), = record["weights"].items()
-        assert pack == f"weights/seed_{seed}.npz" and sha256_file(artifacts / "smoke" / pack) == sha
+        assert pack == f"weights/seed_{seed}.weights.zip" and sha256_file(artifacts / "smoke" / pack) == sha
         for path in sent:
             assert manifest["files"][path.relative_to(store).as_posix()] == sha256_file(path)
         assert record["files"] == _model_checksums(store)

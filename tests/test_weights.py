@@ -80,7 +80,7 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
     root = artifacts_dir / "smoke"
     record = S.read_seed_record(root / "seeds" / "seed_0.json")
     (rel, sha), = record["weights"].items()
-    assert rel == "weights/seed_0.npz" and sha256_file(root / rel) == sha
+    assert rel == "weights/seed_0.weights.zip" and sha256_file(root / rel) == sha
     before = json.loads((root / "results.json").read_text())
     tflite = {k: v for k, v in record["files"].items() if k.endswith(".tflite")}
 

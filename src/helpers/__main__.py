@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     weights = sub.add_parser(
         "weights", help="pack the trained members of recorded seeds for committing",
-        description="Write artifacts/<profile>/weights/seed_<s>.npz (every trained member, "
+        description="Write artifacts/<profile>/weights/seed_<s>.weights.zip (every trained member, "
                     "pruned kernels as non-zeros) for every listed seed whose store is on this "
                     "machine, and name it with its sha256 in the seed's record.")
     weights.add_argument("--profile", default="paper")

@@ -132,7 +132,7 @@ class Experiment:
 
     def restore_weights(self) -> list[str]:
         """Restore the trained members from the seed's committed weights pack
-        (`artifacts/<profile>/weights/seed_<s>.npz`, helpers.weights) when one of this very
+        (`artifacts/<profile>/weights/seed_<s>.weights.zip`, helpers.weights) when one of this very
         config exists, instead of training; returns the variants restored ([] when none)."""
         from .store import artifacts_root
         from .weights import pack_path, read_pack, restore

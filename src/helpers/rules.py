@@ -39,11 +39,14 @@ standard bound P(both one-sided tests reject) >= P1 + P2 − 1).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .verdicts import Rules
 
 VERSION = 2
 
@@ -60,21 +63,14 @@ MAX_SEEDS = 200
 
 
 @dataclass(frozen=True)
-class RulesV2:
-    """The numbers rules v2 use (`_config.yml`, sections `verdicts` and `verdicts_v2`)."""
+class RulesV2(Rules):
+    """The numbers rules v2 use: v1's (`_config.yml` section `verdicts`) and v2's margins
+    (section `verdicts_v2`)."""
 
-    alpha: float
-    accuracy_margin_pp: float
-    nll_margin_relative: float
-    brier_margin_relative: float
-    about_one_pp_margin: float
-    ratio_tolerance: float
-    same_size_factor: float
     entropy_margin_nats: float
     disagreement_margin_nats: float
     fraction_margin_pp: float
     power: float
-    min_seeds: int
 
     def margin(self, key: str) -> float:
         """The "no change" margin of a trend measure, in its own unit (fractions, nats)."""
@@ -101,8 +97,7 @@ def load_rules_v2(config_path: str | Path | None = None) -> RulesV2:
     section = config_section(path, "verdicts_v2", V2_KEYS, "the margins of rules v2")
     if not section["power"] < 1:
         raise ValueError(f"verdicts_v2.power={section['power']!r} in {path} must lie in (0, 1).")
-    fields = {k: getattr(v1, k) for k in v1.__dataclass_fields__}
-    return RulesV2(**fields, **{k: float(section[k]) for k in V2_KEYS})
+    return RulesV2(**dataclasses.asdict(v1), **{k: float(section[k]) for k in V2_KEYS})
 
 
 # --- one-sample statistics of seed-level differences ------------------------------------

@@ -148,7 +148,7 @@ def _tf_threads() -> int | None:
 
 
 def _write_weights(exp, record: dict) -> dict:
-    """Pack the seed's trained members into `artifacts/<profile>/weights/seed_<s>.npz` and
+    """Pack the seed's trained members into `artifacts/<profile>/weights/seed_<s>.weights.zip` and
     name the pack with its sha256 in the record ("weights")."""
     from .weights import write_pack
     root = profile_store_root(exp.config.profile)

@@ -1,8 +1,8 @@
 """A seed's trained weights, compactly: everything every evaluation and every future
 compression variant needs, small enough to commit (issue: seeds you can re-open).
 
-    blob = pack(exp)                       # bytes of one .npz, about 2 MB for a paper seed
-    write_pack(exp)                        # artifacts/<profile>/weights/seed_<s>.npz (+ its sha256)
+    blob = pack(exp)                       # bytes of one .npz-format zip, about 2 MB for a paper seed
+    write_pack(exp)                        # artifacts/<profile>/weights/seed_<s>.weights.zip (+ its sha256)
     restore(exp, path)                     # the float members back into the seed's store
 
 What is kept, per float32 variant the store trains (the baseline members, the re-training
@@ -43,7 +43,7 @@ def float_variants(config) -> list[str]:
 
 
 def pack_path(profile_root: Path, seed: int) -> Path:
-    return Path(profile_root) / PACK_FOLDER / f"seed_{seed}.npz"
+    return Path(profile_root) / PACK_FOLDER / f"seed_{seed}.weights.zip"
 
 
 def _sha256(data: bytes) -> str:
@@ -91,7 +91,7 @@ def decode(arrays: dict, n_weights: int) -> list[np.ndarray]:
 
 
 def pack(exp) -> bytes:
-    """One .npz holding every trained member of the experiment's store (see module doc)."""
+    """One .npz-format zip (np.savez_compressed) holding every trained member of the experiment's store (see module doc)."""
     cfg = exp.config
     arrays, meta = {}, {"weights_version": WEIGHTS_VERSION, "config_hash": cfg.hash, "seed": cfg.seed,
                         "profile": cfg.profile, "variants": {}, "files": {}}
