@@ -112,11 +112,6 @@ def test_control_without_the_control():
     assert prose.control(r, S([r])).startswith("This build has no re-training control")
 
 
-def test_trend_lists_parts():
-    assert prose.trend({"id": "C7", "parts": [("entropy on NotMNIST", SUPPORTED)]}) == "entropy on NotMNIST: supported."
-    assert prose.trend({"id": "C7", "parts": []}) == "C7 was not tested in this build."
-
-
 def test_budget_names_fronts_and_the_head_to_head():
     r = run()
     summary = S([r])

@@ -22,6 +22,11 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
                         help="override one config value (YAML value, e.g. -p seed 1)")
 
 
+def _seed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="paper")
+    parser.add_argument("--seeds", required=True, help="e.g. 0-4, 0,2,5 or 3")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,8 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Write artifacts/<profile>/weights/seed_<s>.weights.zip (every trained member, "
                     "pruned kernels as non-zeros) for every listed seed whose store is on this "
                     "machine, and name it with its sha256 in the seed's record.")
-    weights.add_argument("--profile", default="paper")
-    weights.add_argument("--seeds", required=True, help="e.g. 0-4, 0,2,5 or 3")
+    _seed_options(weights)
 
     aggregate = sub.add_parser(
         "aggregate", help="summarize every seed record of a profile into summary.json",
@@ -93,8 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run each seed of a profile (its own store) and record it in "
                     "artifacts/<profile>/seeds/seed_<s>.json; recorded seeds are skipped, so "
                     "a killed sweep resumes. --engine ray runs one Ray task per seed.")
-    sweep.add_argument("--profile", default="paper")
-    sweep.add_argument("--seeds", required=True, help="e.g. 0-4, 0,2,5 or 3")
+    _seed_options(sweep)
     sweep.add_argument("--engine", choices=("local", "ray"), default="local",
                        help="local: one seed after another on this machine (default); "
                             "ray: one task per seed on a Ray cluster")

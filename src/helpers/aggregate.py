@@ -32,7 +32,7 @@ import numpy as np
 
 from . import paper
 from .claims_v2 import DATASET_LABELS, seed_table, v2_verdicts
-from .rules import CONTRADICTED, NOT_TESTED, RulesV2, load_rules_v2
+from .rules import RulesV2, load_rules_v2
 from .rules import VERSION as RULES_VERSION
 from .stats import t_interval
 from .summary import BUDGET_PANELS
@@ -308,4 +308,4 @@ def is_current(profile_root: Path) -> bool:
 
 
 __all__ = ["aggregate", "summarize", "read_records", "is_current", "AggregateError",
-           "CONTRADICTED", "NOT_TESTED", "SUMMARY"]
+           "SUMMARY"]

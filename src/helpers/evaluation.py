@@ -340,9 +340,3 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     exp.store.write_derived(results_file, results, lineage())
     clock()  # evaluation is a timed stage too (predictions and metrics, whatever was cached)
     return results
-
-
-def budget_variants(config) -> list[str]:
-    """Every ensemble in the memory-budget figure: every variant of the config and the
-    equal-size references (single members, the first k int8 members)."""
-    return [v["name"] for v in variants(config)] + subset_variants(config)

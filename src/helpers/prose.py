@@ -125,13 +125,6 @@ def control(results: dict, summary, dataset: str = "notmnist", measure: str = "e
                    "at this sparsity pruning adds nothing measurable.")
 
 
-def trend(row: dict) -> str:
-    """A claim's parts with their verdicts: 'entropy on NotMNIST: supported; ...'."""
-    if not row["parts"]:
-        return f"{row['id']} was not tested in this build."
-    return "; ".join(f"{part}: {verdict}" for part, verdict in row["parts"]) + "."
-
-
 def budget(summary, panels, small: str = "s95_q8", reference: str = "single_q8") -> str:
     """Which ensembles are on each Pareto front, and the head-to-head at equal size (seed means)."""
     names = {"nll": "NLL", "ece": "ECE", "detection.entropy.auroc": "NotMNIST AUROC"}
