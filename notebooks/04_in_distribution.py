@@ -113,6 +113,31 @@ chapter.glue_table("seeds", report.seed_table(S, q8))
 # ```
 #
 # {glue:text}`spread`
+
+# %%
+two_level_names = ["q8", *q8, *[n for n in R["variants"] if n.endswith("_float")], "ft_q8", "single"]
+chapter.glue_table("two_level", report.two_level_table(S, two_level_names))
+chapter.glue_text("image_variation", answers.image_variation(S, ["q8", *q8]))
+
+# %% [markdown]
+# ## Seeds and test images together
+#
+# The intervals above count the seeds' variation on one fixed test set: they say what
+# another training run would give on these {glue:text}`n_test` images. A reader who asks
+# what another run would give on *other* digits drawn like these needs the test images'
+# variation as well. {glue:text}`image_variation`
+#
+# ```{glued-table} two_level
+# :name: two-level
+#
+# Each ensemble's difference to the baseline on MNIST, over the seeds whose per-image
+# losses are committed: the 95 % t-interval over those seeds, beside the 95 % interval of
+# a two-way random-effects model of seeds and test images (crossed: every seed is scored
+# on every image; variance of the mean from the ANOVA mean squares, Satterthwaite's
+# degrees of freedom), and how much wider the second is. The verdicts of the book use the
+# first ({numref}`interval-verdicts`); the
+# discussion shows C2-C4 and C8 judged with the second.
+# ```
 #
 # ## Ablation: which step costs what
 #

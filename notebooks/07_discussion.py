@@ -56,6 +56,8 @@ chapter.glue_text("margins_v2", f"α = {r2.alpha:g}; no change in entropy and in
                   f"±{r2.entropy_margin_nats:g} and ±{r2.disagreement_margin_nats:g} nats, in the "
                   f"fraction with confidence ≥ τ within ±{r2.fraction_margin_pp:g} pp; accuracy, "
                   f"NLL and Brier margins as in v1; seeds needed at {100 * r2.power:g} % power")
+chapter.glue_table("interval_verdicts", report.interval_verdicts(S))
+chapter.glue_text("image_variation", answers.image_variation(S, ["q8", *q8]))
 chapter.glue_table("claims", report.claims_table(rows))
 chapter.glue_text("summary", prose.verdict_summary(rows, profile, S.n))
 chapter.glue_markdown("criteria", "\n".join(f"- **{r['id']}**: {r['criterion']}." for r in rows))
@@ -92,6 +94,26 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # ```
 #
 # {glue:text}`power`
+#
+# ### Which interval each verdict uses
+#
+# Every verdict of rules v2 above uses the t-interval over seeds (and TOST on the
+# per-seed values): it generalizes over training runs, on the paper's test sets as they
+# are. The claims on accuracy, NLL and Brier differences (C2-C4 and C8) can also be judged
+# with an interval that counts the test images as a sample (a two-way random-effects model
+# of seeds and images; {numref}`two-level`), on the seeds whose per-image losses are
+# committed.
+# {glue:text}`image_variation`
+#
+# ```{glued-table} interval_verdicts
+# :name: interval-verdicts
+#
+# C2-C4 and C8 judged three ways: on every seed over seeds (the book's verdict); on the
+# seeds with per-image losses over seeds; on the same seeds over seeds and test images (the
+# same TOST and Holm correction, with the two-level standard error and degrees of freedom
+# in place of the seed means' own). The last column names the parts whose status differs between the two
+# judgements on the same seeds.
+# ```
 #
 # ### Rules v1
 #

@@ -428,12 +428,16 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
         manifest = json.loads((store / "manifest.json").read_text())
         sent = [p for p in store.rglob("*") if p.is_file() and p.name != "manifest.json"
                 and not p.name.startswith(".")  # the driver's own lock file
-                # seeds/ and weights/ belong to the profile (seed 0's store is the profile's)
-                and p.relative_to(store).parts[0] not in ("seeds", "weights", "cache", "checkpoints")]
+                # seeds/, weights/ and per_image/ belong to the profile (seed 0's store is the profile's)
+                and p.relative_to(store).parts[0] not in ("seeds", "weights", "per_image", "cache",
+                                                          "checkpoints")]
         assert {"results.json", "sizes.json", "histories.json"} <= {p.name for p in sent}
         # the driver packed the weights of the seed it received, named in the record
         (pack, sha), = record["weights"].items()
         assert pack == f"weights/seed_{seed}.weights.zip" and sha256_file(artifacts / "smoke" / pack) == sha
+        (pack, sha), = record["per_image"].items()  # and its per-image losses
+        assert pack == f"per_image/seed_{seed}.per_image.zip" and sha256_file(artifacts / "smoke" / pack) == sha
+        assert sha == local[seed]["per_image"][pack]  # the same losses as the local engine's
         for path in sent:
             assert manifest["files"][path.relative_to(store).as_posix()] == sha256_file(path)
         assert record["files"] == _model_checksums(store)

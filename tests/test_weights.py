@@ -81,11 +81,13 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
     record = S.read_seed_record(root / "seeds" / "seed_0.json")
     (rel, sha), = record["weights"].items()
     assert rel == "weights/seed_0.weights.zip" and sha256_file(root / rel) == sha
+    (per_image_rel, per_image_sha), = record["per_image"].items()
+    assert per_image_rel == "per_image/seed_0.per_image.zip" and sha256_file(root / per_image_rel) == per_image_sha
     before = json.loads((root / "results.json").read_text())
     tflite = {k: v for k, v in record["files"].items() if k.endswith(".tflite")}
 
     for path in root.iterdir():  # a fresh clone: only the committed records and packs remain
-        if path.name not in ("seeds", "weights"):
+        if path.name not in ("seeds", "weights", "per_image"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def no_training(*args, **kwargs):
@@ -96,6 +98,18 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
     assert {k: sha256_file(root / k) for k in tflite} == tflite  # the same bytes, rebuilt
     assert json.loads((root / "results.json").read_text()) == before
     assert S.read_seed_record(root / "seeds" / "seed_0.json")["results"] == before
+    assert sha256_file(root / per_image_rel) == per_image_sha  # the same per-image losses
+
+    # A record from before per-image packs: `weights` re-opens the seed from its weights
+    # pack (its store wiped again) and writes the same per-image pack.
+    (root / per_image_rel).unlink()
+    path = root / "seeds" / "seed_0.json"
+    path.write_text(json.dumps({k: v for k, v in S.read_seed_record(path).items() if k != "per_image"}))
+    for folder in root.iterdir():
+        if folder.name not in ("seeds", "weights"):
+            shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
+    assert reopen.export_weights("smoke", [0]) == {0: f"{rel}, {per_image_rel}"}
+    assert S.read_seed_record(path)["per_image"] == {per_image_rel: per_image_sha}
 
 
 def test_reevaluate_names_a_seed_without_weights(artifacts_dir):

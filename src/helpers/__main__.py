@@ -48,10 +48,13 @@ def _parser() -> argparse.ArgumentParser:
                           "weights (e.g. 0-14); seeds without weights are named and skipped")
 
     weights = sub.add_parser(
-        "weights", help="pack the trained members of recorded seeds for committing",
+        "weights", help="pack the trained members and per-image losses of recorded seeds for committing",
         description="Write artifacts/<profile>/weights/seed_<s>.weights.zip (every trained member, "
-                    "pruned kernels as non-zeros) for every listed seed whose store is on this "
-                    "machine, and name it with its sha256 in the seed's record.")
+                    "pruned kernels as non-zeros) and per_image/seed_<s>.per_image.zip (every "
+                    "MNIST test image's correctness, NLL and Brier score per variant) for every "
+                    "listed seed whose store is on this machine, and name both with their sha256 "
+                    "in the seed's record. A seed whose store is gone but whose record names a "
+                    "weights pack is re-opened from it to write its per-image pack.")
     _seed_options(weights)
 
     aggregate = sub.add_parser(

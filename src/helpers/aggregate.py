@@ -14,10 +14,17 @@ name, its config hash recomputed, one evaluation version, no two records alike) 
      "verdicts": {"v1": [claim rows, helpers.claims on every seed],
                   "v2": {"all": {claim: {dataset: judged}}, "confirmatory": {...} | null,
                          "seen": {...}}},
-     "datasets": {dataset: {"label", "kind"}}}
+     "datasets": {dataset: {"label", "kind"}},
+     "two_level": {"seeds", "n_seeds", "n_images", "method",
+                   "variants": {variant: {metric: {"mean", "two_level": {se, df, low, high, tost_low,
+                                tost_high, components}, "seeds": {...the t-interval over the same seeds}}}},
+                   "verdicts": {"seeds" | "two_level": {claim: {dataset: judged}}}} | null}
 
 Every interval is the (1 − α) t-interval over seeds (n seeds, n − 1 degrees of freedom);
-a "diff" is the per-seed paired difference variant − reference. Tables, figures, prose and
+a "diff" is the per-seed paired difference variant − reference. The exception is
+"two_level": accuracy, NLL and Brier differences to the baseline on MNIST over the seeds
+with per-image packs (helpers.per_image), with an interval over seeds and test images
+(helpers.stats.crossed_mean), and the claims on them (C2-C4, C8) judged again with it. Tables, figures, prose and
 the landing page only read this file: no presentation module averages over seeds.
 """
 
@@ -31,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from . import paper
-from .claims_v2 import DATASET_LABELS, seed_table, v2_verdicts
+from .claims_v2 import IMAGE_CLAIMS, DATASET_LABELS, seed_table, v2_two_level, v2_verdicts
 from .rules import RulesV2, load_rules_v2
 from .rules import VERSION as RULES_VERSION
 from .stats import t_interval
@@ -166,6 +173,76 @@ def diffs_block(runs: list[dict], alpha: float) -> dict:
     return out
 
 
+def per_image_runs(records: list[dict], root: Path) -> dict:
+    """{seed: {variant: {metric: (N,) array}}} of every record that names a per-image pack,
+    each checked: the pack's sha256 against the record, its seed and config hash against the
+    record's, one image count for all, and its means against the record's own numbers."""
+    from .per_image import PerImageError, read_pack
+
+    out, counts = {}, {}
+    for r in records:
+        if not r.get("per_image"):
+            continue
+        rel, sha = next(iter(r["per_image"].items()))
+        path = Path(root) / rel
+        try:
+            meta, losses = read_pack(path, sha, seed=r["seed"])
+        except PerImageError as e:
+            raise AggregateError(str(e)) from None
+        if meta["config_hash"] != r["config_hash"]:
+            raise AggregateError(f"{path} was written for config {meta['config_hash']}, not the "
+                                 f"{r['config_hash']} of its seed record; write it again with "
+                                 f"`python -m helpers weights --profile {r['results']['profile']} "
+                                 f"--seeds {r['seed']}`.")
+        for variant, values in losses.items():
+            recorded = r["results"]["variants"][variant]["mnist"]
+            for metric, v in values.items():
+                if abs(float(v.mean()) - recorded[metric]) > 1e-6:
+                    raise AggregateError(f"{path}: the mean {metric} of {variant} over its images "
+                                         f"({float(v.mean()):.9f}) is not its record's "
+                                         f"({recorded[metric]:.9f}); the pack belongs to other "
+                                         f"predictions: write it again with `python -m helpers weights`.")
+        counts[r["seed"]] = meta["n_images"]
+        out[r["seed"]] = losses
+    if len(set(counts.values())) > 1:
+        raise AggregateError(f"The per-image packs under {root} hold different image counts "
+                             f"({counts}); one two-level interval needs one test set.")
+    return out
+
+
+def two_level_block(per_seed: dict, alpha: float) -> tuple[dict | None, dict]:
+    """(summary block, {"<variant>|<metric>": {"mean", "se", "df", "n"}}): every variant's
+    difference to the baseline on MNIST over the seeds with per-image packs, with the
+    two-level interval over seeds and test images (helpers.stats.crossed_mean) beside the
+    t-interval over the same seeds."""
+    from .per_image import METRICS, VARIANTS
+    from .stats import crossed_mean
+
+    seeds = sorted(per_seed)
+    if len(seeds) < 2:
+        return None, {}
+    variants = [v for v in VARIANTS if v != "baseline" and all(v in per_seed[s] for s in seeds)]
+    n_images = {len(per_seed[s]["baseline"]["nll"]) for s in seeds}.pop()
+    block = {"seeds": seeds, "n_seeds": len(seeds), "n_images": n_images,
+             "method": "two-way random-effects ANOVA over seeds and test images (crossed), "
+                       "Satterthwaite degrees of freedom", "variants": {}}
+    intervals = {}
+    for v in variants:
+        for m in METRICS:
+            d = np.stack([per_seed[s][v][m] - per_seed[s]["baseline"][m] for s in seeds])
+            both = crossed_mean(d, alpha)
+            mean, low, high = t_interval(d.mean(axis=1), alpha)
+            _, tlow, thigh = t_interval(d.mean(axis=1), 2 * alpha)
+            block["variants"].setdefault(v, {})[m] = {
+                "mean": both["mean"],
+                "two_level": {k: both[k] for k in ("se", "df", "low", "high", "tost_low", "tost_high",
+                                                   "components")},
+                "seeds": {"se": float(d.mean(axis=1).std(ddof=1)) / math.sqrt(len(seeds)),
+                          "df": len(seeds) - 1, "low": low, "high": high, "tost_low": tlow, "tost_high": thigh}}
+            intervals[f"{v}|{m}"] = {"mean": both["mean"], "se": both["se"], "df": both["df"], "n": len(seeds)}
+    return block, intervals
+
+
 def pareto_front(points: dict, higher_is_better: bool) -> list[str]:
     """Names of the points {name: (size, value)} that no other point beats: no other is at
     most as large and at least as good, and strictly better in one. Sorted by size."""
@@ -228,8 +305,9 @@ def numbers(runs: list[dict], seeds: list[int], alpha: float) -> dict:
 
 
 def summarize(records: list[dict], lineage: dict, config, table1_rows: list[dict],
-              rules_v1=None, rules_v2: RulesV2 | None = None) -> dict:
-    """The summary of every seed record (schema in the module doc). Pure: no file is read."""
+              rules_v1=None, rules_v2: RulesV2 | None = None, per_seed: dict | None = None) -> dict:
+    """The summary of every seed record (schema in the module doc). Pure: no file is read;
+    `per_seed` holds the per-image losses of the seeds that have them (per_image_runs)."""
     from .claims import Evidence, assess
     from .verdicts import load_rules
 
@@ -242,10 +320,17 @@ def summarize(records: list[dict], lineage: dict, config, table1_rows: list[dict
     confirmatory_runs = [r["results"] for r in records if r["seed"] >= CONFIRMATORY_FROM]
     confirmatory = (v2_verdicts(confirmatory_runs, rules_v2, table1_rows, config)
                     if len(confirmatory_runs) >= rules_v2.min_seeds else None)
+    two_level, intervals = two_level_block(per_seed or {}, alpha)
+    if two_level:
+        subset = [r["results"] for r in records if r["seed"] in two_level["seeds"]]
+        same_seeds = v2_verdicts(subset, rules_v2, table1_rows, config)
+        two_level["verdicts"] = {"seeds": {c: same_seeds[c] for c in IMAGE_CLAIMS},
+                                 "two_level": v2_two_level(same_seeds, intervals, rules_v2)}
     summary = {
         "profile": config.profile, "summary_version": SUMMARY_VERSION, "rules_version": RULES_VERSION,
         "lineage": lineage, **numbers(runs, seeds, alpha),
         "reopenable": [r["seed"] for r in records if r.get("weights")],
+        "two_level": two_level,
         "verdicts": {
             "v1": v1_rows,
             "v2": {"all": v2_verdicts(runs, rules_v2, table1_rows, config),
@@ -282,7 +367,7 @@ def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
         records = sorted([*records, main_record(results)], key=lambda r: r["seed"])
         lineage["results.json"] = sha256_bytes(json_bytes(results))
     table1_rows = tables.model_rows(models.build_member(cfg, 0))
-    summary = summarize(records, lineage, cfg, table1_rows)
+    summary = summarize(records, lineage, cfg, table1_rows, per_seed=per_image_runs(records, root))
     path = root / SUMMARY
     atomic_write_json(path, summary)
     echo(f"summary of seed{'s' if len(records) > 1 else ''} "

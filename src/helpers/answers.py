@@ -307,3 +307,38 @@ def usefulness(summary, names: list[str], dataset: str = "notmnist", score: str 
         return lead + (f": better at {', '.join(label(n) for n in better)}, worse at "
                        f"{', '.join(label(n) for n in worse)}.")
     return lead + ": no sparsity detects it measurably better or worse."
+
+
+def image_variation(summary, names: list[str]) -> str:
+    """What counting the test images as a sample too (the two-level interval) does to the
+    intervals of accuracy, NLL and Brier differences, and to the verdicts on them (C2-C4,
+    C8), on the seeds with per-image losses."""
+    from .claims_v2 import IMAGE_CLAIMS
+    block = summary.two_level
+    if block is None:
+        return ("No two seeds have per-image losses yet, so every interval counts the seeds' "
+                "variation alone (`python -m helpers weights` writes them).")
+    ratios = {}
+    for metric in ("accuracy", "nll", "brier"):
+        for name in names:
+            e = summary.two_level_diff(name, metric)
+            if e is not None and e["seeds"]["high"] > e["seeds"]["low"]:
+                ratios.setdefault(metric, []).append((e["two_level"]["high"] - e["two_level"]["low"])
+                                                     / (e["seeds"]["high"] - e["seeds"]["low"]))
+    if not ratios:
+        return "No ensemble has a difference to the baseline with per-image losses."
+    what = {"accuracy": "accuracy", "nll": "NLL", "brier": "Brier"}
+    widths = _and([f"{what[m]} {_range(r, lambda x: fmt.ratio(x, 1), 'between')}" for m, r in ratios.items()])
+    lead = (f"On the {_plural(block['n_seeds'], 'seed')} with per-image losses "
+            f"({fmt.seed_list(block['seeds'])}), counting the {block['n_images']:,} test images as a "
+            f"sample as well (a two-way random-effects model of seeds and images) changes the width of the "
+            f"intervals by a factor of {widths}.")
+    changed = []
+    for cid in IMAGE_CLAIMS:
+        same, both = summary.two_level_verdict(cid, "seeds"), summary.two_level_verdict(cid, "two_level")
+        if same is not None and both is not None and same["verdict"] != both["verdict"]:
+            changed.append(f"{cid} turns from {same['verdict']} to {both['verdict']}")
+    listed = _and(list(IMAGE_CLAIMS))
+    if not changed:
+        return lead + f" Judged with them, {listed} keep the verdicts they have on the same seeds over seeds alone."
+    return lead + f" Judged with them on the same seeds, {_and(changed)}."

@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from . import paper
-from .rules import RulesV2, equivalence_part, judge, measured_part, region_part, trend_parts
+from .rules import (RulesV2, equivalence_part, se_equivalence_part, judge, measured_part,
+                    region_part, trend_parts)
 
 TREND_POINTS = ["q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"]
 DATASET_LABELS = {"mnist": "MNIST", "notmnist": "NotMNIST", "fashion_mnist": "Fashion-MNIST",
@@ -143,6 +144,32 @@ def v2_c1(table1_rows: list[dict], config) -> dict:
     parts = [measured_part("layers", [got == paper.TABLE1]),
              measured_part("settings", [settings == wanted] if settings == wanted else [])]
     return {"model": judge(parts, 0.05)}
+
+
+IMAGE_CLAIMS = ("C2", "C3", "C4", "C8")
+"""Claims with parts on accuracy, NLL or Brier differences: judged again with the two-level
+interval (seeds × test images) by v2_two_level."""
+
+
+def v2_two_level(judged: dict, intervals: dict, rules: RulesV2) -> dict:
+    """IMAGE_CLAIMS judged again with every accuracy/NLL/Brier part tested on the two-level
+    interval (`intervals`: {"<variant>|<metric>": {"mean", "se", "df", "n"}}, from
+    helpers.stats.crossed_mean) instead of the per-seed values; every other part (sizes)
+    kept as it was. `judged` is v2_verdicts on the same seeds."""
+    out = {}
+    for cid in IMAGE_CLAIMS:
+        parts = []
+        for part in judged[cid]["mnist"]["parts"]:
+            base = {k: v for k, v in part.items() if k not in ("status", "p_fail_holm")}
+            key = f"{part.get('variant')}|{part.get('measure')}"
+            if part.get("measure") in ("accuracy", "nll", "brier") and key in intervals:
+                iv = intervals[key]
+                base = {**se_equivalence_part(part["name"], iv["mean"], iv["se"], iv["df"], part["band"],
+                                              rules, iv["n"]),
+                        "variant": part["variant"], "measure": part["measure"]}
+            parts.append(base)
+        out[cid] = {"mnist": judge(parts, rules.alpha)}
+    return out
 
 
 def v2_verdicts(runs: list[dict], rules: RulesV2, table1_rows: list[dict], config) -> dict:

@@ -225,11 +225,11 @@ def vs_control(exp: Experiment, names: list[str], datasets: list[str], n_boot: i
     (ft_q8: fine-tuned like the pruned members, never pruned), with bootstrap 95 % intervals:
     what sparsity does beyond the extra epochs. {name: {dataset: {measure: {estimate, low, high}}}}."""
     out = {}
-    control = {ds: _scores(_members(exp, "ft_q8", ds)) for ds in datasets}
+    control = {ds: _scores(variant_members(exp, "ft_q8", ds)) for ds in datasets}
     for name in names:
         out[name] = {}
         for ds in datasets:
-            scores = _scores(_members(exp, name, ds))
+            scores = _scores(variant_members(exp, name, ds))
             out[name][ds] = {}
             for measure in ("entropy", "disagreement"):
                 d = M.bootstrap_ci(np.mean, scores[measure], n=n_boot, seed=seed,
@@ -239,7 +239,7 @@ def vs_control(exp: Experiment, names: list[str], datasets: list[str], n_boot: i
 
 
 # --- the whole evaluation ------------------------------------------------------------------
-def _members(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
+def variant_members(exp: Experiment, variant: str, dataset: str) -> np.ndarray:
     if variant in subset_variants(exp.config):
         source, k = subset_members(variant)
         return exp.member_probabilities(source, dataset)[:k]
@@ -281,7 +281,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     n_boot, seed, alpha = cfg.bootstrap_samples, cfg.seed, rules.alpha
     sizes = exp.sizes()
     _, y_test = exp.dataset("mnist_test")
-    base_in = M.ensemble_mean(_members(exp, "baseline", "mnist_test"))
+    base_in = M.ensemble_mean(variant_members(exp, "baseline", "mnist_test"))
     ood_sets = ["notmnist", "fashion_mnist"]
     shift_sets = exp.shift_dataset_names()
     datasets = {"mnist": {"kind": "in", "family": "mnist", "intensity": None, "n": int(len(y_test))}}
@@ -298,7 +298,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
         zipped, ratio = _size(sizes, name, cfg)
         entry = {"label": label(name), **_info(cfg, name), "zipped_bytes": zipped,
                  "compression_ratio": ratio}
-        member_in = _members(exp, name, "mnist_test")
+        member_in = variant_members(exp, name, "mnist_test")
         probs_in = M.ensemble_mean(member_in)
         entry["members"] = int(member_in.shape[0])
         entry["mnist"] = {**labelled(probs_in, y_test, n_boot, seed),
@@ -307,7 +307,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
         curve_sets = {"mnist": probs_in}
         out["boxes"][name], out["roc"][name] = {}, {}
         for ood in ([*ood_sets] if name in shifted else ["notmnist"]):
-            member_out = _members(exp, name, ood)
+            member_out = variant_members(exp, name, ood)
             entry[ood] = uncertainty(member_out, n_boot, seed, alpha)
             entry[ood]["detection"], out["roc"][name][ood] = detection(member_in, member_out)
             scores = _scores(member_out)
@@ -315,7 +315,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
             curve_sets[ood] = M.ensemble_mean(member_out)
         if name in shifted:
             for ds in shift_sets:
-                member_s = _members(exp, name, ds)
+                member_s = variant_members(exp, name, ds)
                 _, y_s = exp.dataset(ds)
                 entry[ds] = {**labelled(M.ensemble_mean(member_s), y_s, n_boot, seed),
                              **uncertainty(member_s, n_boot, seed, alpha)}
@@ -326,7 +326,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     out["layer_sparsity"] = compression.layer_sparsity_table({s: exp.pruned(s) for s in cfg.sparsities})
     out["schedule"] = schedule(exp)
     out["vs_control"] = vs_control(exp, [n for n in ["q8", *int8_variants(cfg)]], ood_sets, n_boot, seed)
-    member_probs = _members(exp, "baseline", "mnist_test")
+    member_probs = variant_members(exp, "baseline", "mnist_test")
     out["members"] = {
         "accuracy": [M.accuracy(p, y_test) for p in member_probs],
         "nll": [M.nll(p, y_test) for p in member_probs],

@@ -227,6 +227,59 @@ def v2_by_dataset(summary, datasets: list[str], ids=("C6", "C7", "C10")) -> pd.D
     return pd.DataFrame(table).T
 
 
+def _none_yet() -> pd.DataFrame:
+    return pd.DataFrame([{"Seeds with per-image losses": "fewer than two (python -m helpers weights writes them)"}])
+
+
+TWO_LEVEL_METRICS = (("accuracy", "accuracy", fmt.pp),
+                     ("nll", "NLL", lambda x: fmt.nats(x, 4, signed=True)),
+                     ("brier", "Brier score", lambda x: fmt.number(x, 4, signed=True)))
+
+
+def two_level_table(summary, names: list[str]) -> pd.DataFrame:
+    """Each variant's difference to the baseline on MNIST over the seeds with per-image
+    losses: the 95 % t-interval over those seeds (a fixed test set) beside the two-level
+    interval over seeds and test images, and how much wider the second is."""
+    block = summary.two_level
+    if block is None:
+        return _none_yet()
+    rows = []
+    for name in names:
+        for metric, what, formatter in TWO_LEVEL_METRICS:
+            e = summary.two_level_diff(name, metric)
+            if e is None:
+                continue
+            seeds, both = e["seeds"], e["two_level"]
+            rows.append({"Ensemble": label(name), "Δ vs baseline": what,
+                         f"over {block['n_seeds']} seeds": fmt.interval(formatter, e["mean"], seeds["low"],
+                                                                        seeds["high"]),
+                         f"over seeds × {block['n_images']:,} images": fmt.interval(
+                             formatter, e["mean"], both["low"], both["high"]),
+                         "width ratio": fmt.ratio((both["high"] - both["low"]) / (seeds["high"] - seeds["low"]))
+                         if seeds["high"] > seeds["low"] else fmt.MISSING})
+    return pd.DataFrame(rows).set_index(["Ensemble", "Δ vs baseline"])
+
+
+def interval_verdicts(summary) -> pd.DataFrame:
+    """C2-C4 and C8 (the claims on accuracy, NLL and Brier differences) judged three ways:
+    on every seed with the t-interval (the book's verdict), on the seeds with per-image
+    losses with the t-interval, and on those seeds with the two-level interval."""
+    from .claims_v2 import IMAGE_CLAIMS
+    block = summary.two_level
+    if block is None:
+        return _none_yet()
+    seeds = fmt.seed_list(block["seeds"])
+    rows = []
+    for cid in IMAGE_CLAIMS:
+        same, both = summary.two_level_verdict(cid, "seeds"), summary.two_level_verdict(cid, "two_level")
+        changed = [p["name"] for p, q in zip(same["parts"], both["parts"]) if p["status"] != q["status"]]
+        rows.append({"Claim": cid, f"{_n(summary)}, over seeds": summary.v2(cid)["verdict"],
+                     f"seeds {seeds}, over seeds": same["verdict"],
+                     f"seeds {seeds}, over seeds × images": both["verdict"],
+                     "Parts that change": "; ".join(changed) or fmt.MISSING})
+    return pd.DataFrame(rows).set_index("Claim")
+
+
 def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
     rows = []
     for name in names:

@@ -254,6 +254,35 @@ def equivalence_part(name: str, diffs, band: tuple[float, float], rules: RulesV2
     return part
 
 
+def se_equivalence_part(name: str, mean: float, se: float, df: float, band: tuple[float, float],
+                        rules: RulesV2, n: int) -> dict:
+    """equivalence_part's test from a mean, its standard error and degrees of freedom (e.g.
+    helpers.stats.crossed_mean over seeds and test images) in place of the per-seed values:
+    TOST p = the larger of the two one-sided t p-values against the band's edges; p_fail =
+    twice the smaller p of the tests that the mean lies below the low or above the high
+    edge. With the seed means' own SE and n − 1 df it is equivalence_part. `n`: seeds."""
+    from scipy.stats import t as t_dist
+
+    a = rules.alpha
+    lo, hi = float(band[0]), float(band[1])
+    if not lo < hi:
+        raise ValueError(f"equivalence band {band!r} must have low < high.")
+    if not (math.isfinite(se) and se >= 0 and df > 0):
+        raise ValueError(f"se_equivalence_part needs a finite se >= 0 and df > 0; got se={se}, df={df}.")
+    half = float(t_dist.ppf(1 - a / 2, df)) * se
+    stats = {"n": int(n), "mean": float(mean), "sd": math.nan, "se": float(se), "df": float(df),
+             "low": float(mean) - half, "high": float(mean) + half}
+    if n < max(2, rules.min_seeds):
+        return _part(name, None, math.nan, stats, band=[lo, hi], p_equivalence=math.nan, seeds_needed=None)
+    if se == 0:
+        p_eq = 0.0 if lo < mean < hi else 1.0
+        p_out = 0.0 if not lo <= mean <= hi else 1.0
+    else:
+        p_eq = float(max(t_dist.sf((mean - lo) / se, df), t_dist.cdf((mean - hi) / se, df)))
+        p_out = float(min(1.0, 2 * min(t_dist.cdf((mean - lo) / se, df), t_dist.sf((mean - hi) / se, df))))
+    return _part(name, p_eq < a, p_out, stats, band=[lo, hi], p_equivalence=p_eq, seeds_needed=None)
+
+
 def region_part(name: str, values, region: tuple[float, float], rules: RulesV2) -> dict:
     """A seed mean (one value per seed) that the claim puts inside `region` (edges count)."""
     a = rules.alpha

@@ -120,3 +120,58 @@ def mcnemar_test(correct_a, correct_b) -> dict:
     exact = a_only + b_only < 25
     result = mcnemar(table, exact=exact, correction=True)
     return {"a_only": a_only, "b_only": b_only, "p": float(result.pvalue)}
+
+
+def crossed_mean(diffs, alpha: float = ALPHA) -> dict:
+    """The mean of per-seed, per-image differences with an interval that counts both
+    sources of variation: seeds (training) and test images (the test sample).
+
+    `diffs` is (S, N): row s holds seed s's differences on the same N test images, so seeds
+    and images are crossed. The model is the two-way random-effects model without
+    replication, d[s, i] = mu + a_s + b_i + e_si, and the variance of the grand mean,
+    var(a)/S + var(b)/N + var(e)/(S N), is estimated from the ANOVA mean squares as
+    (MS_seeds + MS_images - MS_residual) / (S N), with Satterthwaite's degrees of freedom
+    (Searle, Casella & McCulloch 1992, ch. 4). With no image effect it is the t-interval of
+    the seed means (MS_images = MS_residual); with one seed's worth of spread it tends to
+    the seeds' t-interval, with a large image effect to a normal interval.
+
+    Returns {"mean", "se", "df", "low", "high" (the 1 − α t-interval), "tost_low",
+    "tost_high" (1 − 2α), "components": {"seeds", "images", "residual"} (each variance
+    component's share of the grand mean's variance, truncated at zero)}. The mean squares
+    are statsmodels' `anova_lm` of d ~ C(seed) + C(image) (tests/test_per_image.py checks);
+    computed here in closed form because that fit on S × N rows builds a dense design of
+    N columns.
+    """
+    from scipy.stats import t as t_dist
+
+    d = np.asarray(diffs, dtype=np.float64)
+    if d.ndim != 2:
+        raise ValueError(f"crossed_mean needs a (seeds, images) array; got shape {d.shape}.")
+    s, n = d.shape
+    if s < 2 or n < 2:
+        raise ValueError(f"crossed_mean needs at least 2 seeds and 2 images; got {s} seeds, {n} images.")
+    if not np.isfinite(d).all():
+        raise ValueError("crossed_mean got a NaN or infinite difference; every cell must be finite.")
+    grand, rows, cols = d.mean(), d.mean(axis=1), d.mean(axis=0)
+    df_a, df_b, df_e = s - 1, n - 1, (s - 1) * (n - 1)
+    ms_a = n * float(((rows - grand) ** 2).sum()) / df_a
+    ms_b = s * float(((cols - grand) ** 2).sum()) / df_b
+    ms_e = float(((d - rows[:, None] - cols[None, :] + grand) ** 2).sum()) / df_e
+    combo = ms_a + ms_b - ms_e
+    if combo <= 0:  # sampling noise can make it negative: fall back on the larger main effect
+        combo, terms = max(ms_a, ms_b), [(max(ms_a, ms_b), df_a if ms_a >= ms_b else df_b)]
+    else:
+        terms = [(ms_a, df_a), (ms_b, df_b), (ms_e, df_e)]
+    var = combo / (s * n)
+    se = math.sqrt(var)
+    denom = sum(m * m / f for m, f in terms)
+    df = combo * combo / denom if denom > 0 else math.inf
+    out = {"mean": float(grand), "se": se, "df": float(df)}
+    for key, a in (("", alpha), ("tost_", 2 * alpha)):
+        half = float(t_dist.ppf(1 - a / 2, df)) * se if se > 0 else 0.0
+        out[f"{key}low"], out[f"{key}high"] = float(grand) - half, float(grand) + half
+    parts = {"seeds": max(0.0, (ms_a - ms_e) / n) / s, "images": max(0.0, (ms_b - ms_e) / s) / n,
+             "residual": ms_e / (s * n)}
+    total = sum(parts.values())
+    out["components"] = {k: (v / total if total > 0 else math.nan) for k, v in parts.items()}
+    return out

@@ -95,6 +95,26 @@ class Summary:
     def confirmatory_seeds(self) -> list[int]:
         return list(self.data["verdicts"]["v2"].get("confirmatory_seeds", []))
 
+    # --- seeds and test images together ------------------------------------------------------
+    @property
+    def two_level(self) -> dict | None:
+        """The two-level block (seeds × test images; helpers.aggregate.two_level_block), or
+        None when fewer than two seeds have per-image packs."""
+        return self.data.get("two_level")
+
+    def two_level_diff(self, variant: str, metric: str) -> dict | None:
+        """{"mean", "two_level": {...}, "seeds": {...}} of variant − baseline on MNIST."""
+        block = self.two_level
+        return None if block is None else block["variants"].get(variant, {}).get(metric)
+
+    def two_level_verdict(self, claim: str, interval: str) -> dict | None:
+        """A claim of C2-C4, C8 judged on the per-image seeds with `interval` "seeds" (the
+        t-interval over those seeds) or "two_level" (seeds × images)."""
+        block = self.two_level
+        if block is None or claim not in block["verdicts"][interval]:
+            return None
+        return block["verdicts"][interval][claim]["mnist"]
+
     @property
     def seen(self) -> dict:
         return self.data["verdicts"]["v2"]["seen"]

@@ -148,12 +148,22 @@ def _tf_threads() -> int | None:
 
 
 def _write_weights(exp, record: dict) -> dict:
-    """Pack the seed's trained members into `artifacts/<profile>/weights/seed_<s>.weights.zip` and
-    name the pack with its sha256 in the record ("weights")."""
+    """Pack the seed's trained members into `artifacts/<profile>/weights/seed_<s>.weights.zip`
+    and its per-image losses into `per_image/seed_<s>.per_image.zip`, and name both packs
+    with their sha256 in the record ("weights", "per_image")."""
     from .weights import write_pack
     root = profile_store_root(exp.config.profile)
     path = write_pack(exp, root)
-    return {**record, "weights": {path.relative_to(root).as_posix(): sha256_file(path)}}
+    return with_per_image(exp, {**record, "weights": {path.relative_to(root).as_posix(): sha256_file(path)}})
+
+
+def with_per_image(exp, record: dict) -> dict:
+    """The record with the seed's per-image losses (helpers.per_image) written from the
+    experiment's store and named in it ("per_image")."""
+    from .per_image import write_pack
+    root = profile_store_root(exp.config.profile)
+    path = write_pack(exp, root)
+    return {**record, "per_image": {path.relative_to(root).as_posix(): sha256_file(path)}}
 
 
 def with_weights(profile: str, seed: int, record: dict) -> dict:
