@@ -26,6 +26,7 @@ book: $(STAMP)
 # waits on single-threaded work (Sphinx, kernels starting, subprocesses), so on two cores
 # this takes about 0.7x the wall time of one worker.
 test: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks notebooks
 	$(PY) -m pytest -n 2 --dist loadfile
 
 smoke: $(STAMP)

@@ -169,7 +169,7 @@ def thread_settings_compared(n: int) -> dict:
                                capture_output=True, text=True, check=True)
         out[name] = json.loads(child.stdout.strip().splitlines()[-1])
     base = out["default"]
-    for name, r in out.items():
+    for r in out.values():
         r["training_speedup"] = base["training_seconds"] / r["training_seconds"]
         r["retraining_speedup"] = base["retraining_seconds"] / r["retraining_seconds"]
         r["weights_identical_to_default"] = (r["training_digest"] == base["training_digest"]

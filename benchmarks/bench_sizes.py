@@ -21,8 +21,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from helpers.config import load_config  # noqa: E402
-from helpers.store import artifacts_root  # noqa: E402
 from helpers.paper import COMPRESSED  # noqa: E402
+from helpers.store import artifacts_root  # noqa: E402
 
 
 def _stored_sizes(profile: str) -> tuple[dict | None, str]:

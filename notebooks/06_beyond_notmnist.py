@@ -36,7 +36,7 @@ ood_subset = None
 shift_subset = None
 
 # %% tags=["remove-cell"]
-from helpers import answers, chapter, evaluation, figures, fmt, prose, report, shift, shift_plots
+from helpers import answers, chapter, figures, fmt, prose, report, shift, shift_plots
 from helpers.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -171,6 +171,7 @@ chapter.glue_text("control_fashion", prose.control(R, S, "fashion_mnist", "entro
 
 # %%
 from helpers.summary import BUDGET_PANELS
+
 names = [n for n in R["variants"] if S.has(n, "mnist")]
 chapter.glue_figure("budget", figures.memory_budget(S, names), view)
 chapter.glue_text("budget_text", prose.budget(S, BUDGET_PANELS))

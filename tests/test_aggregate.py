@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from helpers import aggregate as A
+from helpers import answers, report
 from helpers import claims_v2 as C
-from helpers import answers, prose, report
 from helpers import rules as R
 from helpers.summary import Summary
 

@@ -125,7 +125,7 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
     where = {label: [] for label in LABELS}
     for name, path in pages.items():
         doc = soup(path)
-        for label, kind in LABELS.items():
+        for label in LABELS:
             for element in doc.find_all(id=label):
                 where[label].append((name, element))
     for label, kind in LABELS.items():
@@ -306,7 +306,8 @@ for (const t of document.querySelectorAll('.bd-article table')) {
   for (let a = t.parentElement; a; a = a.parentElement) {
     if (getComputedStyle(a).overflowX !== 'visible') right = Math.min(right, a.getBoundingClientRect().right);
   }
-  if (t.offsetParent && right > left + 1) out.push((t.id || t.className || 'table') + ' right=' + Math.round(right) + ' panel=' + Math.round(left));
+  if (t.offsetParent && right > left + 1)
+    out.push((t.id || t.className || 'table') + ' right=' + Math.round(right) + ' panel=' + Math.round(left));
 }
 return out;
 """

@@ -10,7 +10,7 @@ from helpers.store import StoreError
 def test_a_chapter_on_an_empty_store_names_the_command(artifacts_dir):
     with pytest.raises(StoreError) as err:
         view = chapter.setup("smoke")
-        view.results
+        _ = view.results
     message = str(err.value)
     assert "python -m helpers train --profile smoke" in message or \
         "python -m helpers evaluate --profile smoke" in message, message

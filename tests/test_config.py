@@ -164,10 +164,10 @@ def test_stage_hash_of_a_manifests_values_matches_the_config():
 
 
 def test_the_evaluation_version_is_part_of_the_evaluation_key(monkeypatch):
-    from helpers import evaluation
+    from helpers import config
     cfg = load_config("smoke")
     before = cfg.stage_hash("evaluation")
-    monkeypatch.setattr(evaluation, "EVALUATION_VERSION", evaluation.EVALUATION_VERSION + 1)
+    monkeypatch.setattr(config, "EVALUATION_VERSION", config.EVALUATION_VERSION + 1)
     assert cfg.stage_hash("evaluation") != before
     assert cfg.hash == load_config("smoke").hash  # the models stay valid
 

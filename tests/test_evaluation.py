@@ -182,7 +182,7 @@ def test_seed_statistics_and_tables_over_two_runs(results):
 def test_figures_draw_what_results_hold(results):
     names = ["baseline", "q8", "s50_q8"]
     fig = figures.figure1(results, names, 0.9)
-    lines = [l for l in fig.axes[0].get_lines() if l.get_gid() == "s50_q8"]
+    lines = [line for line in fig.axes[0].get_lines() if line.get_gid() == "s50_q8"]
     assert np.allclose(lines[0].get_ydata(), 100 * np.asarray(results["curves"]["s50_q8"]["mnist_fraction"]))
     fig = figures.figure2(results, names, "notmnist", summary_of([results]))
     boxes = [p for p in fig.axes[0].patches if p.get_gid() in names]
@@ -190,4 +190,4 @@ def test_figures_draw_what_results_hold(results):
     fig = figures.memory_budget(summary_of([results]), ["baseline", "q8", "s50_q8", "single_q8"])
     assert fig.axes[0].get_xscale() == "log"
     for f in (figures.reliability(results, names), figures.roc(results, names, "notmnist")):
-        assert {l.get_gid() for l in f.axes[0].get_lines()} >= set(names)
+        assert {line.get_gid() for line in f.axes[0].get_lines()} >= set(names)

@@ -342,9 +342,10 @@ def test_07_files_get_the_users_umask_not_0600(tmp_path, monkeypatch):
     try:
         S.atomic_write_bytes(tmp_path / "a.bin", b"x")
         assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644
-        monkeypatch.setattr(S, "UMASK", 0o002)  # a group-shared setup
+        os.umask(0o002)  # a group-shared setup
         S.atomic_write_json(tmp_path / "b.json", {})
         assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o664
+        os.umask(0o022)
 
         monkeypatch.setenv("CDE_CACHE_DIR", str(tmp_path / "cache"))
         cached = tmp_path / "cache" / "decoded" / "x.npz"

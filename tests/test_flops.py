@@ -26,6 +26,7 @@ def test_run_flops_counts_every_retraining_group():
 
 def test_unknown_layer_type():
     import dataclasses
+
     import pytest
     cfg = load_config("smoke")
     bad = dataclasses.replace(cfg, model={**cfg.model, "layers": [{"type": "lstm"}]})

@@ -46,7 +46,7 @@ def test_table1(claims_text):
 @pytest.mark.parametrize("claim", ["C2", "C3", "C4"])
 def test_compressed_claims(claims_text, claim):
     text = claims_text[claim]
-    for variant, c in paper.COMPRESSED.items():
+    for c in paper.COMPRESSED.values():
         if c.claim != claim:
             continue
         assert f"{round(100 * c.sparsity)} %" in text

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import json
+import math
 from types import SimpleNamespace
 
 import numpy as np

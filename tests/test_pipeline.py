@@ -14,8 +14,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import needs_real_data
 
+from conftest import needs_real_data
 from helpers import bookio, pipeline
 from helpers.__main__ import main
 from helpers.pipeline import PipelineError, run

@@ -59,7 +59,8 @@ def test_parse_variant(name, expected):
 
 @pytest.mark.parametrize("name", ["", "s50", "s50_q4", "s100_q8", "S50_q8", "pruned50", "s50_q8 ", None])
 def test_parse_variant_rejects_bad_names(name):
-    with pytest.raises(ValueError, match="is not recognised; expected 'baseline', 'single', 'q8', the re-training control 'ft' / 'ft_q8' / 'ft_int8full', or 'sNN_q8'"):
+    with pytest.raises(ValueError, match="is not recognised; expected 'baseline', 'single', 'q8', the re-training "
+                                         "control 'ft' / 'ft_q8' / 'ft_int8full', or 'sNN_q8'"):
         P.parse_variant(name)
 
 

@@ -16,11 +16,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import needs_real_data, real_data_dir  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from scipy import ndimage  # noqa: E402
 from skimage import color, draw  # noqa: E402
 
+from conftest import needs_real_data, real_data_dir  # noqa: E402
 from helpers import plots, shift, shift_plots  # noqa: E402
 
 MNIST_C_NAMES = ("shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate",
@@ -248,7 +248,7 @@ def test_scale_shrinks_the_digit_to_70_percent_about_the_centre(digits):
     grid = np.arange(28)
     for image, original in zip(out[..., 0], digits[..., 0]):
         for axis in (0, 1):
-            centre = lambda im: (im.sum(axis=1 - axis) * grid).sum() / im.sum()  # noqa: E731
+            centre = lambda im, a=axis: (im.sum(axis=1 - a) * grid).sum() / im.sum()  # noqa: E731
             assert centre(image) - 13.5 == pytest.approx(0.7 * (centre(original) - 13.5), abs=0.25)
 
 

@@ -20,8 +20,8 @@ import pytest
 
 from conftest import REPO_ROOT, needs_real_data, real_data_dir
 from helpers import sweep as S
-from helpers.evaluation import EVALUATION_VERSION
 from helpers.config import load_config
+from helpers.evaluation import EVALUATION_VERSION
 from helpers.store import sha256_file
 
 SMOKE_SEEDS = [0, 1]

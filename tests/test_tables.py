@@ -94,17 +94,9 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "value, text",
-    [(0.04, "+0.04"), (-0.01, f"{MINUS}0.01"), (-0.001, "0.00"), (0.0, "0.00"), (1.005, "+1.00"), (math.nan, "—")],
-)
-def test_fmt_signed(value, text):
-    assert t.fmt_signed(value) == text
-
-
-def test_fmt_number_never_prints_negative_zero():
-    assert t.fmt_number(-0.0001, 2) == "0.00"
-    assert t.fmt_number(-12345.678, 1, thousands=True) == f"{MINUS}12,345.7"
+def test_shapes_print_with_times_signs():
+    from helpers import fmt
+    assert fmt.shape((26, 26, 28)) == "26 × 26 × 28" and fmt.shape((None, 10)) == "? × 10"
 
 
 # ---------------------------------------------------------------------------- claims table

@@ -1,8 +1,16 @@
 import pytest
 
 from helpers.config import load_config
-from helpers.variants import (QUANTIZATIONS, float_source, is_control, int8_variants, parse_variant, sparsity_label,
-                              variant_name, variants)
+from helpers.variants import (
+    QUANTIZATIONS,
+    float_source,
+    int8_variants,
+    is_control,
+    parse_variant,
+    sparsity_label,
+    variant_name,
+    variants,
+)
 
 
 @pytest.mark.parametrize("sparsity", [0.0, 0.25, 0.5, 0.75, 0.95])

@@ -71,8 +71,7 @@ def test_read_pack_checks_sha256_version_and_config(tmp_path):
 @needs_real_data
 @pytest.mark.slow
 def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(artifacts_dir, monkeypatch):
-    from helpers import compression, ensemble
-    from helpers import reopen
+    from helpers import compression, ensemble, reopen
     from helpers import sweep as S
     from helpers.store import sha256_file
 

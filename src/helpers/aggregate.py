@@ -30,17 +30,16 @@ the landing page only read this file: no presentation module averages over seeds
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from . import paper
-from .claims_v2 import IMAGE_CLAIMS, DATASET_LABELS, seed_table, v2_two_level, v2_verdicts
-from .rules import RulesV2, load_rules_v2
+from .claims_v2 import DATASET_LABELS, IMAGE_CLAIMS, seed_table, v2_two_level, v2_verdicts
+from .fileio import sha256_bytes
 from .rules import VERSION as RULES_VERSION
+from .rules import RulesV2, load_rules_v2
 from .stats import t_interval
 from .summary import BUDGET_PANELS
 
@@ -62,8 +61,6 @@ class AggregateError(ValueError):
 
 
 # --- reading the seed records ---------------------------------------------------------------
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list, dict]:
@@ -351,7 +348,8 @@ def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
     """Read and verify the seed records of `cfg`'s store (plus its own results.json when its
     seed has no record), summarize them and write summary.json atomically beside them."""
     from . import models, tables
-    from .store import Store, atomic_write_json, json_bytes
+    from .fileio import atomic_write_json, json_bytes
+    from .store import Store
 
     store = Store(cfg, create=False)
     root = store.root

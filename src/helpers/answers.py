@@ -12,9 +12,8 @@ branch.
 from __future__ import annotations
 
 from . import fmt, paper
-from .figures import label
 from .prose import _plural
-from .variants import parse_variant
+from .variants import label, parse_variant
 
 
 # --- the landing page's answers (rules v2, between seeds) -----------------------------------------
@@ -295,8 +294,9 @@ def usefulness(summary, names: list[str], dataset: str = "notmnist", score: str 
     better = [n for n, d in diffs if d["low"] is not None and d["low"] > 0]
     worse = [n for n, d in diffs if d["high"] is not None and d["high"] < 0]
     last, d = diffs[-1]
+    four = lambda x: fmt.number(x, 4, signed=True)
     lead = (f"Separating {where} from MNIST by {score}, the {label(last)} ensemble's AUROC differs from "
-            f"the unpruned int8 ensemble's by {fmt.interval(lambda x: fmt.number(x, 4, signed=True), d['mean'], d['low'], d['high'])} "
+            f"the unpruned int8 ensemble's by {fmt.interval(four, d['mean'], d['low'], d['high'])} "
             f"(over {_plural(summary.n, 'seed')})")
     if better and not worse:
         return lead + f": the extra uncertainty detects {where} better at {', '.join(label(n) for n in better)}."

@@ -221,7 +221,7 @@ def scrub_paths(text: str, replacements: Iterable[tuple[str, str]]) -> str:
     for path, stand_in in sorted(replacements, key=lambda r: -len(r[0])):
         if path:
             # whole path components only: /root must not turn /rootfs into ~fs
-            text = re.sub(re.escape(path) + r"(?=[/\\\s'\":,;)\]]|$)", lambda _: stand_in, text)
+            text = re.sub(re.escape(path) + r"(?=[/\\\s'\":,;)\]]|$)", lambda _, s=stand_in: s, text)
     return text
 
 

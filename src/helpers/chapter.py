@@ -9,10 +9,10 @@ or evaluate: a missing artifact stops with one sentence naming the command that 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-
 import dataclasses
 from functools import cached_property
+
+import matplotlib.pyplot as plt
 
 from . import plots
 from .config import Config, load_config

@@ -21,9 +21,19 @@ import numpy as np
 
 from . import fmt, paper
 from .stats import compare_paired
-from .verdicts import (CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, Rules, combine,
-                       equivalence, measured, region, trend)
 from .variants import int8_variants, sparsity_label
+from .verdicts import (
+    CONTRADICTED,
+    NOT_TESTED,
+    SUPPORTED,
+    UNRESOLVED,
+    Rules,
+    combine,
+    equivalence,
+    measured,
+    region,
+    trend,
+)
 
 
 @dataclass(frozen=True)
@@ -273,12 +283,7 @@ def assess(ev: Evidence, table1_rows: list[dict], config, ood: str = "notmnist")
     ]
 
 
-def counts(rows: list[dict]) -> dict:
-    from .verdicts import VERDICTS
-    return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-
-
-__all__ = ["Evidence", "assess", "counts", "accuracy_band", "no_change_band", "SUPPORTED",
+__all__ = ["Evidence", "assess", "accuracy_band", "no_change_band", "SUPPORTED",
            "UNRESOLVED", "CONTRADICTED", "NOT_TESTED"]
 
 

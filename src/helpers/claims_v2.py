@@ -15,8 +15,7 @@ import math
 import numpy as np
 
 from . import paper
-from .rules import (RulesV2, equivalence_part, se_equivalence_part, judge, measured_part,
-                    region_part, trend_parts)
+from .rules import RulesV2, equivalence_part, judge, measured_part, region_part, se_equivalence_part, trend_parts
 
 TREND_POINTS = ["q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"]
 DATASET_LABELS = {"mnist": "MNIST", "notmnist": "NotMNIST", "fashion_mnist": "Fashion-MNIST",

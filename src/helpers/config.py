@@ -10,7 +10,7 @@ the file.
 Each stage is keyed only by the values that shape it (`cfg.stage_hash(stage)`, see
 `STAGE_KEYS`): training, then pruning (training's keys plus the compression values),
 then evaluation (pruning's plus the evaluation-only values and
-`helpers.evaluation.EVALUATION_VERSION`). `cfg.hash` is the pruning-stage hash: it names
+`EVALUATION_VERSION`, defined here). `cfg.hash` is the pruning-stage hash: it names
 the store, so changing an evaluation-only value (test_subset, ...) reuses the trained
 and compressed models. The profile's name is never part of a hash.
 """
@@ -31,6 +31,11 @@ DEFAULT_CONFIG_PATH = REPO_ROOT / "_config.yml"
 
 # The values that shape each stage; a stage's key also covers every earlier stage.
 # `data` (MNIST in, NotMNIST out) is fixed by the code and cannot be overridden.
+EVALUATION_VERSION = 4
+"""Bumped whenever helpers.evaluation's numbers change meaning; results of another version
+are stale. Kept here, in the bottom layer, because the evaluation stage's hash includes it
+(helpers.evaluation re-exports it)."""
+
 STAGE_KEYS = {
     "training": ("model", "ensemble_size", "epochs", "optimizer", "learning_rate", "batch_size",
                  "validation_split", "seed", "train_subset", "subset_seed"),
@@ -106,8 +111,6 @@ def stage_hash_of(values: dict, stage: str) -> str:
     if isinstance(keyed.get("sparsities"), (list, tuple)):
         keyed["sparsities"] = [float(x) for x in keyed["sparsities"]]
     if stage == "evaluation":
-        # Read lazily: helpers.evaluation imports TensorFlow, which config must not need.
-        from .evaluation import EVALUATION_VERSION
         keyed["evaluation_version"] = EVALUATION_VERSION
     return _digest(keyed)
 

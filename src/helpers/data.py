@@ -42,6 +42,8 @@ import requests
 from PIL import Image
 from tqdm import tqdm
 
+from .fileio import file_mode, sha256_file
+
 __all__ = [
     "CONTENT_SHA256",
     "DataError",
@@ -180,13 +182,7 @@ def _data_dir(data_dir: str | os.PathLike | None) -> tuple[Path, str] | None:
 # ----------------------------------------------------------------------- checksums
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+file_sha256 = sha256_file  # the one implementation (helpers.fileio), under data's old name
 
 
 def content_sha256(*arrays: np.ndarray) -> str:
@@ -232,13 +228,6 @@ def find_data_file(name: str, data_dir: str | os.PathLike | None = None) -> Path
     Fashion-MNIST files by ``load_fashion_mnist`` on their uncompressed bytes.
     """
     return _locate(name, data_dir)[0]
-
-
-def _file_mode() -> int:
-    """What a plain open() would give a new file under the user's umask."""
-    mask = os.umask(0)  # the only way to read it; set back at once
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -347,7 +336,7 @@ def _download_locked(name: str, cache: Path, searched: list[str]) -> Path:
                 path=cache,
                 downloader=downloader,
             )
-            os.chmod(cache / name, _file_mode())  # pooch's temp file was 0600
+            os.chmod(cache / name, file_mode())  # pooch's temp file was 0600
             return cache / name
         except requests.exceptions.RequestException as exc:
             failures.append(f"{url} ({_describe(exc)})")
@@ -553,7 +542,7 @@ def _write_decoded_cache(path: Path, x: np.ndarray, y: np.ndarray) -> None:
         with _cache_lock(cache_dir()):
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
             try:
-                os.fchmod(fd, _file_mode())  # mkstemp makes 0600
+                os.fchmod(fd, file_mode())  # mkstemp makes 0600
                 with os.fdopen(fd, "wb") as handle:
                     np.savez(handle, x=x, y=y)
                 os.replace(tmp, path)

@@ -19,7 +19,8 @@ import numpy as np
 
 from . import models
 from .config import Config
-from .store import atomic_path, tf_thread_setting
+from .fileio import atomic_path
+from .store import tf_thread_setting
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402

@@ -39,19 +39,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import compression
+from . import compression, config, paper
 from . import metrics as M
-from . import paper
 from .claims import accuracy_band, no_change_band
 from .experiment import Experiment
-from .figures import label
 from .stats import compare_paired, mcnemar_test
-from .variants import int8_variants, parse_variant, variants
+from .variants import int8_variants, label, parse_variant, variants
 from .verdicts import Rules, load_rules
 
 TAU = paper.TAU
-EVALUATION_VERSION = 4
-"""Bumped whenever this module's numbers change meaning; results of another version are stale."""
+EVALUATION_VERSION = config.EVALUATION_VERSION  # defined in config: the evaluation hash includes it
 
 OOD_SCORES = ("entropy", "disagreement", "one_minus_confidence")
 CURVE_TAUS = np.round(np.linspace(0.0, 1.0, 101), 2)

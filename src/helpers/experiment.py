@@ -21,8 +21,9 @@ import numpy as np
 
 from . import compression, data, ensemble, shift
 from .config import Config
+from .fileio import atomic_path
 from .predict import keras_probabilities, tflite_probabilities
-from .store import Store, StoreError, atomic_path, save_keras
+from .store import Store, StoreError, save_keras
 from .variants import CONTROL_FLOAT, float_source, parse_variant, variant_name, variants
 
 DATASETS = ("mnist_test", "notmnist", "fashion_mnist")
@@ -100,7 +101,7 @@ class Experiment:
             idx = np.sort(np.random.default_rng(self.config.subset_seed).choice(len(x), n, replace=False))
         return x[idx], y[idx], idx
 
-    @functools.lru_cache(maxsize=2)
+    @functools.lru_cache(maxsize=2)  # noqa: B019 (an Experiment lives as long as its run)
     def _shifted(self, name: str):
         x, y, idx = self._shift_base
         family, intensity = self.shift_info(name)

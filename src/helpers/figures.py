@@ -9,14 +9,14 @@ helpers.prose, not here.
 
 from __future__ import annotations
 
-import math
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from .plots import plot_style, variant_color, variant_label, variant_linestyle
+from .plots import plot_style, variant_color, variant_linestyle
+from .variants import label  # noqa: F401 (the figures' legends; re-exported for the chapters)
 
 WIDTH = 7.5
 RC_BOOK = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
@@ -31,14 +31,6 @@ def _style():
         with plot_style(), plt.rc_context(RC_BOOK):
             yield
     return both()
-
-
-def label(name: str) -> str:
-    if name == "single_q8":
-        return "single model, int8"
-    if name.startswith("q8_m"):
-        return f"{name[4:]} int8 members"
-    return variant_label(name)
 
 
 def color(name: str) -> str:

@@ -97,6 +97,11 @@ def interval(formatter: Callable, estimate, low, high, **kwargs) -> str:
     return f"{formatter(estimate, **kwargs)} [{lo}, {hi}]"
 
 
+def shape(dims) -> str:
+    """(26, 26, 28) -> '26 × 26 × 28'; a leading batch dimension must already be dropped."""
+    return " × ".join("?" if d is None else str(d) for d in dims)
+
+
 def seed_list(seeds) -> str:
     """Seeds as a reader writes them: '0–4' for a run of three or more, else '5 and 6',
     '0, 5 and 9'."""

@@ -15,12 +15,13 @@ functions the evaluation uses (helpers.metrics on the ensemble mean of the membe
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from pathlib import Path
 
 import numpy as np
+
+from .fileio import sha256_bytes
 
 PER_IMAGE_VERSION = 1
 FOLDER = "per_image"
@@ -41,8 +42,6 @@ def pack_path(profile_root: Path, seed: int) -> Path:
     return Path(profile_root) / FOLDER / f"seed_{seed}.per_image.zip"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def losses(exp) -> dict:
@@ -103,7 +102,7 @@ def pack(exp, per_variant: dict | None = None) -> bytes:
 
 def write_pack(exp, profile_root: Path, per_variant: dict | None = None) -> Path:
     """Write the seed's pack atomically into the profile store's per_image/ folder."""
-    from .store import atomic_write_bytes
+    from .fileio import atomic_write_bytes
     path = pack_path(profile_root, exp.config.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, pack(exp, per_variant))
@@ -119,8 +118,8 @@ def read_pack(path: Path, sha256: str | None = None, seed: int | None = None) ->
                             f"from git (git checkout -- {path}) or write it again with "
                             f"`python -m helpers weights`.")
     data = path.read_bytes()
-    if sha256 is not None and _sha256(data) != sha256:
-        raise PerImageError(f"{path} has sha256 {_sha256(data)[:12]}…, not the {sha256[:12]}… its seed "
+    if sha256 is not None and sha256_bytes(data) != sha256:
+        raise PerImageError(f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed "
                             f"record names; restore it from git (git checkout -- {path}) or write it "
                             f"again with `python -m helpers weights`.")
     try:

@@ -470,8 +470,8 @@ def build_book(book_dir: Path, *, echo: bool = True) -> Path:
     log_path.write_text("".join(lines))
     index = book_dir / "_build" / "html" / "index.html"
     if rc != 0 or not index.exists():
-        problems = [_one_line(l, 400) for l in lines
-                    if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Exception|Error:", l)]
+        problems = [_one_line(line, 400) for line in lines
+                    if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Exception|Error:", line)]
         shown = problems[:20]
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
         detail = (": " + " | ".join(shown) + more) if shown else ""

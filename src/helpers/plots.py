@@ -15,8 +15,7 @@ and returns ``(fig, caption)``; every line or box carries ``gid`` = the variant 
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
+import io
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -25,7 +24,8 @@ import numpy as np
 import seaborn as sns
 from matplotlib.colors import to_hex
 
-from helpers.variants import is_control, parse_variant
+from helpers.fileio import atomic_write_bytes
+from helpers.variants import is_control, parse_variant, variant_label  # noqa: F401 (re-exported)
 
 # ------------------------------------------------------------------------ variants, styles
 
@@ -45,7 +45,6 @@ SINGLE_COLOR = OKABE_ITO["reddish_purple"]
 
 LINESTYLES = {"int8": "-", "float32": "--", "int8full": "-.", "single": ":"}
 BOX_HATCH = {"single": "....", "float32": "////", "int8": None, "int8full": "xxxx"}  # float: white face
-_KIND_NAMES = {"int8": "int8 weights", "float32": "float32", "int8full": "full int8", "single": "single model"}
 
 CONTROL_COLOR = "#7f7f7f"  # the re-training control: grey, apart from every sparsity
 
@@ -73,18 +72,6 @@ def sparsity_color(sparsity: float) -> str:
 def variant_linestyle(variant: str) -> str:
     """Line style of a variant: int8 '-', float32 '--', full int8 '-.', single ':'."""
     return LINESTYLES[_kind(variant)]
-
-
-def variant_label(variant: str) -> str:
-    """Readable legend text, e.g. 's50_q8' -> '50 % pruned, int8 weights'."""
-    if variant == "single":
-        return "single model (float32)"
-    if variant == "baseline":
-        return "baseline ensemble (float32)"
-    sparsity, quant = parse_variant(variant)
-    if is_control(variant):
-        return f"re-training control, {_KIND_NAMES[quant]}"
-    return f"{sparsity * 100:.0f} % pruned, {_KIND_NAMES[quant]}"
 
 
 def sort_variants(names) -> list[str]:
@@ -134,19 +121,13 @@ def save_figure(fig, path_without_suffix) -> tuple[Path, Path]:
         raise ValueError(
             f"path_without_suffix is {str(base)!r}; expected a path without a file suffix, e.g. 'figures/fig1'."
         )
-    base.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
         target = base.with_name(base.name + "." + fmt)
-        fd, tmp = tempfile.mkstemp(dir=base.parent, prefix=f".{base.name}.", suffix=f".{fmt}.tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle, plt.rc_context(RC):
-                fig.savefig(handle, format=fmt, metadata=metadata)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; figures are published
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buf = io.BytesIO()
+        with plt.rc_context(RC):
+            fig.savefig(buf, format=fmt, metadata=metadata)
+        atomic_write_bytes(target, buf.getvalue())  # published: the umask's mode, not mkstemp's 0600
         paths.append(target)
     return paths[0], paths[1]
 

@@ -12,9 +12,8 @@ against the record's sha256), evaluates, and writes the new results into the rec
 
 from __future__ import annotations
 
-from .store import atomic_write_json
-from .sweep import (SweepError, profile_store_root, read_seed_record, record_path, with_per_image,
-                    with_weights)
+from .fileio import atomic_write_json
+from .sweep import SweepError, profile_store_root, read_seed_record, record_path, with_per_image, with_weights
 
 
 def export_weights(profile: str, seeds) -> dict:

@@ -11,7 +11,7 @@ Layout (paths relative to the store root)::
                                    "prune": {variant: {member: {...}}}}   (lists per epoch)
     sizes.json                    {variant: {container, zipped_bytes, member_zipped_bytes,
                                    raw_bytes, lower_bound_bytes, compression_ratio, ...}}
-    results.json                  see RESULTS_SCHEMA below (the profile's own evaluation)
+    results.json                  the profile's own evaluation (schema: helpers.evaluation)
     evaluations/<eval_hash>/      git-ignored: results.json of other evaluation values
                                   (test_subset, ...), with its own lineage.json
     cache/                        git-ignored: predictions/<variant>_<dataset>_<key>.npy,
@@ -22,18 +22,7 @@ Variant names say sparsity and quantization: ``baseline`` (float32), ``q8`` (0 %
 int8 weights), ``s50_float`` (50 % sparsity, float32), ``s50_q8`` (50 %, int8 weights,
 the paper's method), ``s50_int8full`` (50 %, full-integer int8 weights and activations).
 
-RESULTS_SCHEMA (results.json)::
-
-    {"profile", "config_hash",
-     "variants": {variant: {
-         "label", "sparsity", "quantization" ("float32"|"int8"|"int8full"), "members",
-         "mnist":    {"accuracy", "accuracy_low", "accuracy_high",
-                      "accuracy_diff", "accuracy_diff_low", "accuracy_diff_high",  # vs baseline
-                      "nll", "brier", "ece", "conf_frac_090"},
-         "notmnist": {"mean_entropy", "mean_entropy_low", "mean_entropy_high",
-                      "mean_disagreement", "mean_disagreement_low", "mean_disagreement_high",
-                      "conf_frac_090", "auroc", "aupr", "fpr_at_95_tpr"},
-         "zipped_bytes", "compression_ratio"}}}
+results.json is helpers.evaluation's output; its schema is stated there (module doc).
 
 Trust rules:
 
@@ -62,12 +51,20 @@ import os
 import re
 import shlex
 import shutil
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
+from . import fileio
 from .config import REPO_ROOT, Config, load_config, stage_hash_of
+from .fileio import (  # noqa: F401
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    json_bytes,
+    sha256_bytes,  # (re-exported: the store's API)
+    sha256_file,
+)
 
 MANIFEST = "manifest.json"
 LOCK_FILE = ".manifest.lock"
@@ -95,56 +92,9 @@ def artifacts_root() -> Path:
     return (path if path.is_absolute() else REPO_ROOT / path).resolve()
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)  # the only way to read it; set back at once
-    os.umask(mask)
-    return mask
-
-
-UMASK = _current_umask()
-
-
 def file_mode() -> int:
     """The mode a plain `open(path, "w")` gives a new file under the user's umask."""
-    return 0o666 & ~UMASK
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, file_mode())  # mkstemp makes 0600: another user could not read it
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def json_bytes(obj) -> bytes:
-    return (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode()
-
-
-def atomic_write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, json_bytes(obj))
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path):
-    """Yield a temp path beside `path`; on success rename it into place, else remove it.
-    For writers that insist on a file name (Keras, numpy)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    return fileio.file_mode()
 
 
 def remove_stale_temp_files(folder: Path) -> list[Path]:
@@ -171,12 +121,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # A fixed time for zip members and Keras' `date_saved`: identical runs, identical bytes.
@@ -604,7 +548,7 @@ class Store:
         data = json_bytes(obj)
         with self.locked():
             atomic_write_bytes(path, data)
-            record = {"sha256": hashlib.sha256(data).hexdigest(), "inputs": inputs or {}}
+            record = {"sha256": sha256_bytes(data), "inputs": inputs or {}}
             self._edit(self._records_path(name),
                        lambda m: m.setdefault("derived", {}).__setitem__(name, record))
         return path
@@ -658,7 +602,7 @@ class Store:
         np.save(buf, array, allow_pickle=False)
         data = buf.getvalue()
         atomic_write_bytes(path, data)
-        atomic_write_bytes(sidecar, (hashlib.sha256(data).hexdigest() + "\n").encode())
+        atomic_write_bytes(sidecar, (sha256_bytes(data) + "\n").encode())
         return array
 
     # --- adopting a store whose manifest was lost -------------------------------------

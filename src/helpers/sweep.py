@@ -28,7 +28,6 @@ store here and checks each checksum. No shared file system is assumed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -37,7 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .store import artifacts_root, atomic_write_bytes, atomic_write_json, sha256_file
+from .fileio import atomic_write_bytes, atomic_write_json, sha256_bytes, sha256_file
+from .store import artifacts_root
 
 ENGINES = ("local", "ray")
 MAX_SEEDS = 1000
@@ -119,7 +119,7 @@ def load_seed_records(profile_store_root: Path) -> list[dict]:
 
 def _recorded(profile_root: Path, seed: int, config_hash: str) -> bool:
     """A record of this config whose results come from the current evaluation code."""
-    from .evaluation import EVALUATION_VERSION
+    from .config import EVALUATION_VERSION
     path = record_path(profile_root, seed)
     if not path.exists():
         return False
@@ -281,7 +281,7 @@ def seed_on_worker(profile: str, seed: int, expected_hash: str) -> dict:
         files = _store_files(exp.store.root)
         return {"seed": seed, "host": platform.node(), "wall_s": time.perf_counter() - start,
                 "record": record, "files": files,
-                "sha256": {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}}
+                "sha256": {rel: sha256_bytes(data) for rel, data in files.items()}}
     finally:
         if previous is None:
             os.environ.pop("CDE_ARTIFACTS_DIR", None)
@@ -294,8 +294,7 @@ def _complete_here(profile: str, seed: int, config_hash: str) -> bool:
     """Whether this machine's store of the seed already holds evaluated results of the
     current config with every recorded model file intact: exporting its record then needs
     no training, and sending the seed to Ray would replace models that are already here."""
-    from . import evaluation
-    from .config import load_config
+    from .config import EVALUATION_VERSION, load_config
     from .experiment import Experiment
 
     root = Experiment(load_config(profile, seed=seed)).store.root
@@ -306,7 +305,7 @@ def _complete_here(profile: str, seed: int, config_hash: str) -> bool:
         return False
     models = {rel: sha for rel, sha in files.items() if rel.startswith("models/")}
     return (results.get("config_hash") == config_hash
-            and results.get("evaluation_version") == evaluation.EVALUATION_VERSION
+            and results.get("evaluation_version") == EVALUATION_VERSION
             and bool(models)
             and all((root / rel).is_file() and sha256_file(root / rel) == sha
                     for rel, sha in models.items()))

@@ -9,65 +9,17 @@ No TensorFlow here: ``model_rows`` reads a Keras model duck-typed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-MINUS = "\u2212"
-"""Typographic minus sign used in every display string."""
-
-MISSING = "—"
-"""Shown in display frames where a value does not apply (e.g. the baseline's own Δ)."""
-
-BYTES_PER_KB = 1000
-"""Zipped sizes are shown in kB of 1,000 bytes (SI), as the TF Model Optimization guides."""
-
+from .fmt import BYTES_PER_KB, MINUS, MISSING, _minus, shape  # noqa: F401 (one formatter set: helpers.fmt)
 
 # Okabe-Ito colours (colour-blind safe), light tints for the verdict cells.
 
 
 # ------------------------------------------------------------------------------ formatting
-
-
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _minus(text: str) -> str:
-    return text.replace("-", MINUS)
-
-
-def fmt_number(value, decimals: int = 2, thousands: bool = False) -> str:
-    """'1,234.57' style text with a typographic minus; '—' for None/NaN."""
-    if _is_missing(value):
-        return MISSING
-    text = f"{value:,.{decimals}f}" if thousands else f"{value:.{decimals}f}"
-    return _minus("0" + text[2:] if text.startswith("-0") and float(text) == 0 else text)
-
-
-def fmt_signed(value, decimals: int = 2) -> str:
-    """'+0.04', '−0.01', '0.00' (no sign when the rounded value is zero); '—' for None/NaN."""
-    if _is_missing(value):
-        return MISSING
-    rounded = round(float(value), decimals)
-    if rounded == 0:
-        return f"{0:.{decimals}f}"
-    return _minus(f"{rounded:+.{decimals}f}")
-
-
-def fmt_interval(estimate, low, high, decimals: int = 2, signed: bool = False) -> str:
-    """'99.12 [99.02, 99.21]' (or signed: '+0.04 [−0.03, +0.11]'); '—' if the estimate is missing."""
-    if _is_missing(estimate):
-        return MISSING
-    f = (lambda v: fmt_signed(v, decimals)) if signed else (lambda v: fmt_number(v, decimals))
-    return f"{f(estimate)} [{f(low)}, {f(high)}]"
-
-
-def fmt_shape(shape: Sequence[int | None]) -> str:
-    """(26, 26, 28) -> '26 × 26 × 28'; a leading batch dimension must already be dropped."""
-    return " × ".join("?" if d is None else str(d) for d in shape)
 
 
 def _fmt_value(value: Any) -> str:
@@ -166,7 +118,7 @@ def table1(model_summary_rows: Iterable[Mapping], hyperparameters: Mapping[str, 
     display = pd.DataFrame(
         {
             "Layer": numeric["Layer"],
-            "Output shape": [MISSING if s is None else fmt_shape(s) for s in numeric["Output shape"]],
+            "Output shape": [MISSING if s is None else shape(s) for s in numeric["Output shape"]],
             "Parameters": [f"{p:,}" for p in numeric["Parameters"]],
         }
     ).set_index("Layer")

@@ -4,8 +4,9 @@
 'sNN_float' / 'sNN_q8' / 'sNN_int8full' (NN = sparsity in percent), 'single'
 (member 0 of the baseline alone), and the re-training control 'ft' / 'ft_q8' /
 'ft_int8full': the baseline fine-tuned for `retrain_epochs` exactly as the pruning runs
-are, with no pruning (0 %), so that "extra training" can be told apart from sparsity. Quantization is 'float32', 'int8' (int8 weights, the
-paper's method) or 'int8full' (int8 weights and activations). No heavy imports here.
+are, with no pruning (0 %), so that "extra training" can be told apart from sparsity.
+Quantization is 'float32', 'int8' (int8 weights, the paper's method) or 'int8full' (int8
+weights and activations). No heavy imports here.
 """
 
 from __future__ import annotations
@@ -80,3 +81,28 @@ def variants(config) -> list[dict]:
 def int8_variants(config) -> list[str]:
     """The paper's method (pruned + int8 weights) at each sparsity of the config, in order."""
     return [variant_name(s, "int8") for s in config.sparsities]
+
+
+_KIND_NAMES = {"int8": "int8 weights", "float32": "float32", "int8full": "full int8", "single": "single model"}
+
+
+def variant_label(variant: str) -> str:
+    """Readable legend text, e.g. 's50_q8' -> '50 % pruned, int8 weights'."""
+    if variant == "single":
+        return "single model (float32)"
+    if variant == "baseline":
+        return "baseline ensemble (float32)"
+    sparsity, quant = parse_variant(variant)
+    if is_control(variant):
+        return f"re-training control, {_KIND_NAMES[quant]}"
+    return f"{sparsity * 100:.0f} % pruned, {_KIND_NAMES[quant]}"
+
+
+def label(name: str) -> str:
+    """The reader's name of any evaluated ensemble, member subsets included
+    ('q8_m3' -> '3 int8 members')."""
+    if name == "single_q8":
+        return "single model, int8"
+    if name.startswith("q8_m"):
+        return f"{name[4:]} int8 members"
+    return variant_label(name)

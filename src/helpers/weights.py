@@ -21,12 +21,13 @@ rebuilt files against those checksums.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from pathlib import Path
 
 import numpy as np
+
+from .fileio import sha256_bytes
 
 WEIGHTS_VERSION = 1
 PACK_FOLDER = "weights"
@@ -46,8 +47,6 @@ def pack_path(profile_root: Path, seed: int) -> Path:
     return Path(profile_root) / PACK_FOLDER / f"seed_{seed}.weights.zip"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def encode(weights: list[np.ndarray], sparse: bool) -> dict:
@@ -115,7 +114,7 @@ def pack(exp) -> bytes:
 
 def write_pack(exp, profile_root: Path) -> Path:
     """Write the seed's pack atomically into the profile store's weights/ folder."""
-    from .store import atomic_write_bytes
+    from .fileio import atomic_write_bytes
     path = pack_path(profile_root, exp.config.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, pack(exp))
@@ -127,8 +126,8 @@ def read_pack(path: Path, config=None, sha256: str | None = None) -> tuple[dict,
     its version and, when `config` is given, its config hash and seed."""
     path = Path(path)
     data = path.read_bytes()
-    if sha256 is not None and _sha256(data) != sha256:
-        raise WeightsError(f"{path} has sha256 {_sha256(data)[:12]}…, not the {sha256[:12]}… its seed record "
+    if sha256 is not None and sha256_bytes(data) != sha256:
+        raise WeightsError(f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed record "
                            f"names; restore it from git (git checkout -- {path}) or re-run that seed.")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
@@ -179,7 +178,7 @@ def restore(exp, path: Path, sha256: str | None = None) -> list[str]:
 
 def verify_rebuilt(exp, meta_files: dict) -> list[str]:
     """Model files of the store whose sha256 differs from the pack's record (relative paths)."""
-    from .store import sha256_file
+    from .fileio import sha256_file
     bad = []
     for rel, sha in meta_files.items():
         path = exp.store.root / rel
