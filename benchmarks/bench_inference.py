@@ -18,7 +18,7 @@ the float32 ensemble of member files with XNNPACK (the same runtime, the same th
 Models come from `artifacts/paper` when that store is complete (verified by sha256,
 nothing written there); otherwise a smoke-sized ensemble (M=5) is trained into a
 temporary folder and reported as such. Results merge into benchmarks/results.json under
-"inference".
+"inference" (this run) and "inference_by_cpu" (one record per CPU kind, kept across runs).
 
     .venv/bin/python benchmarks/bench_inference.py [--repeats 3] [--threads 2] [--images 5000]
 """
@@ -38,10 +38,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from helpers import compression, data  # noqa: E402
+from helpers.bench_records import add_inference  # noqa: E402
 from helpers.config import load_config  # noqa: E402
 from helpers.predict import TFLiteMember, keras_probabilities  # noqa: E402
-from helpers.store import (artifacts_root, atomic_write_json, cpu_features,  # noqa: E402
-                           library_versions, machine_info, sha256_file)
+from helpers.store import artifacts_root, atomic_write_json, cpu_features, library_versions, machine_info, sha256_file  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results.json")
 FORMATS = {"baseline": ("float32", "float32"), "q8": ("int8", "int8 weights (q8)"),
@@ -163,9 +163,10 @@ def main(argv=None) -> int:
         print(f"  {k}: {v if isinstance(v, str) else f'{v:.2f}x'}")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault("ratios", {})["inference"] = {k: v for k, v in top.items() if k != "goal (best int8 / TFLite float32)"}
-    results["inference"] = {"source": source, "threads": args.threads, "images": len(x),
-                            "load_average": os.getloadavg()[0], "cpu_features": cpu_features(),
-                            "configurations": result}
+    record = {"source": source, "threads": args.threads, "images": len(x), "load_average": os.getloadavg()[0],
+              "cpu_features": cpu_features(), "date": time.strftime("%Y-%m-%d"), "configurations": result}
+    # one record per CPU kind (helpers.bench_records): another CPU adds a row, never replaces one
+    results = add_inference(results, record, machine_info())
     results["machine"], results["versions"] = machine_info(), library_versions()
     atomic_write_json(RESULTS, results)
     return 0

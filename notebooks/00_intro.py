@@ -20,6 +20,19 @@
 # because the members' disagreement increases with pruning. This book re-runs the paper end
 # to end, from the raw data files to every table and figure, over independent seeds, and
 # judges each claim by statistical rules committed before the seeds they judge.
+#
+# ```{admonition} The paper, and how to cite this book
+# :class: note
+#
+# **The paper re-run here:** Uyanga Dorjsembe, Ju Hong Lee, Bumghi Choi and Jae Won Song,
+# *Sparsity Increases Uncertainty Estimation in Deep Ensemble*, Computers 10(4):54, 2021,
+# [doi:10.3390/computers10040054](https://doi.org/10.3390/computers10040054) (the book
+# re-runs its two-page version in the KIPS 2021 spring conference proceedings, pp. 374–375).
+#
+# **Cite this book:** The CDE reproduction team, *Compressed deep ensembles, re-run: a
+# reproducible book*, version 0.1.0, 2026 (`CITATION.cff` in the repository). Code under
+# the MIT licence, text and figures under CC BY 4.0 (`LICENSE`).
+# ```
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"
@@ -102,6 +115,7 @@ chapter.glue_table("verdicts", report.verdict_overview(S))
 # it is missing. Locally, `make book` rebuilds everything from the committed artifacts,
 # and a single chapter runs with another parameter through papermill, e.g.
 # `papermill book/chapters/04_in_distribution.ipynb out.ipynb -p profile quick -p seed 3`.
+# Short names (*ft*, *q8*, TOST, FPR95, pp, …) are explained in the {doc}`glossary <../glossary>`.
 #
 # 1. {doc}`01_data_and_model`: the datasets, the model (the paper's Table 1), and every
 #    choice the paper leaves open.

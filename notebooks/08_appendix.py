@@ -60,6 +60,8 @@ chapter.glue_table("bench", report.benchmark_table(bench))
 chapter.glue_text("engine_limit", prose.engine_limit(bench))
 chapter.glue_table("inference", report.inference_table(bench))
 chapter.glue_text("inference_verdict", prose.inference(bench))
+chapter.glue_table("inference_by_cpu", report.inference_by_cpu_table(bench))
+chapter.glue_text("inference_cpus", prose.inference_across_cpus(bench))
 
 # %% [markdown]
 # ## Configuration
@@ -118,6 +120,17 @@ chapter.glue_text("inference_verdict", prose.inference(bench))
 #
 # Ensemble inference throughput per configuration (`benchmarks/bench_inference.py`), with
 # the ensemble's accuracy and its mean absolute difference from the Keras probabilities.
+# ```
+#
+# Speed depends on the CPU: int8 kernels are faster than float32 only where the CPU has
+# int8 dot-product instructions. Every CPU kind the benchmark has run on keeps its own
+# record. {glue:text}`inference_cpus`
+#
+# ```{glued-table} inference_by_cpu
+# :name: inference-by-cpu
+#
+# The fastest int8 ensemble against float32, per CPU kind the inference benchmark ran on
+# (`make bench` on another machine adds a row), with the load average during the run.
 # ```
 #
 # ## Data and libraries

@@ -7,11 +7,9 @@ tests/test_prose.py builds inputs for every branch.
 
 from __future__ import annotations
 
-
 from . import fmt, paper
 from .encodings import CONVERTER_MIN_WEIGHTS
-from .figures import label
-from .variants import parse_variant
+from .variants import label, parse_variant
 from .verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, VERDICTS
 
 
@@ -129,7 +127,7 @@ def budget(summary, panels, small: str = "s95_q8", reference: str = "single_q8")
     """Which ensembles are on each Pareto front, and the head-to-head at equal size (seed means)."""
     names = {"nll": "NLL", "ece": "ECE", "detection.entropy.auroc": "NotMNIST AUROC"}
     lines = []
-    for dataset, key, _, _ in panels:
+    for _, key, _, _ in panels:
         lines.append(f"for {names[key]}, the front runs through "
                      f"{', '.join(label(n) for n in summary.front(key))}")
     text = f"Per kilobyte (means over {_plural(summary.n, 'seed')}), " + "; ".join(lines) + "."
@@ -313,6 +311,41 @@ def inference(bench: dict, goal: float = 1.5, same_within: float = 0.05) -> str:
     return (head + f": {pace} float32, short of the goal of {fmt.ratio(goal, 1)}." + reason
             + " On this machine the paper's \"energy-efficient\" holds for storage, not for compute."
             + vs_keras)
+
+
+def inference_across_cpus(bench: dict, same_within: float = 0.05) -> str:
+    """Whether int8 runs faster than float32 in one runtime, said from every CPU kind the
+    inference benchmark has run on (benchmarks/results.json "inference_by_cpu")."""
+    from .bench_records import INT8_DOT, by_cpu, int8_speedup
+    entries = by_cpu(bench)
+    if not entries:
+        return "The inference benchmark has not been run yet (make bench)."
+    rows = []
+    for key, record in entries.items():
+        _, r = int8_speedup(record)
+        dot = any((record.get("cpu_features") or {}).get(f) for f in INT8_DOT)
+        rows.append((key, r, dot))
+    said = "; ".join(f"{fmt.ratio(r)} on {key}" for key, r, _ in rows)
+    faster = [(k, d) for k, r, d in rows if r >= 1 + same_within]
+    lead = (f"The fastest int8 ensemble against the float32 TFLite ensemble, in the same runtime, "
+            f"CPU by CPU: {said}.")
+    if len(rows) == 1:
+        key, r, dot = rows[0]
+        verdict = "faster" if faster else "not faster"
+        return (lead + f" Measured on one CPU kind only, int8 is {verdict} there; "
+                "another CPU (with or without int8 dot-product instructions) may differ.")
+    if not faster:
+        return lead + " On none of them is int8 faster: the saving is in storage, not in compute."
+    if len(faster) == len(rows):
+        return lead + " int8 is faster on every CPU measured."
+    if all(d for _, d in faster) and not any(d for k, r, d in rows if (k, d) not in faster):
+        return (lead + " int8 is faster only on the CPUs with int8 dot-product instructions "
+                "(VNNI or AMX); without them, its kernels widen to 16 bits and run no faster than float32.")
+    return lead + " int8 is faster on " + _and_names([k for k, _ in faster]) + " only."
+
+
+def _and_names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.05) -> str:

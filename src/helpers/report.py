@@ -15,7 +15,7 @@ import math
 import pandas as pd
 
 from . import fmt, paper
-from .figures import label
+from .variants import label
 
 
 def _seeds(summary, name, dataset, key, formatter, **kw) -> str:
@@ -126,8 +126,8 @@ def tau_table(results: dict, names: list[str]) -> pd.DataFrame:
                      "MNIST classified": fmt.interval(fmt.pct, m["classified_fraction"],
                                                       m["classified_fraction_low"], m["classified_fraction_high"], decimals=1),
                      "MNIST accuracy of those": fmt.pct(acc),
-                     "NotMNIST classified": fmt.interval(fmt.pct, o["classified_fraction"],
-                                                         o["classified_fraction_low"], o["classified_fraction_high"], decimals=1)})
+                     "NotMNIST classified": fmt.interval(fmt.pct, o["classified_fraction"], o["classified_fraction_low"],
+                                                         o["classified_fraction_high"], decimals=1)})
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
@@ -377,6 +377,25 @@ def inference_table(bench: dict) -> pd.DataFrame:
              "Mean |Δp| vs Keras": f"{c['mean_abs_dp_vs_keras']:.1e}"}
             for name, c in sorted(configs.items(), key=lambda kv: order(kv[0]))]
     return pd.DataFrame(rows or [{"Configuration": "not run yet (make bench)"}]).set_index("Configuration")
+
+
+def inference_by_cpu_table(bench: dict) -> pd.DataFrame:
+    """One row per CPU kind the inference benchmark ran on: its int8 dot-product support,
+    the fastest int8 configuration and its speed against float32 TFLite and Keras."""
+    from .bench_records import INT8_DOT, by_cpu, int8_speedup
+    rows = []
+    for key, record in by_cpu(bench).items():
+        best, r = int8_speedup(record)
+        configs = record["configurations"]
+        keras = configs.get("Keras float32", {}).get("vs_tflite_float32")
+        rows.append({"CPU (SIMD features)": key,
+                     "int8 dot products": "yes" if any((record.get("cpu_features") or {}).get(f) for f in INT8_DOT)
+                     else "no",
+                     "Fastest int8": best, "vs TFLite float32": fmt.ratio(r),
+                     "vs Keras float32": fmt.ratio(r / keras) if keras else fmt.MISSING,
+                     "Load average": fmt.number(record.get("load_average"), 1),
+                     "Date": record.get("date", fmt.MISSING)})
+    return pd.DataFrame(rows or [{"CPU (SIMD features)": "not run yet (make bench)"}]).set_index("CPU (SIMD features)")
 
 
 def mapping_table(mapping: dict, key: str, value: str) -> pd.DataFrame:
