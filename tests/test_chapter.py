@@ -20,3 +20,30 @@ def test_a_chapter_on_an_empty_store_names_the_command(artifacts_dir):
 
 def test_overrides_pick_config_keys_only():
     assert chapter.overrides({"seed": 3, "epochs": None, "profile": "quick", "x": 1}) == {"seed": 3}
+
+
+def test_a_table_has_one_header_row_with_its_index_name_in_the_corner():
+    import pandas as pd
+    frame = pd.DataFrame([{"Ensemble": "a", "x": 1}, {"Ensemble": "b", "x": 2}]).set_index("Ensemble")
+    html = chapter.display_frame(frame).to_html()
+    assert html.count("<tr") == 3 and "<th>Ensemble</th>\n      <th>x</th>" in html
+    assert frame.index.name == "Ensemble"  # the caller's frame is left as it was
+    two = pd.DataFrame([{"Claim": "C1", "Data": "MNIST", "v": 1}]).set_index(["Claim", "Data"])
+    assert chapter.display_frame(two) is two  # a two-level index keeps the row naming its columns
+
+
+def test_glued_outputs_show_in_the_cell_when_a_reader_runs_a_chapter(monkeypatch, capsys):
+    from helpers import bookio
+    monkeypatch.setattr("myst_nb.glue", lambda name, obj, display: shown.append((name, display)))
+    shown = []
+    monkeypatch.delenv(bookio.BOOK_BUILD, raising=False)
+    chapter.glue_text("answer", "Yes.")
+    assert capsys.readouterr().out == "answer: Yes.\n" and shown == [("answer", False)]
+    import pandas as pd
+    chapter.glue_table("t", pd.DataFrame({"x": [1]}))
+    assert shown[-1] == ("t", True)
+    monkeypatch.setenv(bookio.BOOK_BUILD, "1")  # as helpers.bookio.kernel_environment sets it
+    chapter.glue_text("answer", "Yes.")
+    chapter.glue_table("t", pd.DataFrame({"x": [1]}))
+    assert capsys.readouterr().out == "" and shown[-2:] == [("answer", False), ("t", False)]
+    assert bookio.kernel_environment()[bookio.BOOK_BUILD] == "1"

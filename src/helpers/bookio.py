@@ -314,5 +314,11 @@ def kernel_environment() -> Mapping[str, str]:
     """Environment for the chapter kernels: TensorFlow's C++ logging off (its start-up lines
     are printed before Python can configure logging), no GPU (CPU results are the same
     on every machine; a failed cuInit is also a log line), and no progress bars (their
-    rates differ from run to run; nobody watches a papermill kernel)."""
-    return {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "TQDM_DISABLE": "1"}
+    rates differ from run to run; nobody watches a papermill kernel). BOOK_BUILD tells the
+    chapters that the book shows their glued outputs (helpers.chapter displays them too
+    when a reader runs a chapter in Jupyter, Colab or Binder)."""
+    return {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "TQDM_DISABLE": "1", BOOK_BUILD: "1"}
+
+
+BOOK_BUILD = "CDE_BOOK_BUILD"
+"""Set to "1" in the kernels of a book build."""

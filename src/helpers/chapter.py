@@ -10,6 +10,7 @@ or evaluate: a missing artifact stops with one sentence naming the command that 
 from __future__ import annotations
 
 import dataclasses
+import os
 from functools import cached_property
 
 import matplotlib.pyplot as plt
@@ -107,22 +108,43 @@ def setup(profile: str, **config_overrides) -> View:
     return View(open_experiment(profile, **config_overrides))
 
 
+def display_frame(frame):
+    """The frame as the book shows it: a single-level index's name moves into the header
+    row's corner (pandas would print it on an extra header row of its own). A two-level
+    index keeps its names' row: they label its two columns."""
+    if frame.index.nlevels != 1 or frame.index.name is None:
+        return frame
+    out = frame.copy()
+    out.columns.name, out.index.name = frame.index.name, None
+    return out
+
+
+def shown_here() -> bool:
+    """Whether a glued output is displayed in its cell as well: yes when a reader runs the
+    chapter (Jupyter, Colab, Binder: the Markdown's {glue} references do not render there),
+    no in a book build, where the page shows it where it is referenced."""
+    from .bookio import BOOK_BUILD
+    return os.environ.get(BOOK_BUILD) != "1"
+
+
 def glue_table(name: str, frame) -> None:
     """Glue a DataFrame for `{glued-table}` (numbered, captioned, horizontally scrollable)."""
     from myst_nb import glue
-    glue(name, frame, display=False)
+    glue(name, display_frame(frame), display=shown_here())
 
 
 def glue_markdown(name: str, text: str) -> None:
     """Glue Markdown (lists, emphasis) for `{glue:md}` with `:format: myst`."""
     from IPython.display import Markdown
     from myst_nb import glue
-    glue(name, Markdown(text), display=False)
+    glue(name, Markdown(text), display=shown_here())
 
 
 def glue_text(name: str, text: str) -> None:
     from myst_nb import glue
     glue(name, text, display=False)
+    if shown_here():
+        print(f"{name}: {text}")
 
 
 def glue_figure(name: str, fig, exp) -> None:
@@ -130,5 +152,5 @@ def glue_figure(name: str, fig, exp) -> None:
     from myst_nb import glue
     store = exp.store if hasattr(exp, "store") else exp
     plots.save_figure(fig, store.path("figures", name))
-    glue(name, fig, display=False)
+    glue(name, fig, display=shown_here())
     plt.close(fig)
