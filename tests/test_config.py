@@ -177,3 +177,27 @@ def test_an_empty_profile_means_the_defaults(tmp_path):
     path.write_text(DEFAULT_CONFIG_PATH.read_text().replace("  paper: {}", "  paper:"))
     assert load_config("paper", config_path=path).values() | {"config_path": F} == \
         load_config("paper").values()
+
+
+def test_exponent_numbers_written_as_text_are_numbers():
+    cfg = load_config("smoke", learning_rate="1e-3", sparsities=["5e-1", 0.95])
+    assert cfg.learning_rate == 0.001 and cfg.sparsities == (0.5, 0.95)
+    with pytest.raises(ValueError, match=r"learning_rate='fast' is invalid: it must be a number in \(0, 1\)"):
+        load_config("smoke", learning_rate="fast")
+
+
+def test_null_sets_a_nullable_key_and_none_keeps_the_profile_value():
+    from helpers.config import NULL
+    assert load_config("smoke", test_subset=None).test_subset == 300
+    assert load_config("smoke", test_subset=NULL).test_subset is None
+    with pytest.raises(ValueError, match=r"epochs=None is invalid: it must be an integer >= 1"):
+        load_config("smoke", epochs=NULL)
+
+
+def test_the_command_line_honours_null_or_refuses_it(capsys):
+    from helpers.__main__ import _config, main
+    args = type("A", (), {"profile": "smoke", "parameter": [["test_subset", "null"]]})()
+    assert _config(args).test_subset is None
+    assert main(["build", "--profile", "smoke", "-p", "ood_subset", "null"]) != 0
+    err = capsys.readouterr().err
+    assert "-p ood_subset null cannot reach the chapters" in err and "\n" == err[-1] and err.count("\n") == 1

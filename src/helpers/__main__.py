@@ -126,9 +126,11 @@ def _sweep(args) -> None:
 
 
 def _config(args):
-    from .config import load_config
+    from .config import NULL, load_config
     from .pipeline import parameters_from_pairs
-    return load_config(args.profile, **parameters_from_pairs(args.parameter))
+    # `-p test_subset null` sets the key to null (a None override would mean "the profile's value")
+    values = {k: NULL if v is None else v for k, v in parameters_from_pairs(args.parameter).items()}
+    return load_config(args.profile, **values)
 
 
 def _train(args) -> None:
@@ -192,9 +194,15 @@ def _adopt(args) -> None:
 
 
 def _build(args) -> int:
-    from .pipeline import parameters_from_pairs, run
+    from .pipeline import PipelineError, parameters_from_pairs, run
+    parameters = parameters_from_pairs(args.parameter)
+    nulls = [k for k, v in parameters.items() if v is None]
+    if nulls:  # a chapter parameter left at None means "the profile's value": null cannot pass
+        raise PipelineError(f"-p {nulls[0]} null cannot reach the chapters (their None means the "
+                            f"profile's value); set {nulls[0]}: null in a profile of _config.yml "
+                            f"and build with --profile.")
     try:
-        run(args.profile, parameters=parameters_from_pairs(args.parameter), only=args.only,
+        run(args.profile, parameters=parameters, only=args.only,
             fresh=args.fresh, build=args.build, out_dir=args.out_dir,
             notebooks_dir=args.notebooks, progress_bar=args.progress)
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -233,13 +234,34 @@ def profiles(config_path: str | os.PathLike | None = None) -> list[str]:
     return list(_read_yaml(Path(config_path or DEFAULT_CONFIG_PATH))["profiles"])
 
 
+class _Null:
+    """An override that sets a key to null (None itself means "the profile's value")."""
+
+    def __repr__(self) -> str:
+        return "null"
+
+
+NULL = _Null()
+"""Pass as an override value to set a nullable key (test_subset, ...) to null, as the command
+line's `-p test_subset null` does."""
+
+_FLOAT_TEXT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def _yaml12_number(value):
+    """'1e-3' as 0.001: YAML 1.2 (and papermill's parameters) read it as a number, PyYAML's
+    YAML 1.1 as a string; any other value as it is."""
+    return float(value) if isinstance(value, str) and _FLOAT_TEXT.match(value.strip()) else value
+
+
 def load_config(profile: str = "paper", config_path: str | os.PathLike | None = None,
                 **overrides: Any) -> Config:
     """Read `_config.yml`, apply `profile`, then flat `overrides`; validate; freeze.
 
     Overrides whose value is None are ignored, so papermill parameters left at None
-    mean "the profile's value". Raises ValueError (one sentence) on an unknown profile,
-    an unknown key or an invalid value.
+    mean "the profile's value"; NULL sets a key to null. Numbers in exponent notation
+    written as text ('1e-3') are read as numbers, as YAML 1.2 reads them. Raises ValueError
+    (one sentence) on an unknown profile, an unknown key or an invalid value.
     """
     path = Path(config_path or DEFAULT_CONFIG_PATH)
     raw = _read_yaml(path)
@@ -255,7 +277,9 @@ def load_config(profile: str = "paper", config_path: str | os.PathLike | None = 
             if key not in values:
                 raise ValueError(f"Unknown config key {key!r} in {where} (value {value!r}); "
                                  f"allowed keys are {', '.join(allowed)} (defined in {path}).")
-            values[key] = value
+            values[key] = None if value is NULL else _yaml12_number(value)
+    if isinstance(values["sparsities"], (list, tuple)):
+        values["sparsities"] = [_yaml12_number(x) for x in values["sparsities"]]
     _validate(path, values)
     values["sparsities"] = tuple(float(s) for s in values["sparsities"])
     values["learning_rate"] = float(values["learning_rate"])
