@@ -175,6 +175,24 @@ def test_verified_accepts_recorded_files_and_rejects_truncated_ones(tmp_path):
     assert message.endswith("delete it and rebuild it with `python -m helpers train --profile smoke`.")
 
 
+def test_a_swapped_model_file_is_never_a_complete_store(tmp_path):
+    """Another variant's file in place of a recorded one: has_files and the record's
+    checksums fail on the file's own sha256, naming it (not the manifest entry)."""
+    st = Store(load_config("smoke"), root=tmp_path / "s")
+    a, b = st.model_path("s50_q8", 0, ".tflite"), st.model_path("s95_q8", 0, ".tflite")
+    S.atomic_write_bytes(a, b"fifty")
+    S.atomic_write_bytes(b, b"ninety-five")
+    st.record_files([a, b])
+    assert st.has_files([a, b])
+    assert st.verified_checksums() == {"models/s50_q8/member_0.tflite": S.sha256_file(a),
+                                       "models/s95_q8/member_0.tflite": S.sha256_file(b)}
+    S.atomic_write_bytes(a, b.read_bytes())  # the 95 % member copied over the 50 % one
+    with pytest.raises(StoreError, match=f"{a} is corrupt or was not written by this pipeline"):
+        st.has_files([a])
+    with pytest.raises(StoreError, match=f"{a} is corrupt or was not written by this pipeline"):
+        st.verified_checksums()
+
+
 def test_verified_names_a_missing_file(tmp_path):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     path = st.model_path("q8", 1, ".tflite")

@@ -431,8 +431,34 @@ class Store:
         return path
 
     def has_files(self, paths) -> bool:
+        """Whether every one of `paths` is recorded and on disk, each verified against its
+        recorded sha256 (a swapped or damaged file is a StoreError naming it, never a
+        complete store)."""
         files = self.manifest().get("files", {})
-        return all(self.rel(p) in files and Path(p).exists() for p in paths)
+        if not all(self.rel(p) in files and Path(p).exists() for p in paths):
+            return False
+        for p in paths:
+            if self._sha256(Path(p)) != files[self.rel(p)]:
+                self.verified(p)  # raises: corrupt or not written by this pipeline
+        return True
+
+    def verified_checksums(self, prefix: str = "models/") -> dict:
+        """{relative path: sha256} of the recorded files under `prefix`, each file's own
+        checksum checked against the manifest's (StoreError on the first that differs)."""
+        files = self.manifest().get("files", {})
+        rels = sorted(r for r in files if r.startswith(prefix))
+        for rel in rels:
+            self.verified(self.root / rel)
+        return {rel: files[rel] for rel in rels}
+
+    def _sha256(self, path: Path) -> str:
+        """sha256 of a file, remembered while its size, mtime and inode stay the same."""
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        memo = self.__dict__.setdefault("_sha_memo", {})
+        if key not in memo:
+            memo[key] = sha256_file(path)
+        return memo[key]
 
     def require(self, paths, verb: str, compute: bool) -> None:
         """Before computing the missing `paths`: refuse (StoreError naming the command) when

@@ -136,8 +136,7 @@ def make_record(exp, engine: str) -> dict:
             "config_hash": exp.config.hash, "engine": engine, "results": results,
             "timings": manifest.get("timings", {}), "machine": manifest.get("machine"),
             "versions": manifest.get("versions"), "tf_threads": _tf_threads(),
-            "files": {rel: sha for rel, sha in sorted(manifest.get("files", {}).items())
-                      if rel.startswith("models/")}}
+            "files": exp.store.verified_checksums("models/")}  # each file's own sha256, checked
 
 
 def _tf_threads() -> int | None:
