@@ -472,3 +472,24 @@ def test_ray_engine_exports_seeds_already_complete_here_without_ray(local_sweep,
     exported = S.load_seed_records(artifacts / "smoke")
     assert [r["results"] for r in exported] == [r["results"] for r in local]
     assert [r["files"] for r in exported] == [r["files"] for r in local]
+
+
+def test_a_ray_address_that_does_not_answer_fails_within_seconds():
+    import socket
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # a free port: nothing listens there
+    with pytest.raises(S.SweepError, match=rf"Nothing answered at the Ray address 127.0.0.1:{port} within 5 s "
+                                           rf"\(ConnectionRefusedError.*`ray start --head --port {port}`"):
+        S.check_ray_address(f"127.0.0.1:{port}")
+    with pytest.raises(S.SweepError, match=r"The Ray address 'HEAD' is not HOST:PORT"):
+        S.check_ray_address("HEAD")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    try:
+        S.check_ray_address(f"127.0.0.1:{server.getsockname()[1]}")  # something answers: no error
+    finally:
+        server.close()
+    S.check_ray_address("auto")

@@ -342,12 +342,37 @@ def receive_seed(profile: str, reply: dict) -> Path:
     return store.root
 
 
+RAY_ANSWER_SECONDS = 5.0
+"""How long a Ray head may take to accept a connection before the sweep gives up."""
+
+
+def check_ray_address(address: str, timeout: float = RAY_ANSWER_SECONDS) -> None:
+    """Fail in one sentence, within `timeout` seconds, when a Ray address is malformed or
+    nothing answers there (ray.init itself retries for minutes). 'auto' and ray:// client
+    addresses are left to Ray."""
+    import socket
+    if address == "auto" or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SweepError(f"The Ray address {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379, the "
+                         f"address `ray start --head` prints).")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise SweepError(f"Nothing answered at the Ray address {address} within {timeout:g} s "
+                         f"({type(e).__name__}: {e}); start the head there with `ray start --head "
+                         f"--port {port}`, or pass the address it prints.") from None
+
+
 def _ray_sweep(profile, seeds, hashes, root, address, num_cpus_per_task, summaries, done):
     try:
         import ray
     except ImportError:
         raise SweepError("The Ray engine needs the ray package; install the pinned "
                          "requirements (pip install -r requirements.txt).") from None
+    if address is not None:
+        check_ray_address(address)  # before any work: ray.init would retry for minutes
     failures = []
     remote_seeds = []
     for seed in seeds:  # seeds already complete in this machine's store: just export
