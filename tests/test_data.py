@@ -773,3 +773,13 @@ def test_synthetic_fashion_files_decode_in_file_order(tmp_path, monkeypatch, iso
     x, y = data.load_fashion_mnist(data_dir=folder)
     assert y.tolist() == [9, 0, 4]
     np.testing.assert_array_equal(np.rint(x[..., 0] * 255).astype(np.uint8), pixels)
+
+
+def test_an_oversized_image_in_the_letters_archive_is_skipped_not_a_traceback(monkeypatch):
+    import io as _io
+
+    from PIL import Image
+    buf = _io.BytesIO()
+    Image.new("L", (64, 64)).save(buf, format="PNG")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 is then a "decompression bomb"
+    assert data._decode_png(buf.getvalue()) is None

@@ -116,7 +116,15 @@ def test_compile_for_training_one_loss_per_member(cfg):
 def test_unknown_layer_type_is_one_clear_error(cfg):
     model = dict(cfg.model, layers=[{"type": "lstm", "units": 3}])
     bad = dataclasses.replace(cfg, model=model)
-    with pytest.raises(ValueError, match="Layer type 'lstm' in the model section of the config "
+    with pytest.raises(ValueError, match="Layer type 'lstm' of layer lstm1 in the model section of the config "
                                          "is not supported; use one of conv2d, maxpool2d, "
                                          "flatten, dense."):
+        models.build_member(bad, seed=0)
+
+
+def test_a_layer_without_its_size_is_one_clear_error(cfg):
+    model = dict(cfg.model, layers=[{"type": "conv2d", "filters": 4}, *cfg.model["layers"][1:]])
+    bad = dataclasses.replace(cfg, model=model)
+    with pytest.raises(ValueError, match=r"Layer conv1 \(conv2d\) in the model section of the config has no "
+                                         r"'kernel_size'; give it, e.g. \{type: conv2d, kernel_size: ...\}"):
         models.build_member(bad, seed=0)

@@ -485,8 +485,8 @@ def _decode_png(data: bytes) -> np.ndarray | None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             pixels = np.asarray(image.convert("L"), dtype=np.uint8)
-    except OSError:  # includes UnidentifiedImageError: upstream ships two empty files
-        return None
+    except (OSError, Image.DecompressionBombError):  # UnidentifiedImageError (upstream ships two
+        return None  # empty files) or an image too large to be a 28 x 28 letter: not one of them
     return pixels if pixels.shape == (28, 28) else None
 
 

@@ -18,8 +18,17 @@ from .config import Config  # noqa: E402
 _LAYER_NAMES = {"conv2d": "conv", "maxpool2d": "pool", "flatten": "flatten", "dense": "dense"}
 
 
+_REQUIRED = {"conv2d": ("filters", "kernel_size"), "maxpool2d": ("pool_size",), "flatten": (),
+             "dense": ("units",)}
+
+
 def _layer(spec: dict, name: str, activation: str, seed: int):
-    kind = spec["type"]
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    missing = [k for k in _REQUIRED.get(kind, ()) if k not in spec]
+    if missing:
+        raise ValueError(f"Layer {name} ({kind}) in the model section of the config has no "
+                         f"{missing[0]!r}; give it, e.g. {{type: {kind}, {missing[0]}: ...}}, "
+                         f"in _config.yml.")
     init = keras.initializers.GlorotUniform(seed=seed)
     if kind == "conv2d":
         return keras.layers.Conv2D(spec["filters"], spec["kernel_size"], activation=activation,
@@ -31,7 +40,7 @@ def _layer(spec: dict, name: str, activation: str, seed: int):
     if kind == "dense":
         return keras.layers.Dense(spec["units"], activation=spec.get("activation", activation),
                                   kernel_initializer=init, name=name)
-    raise ValueError(f"Layer type {kind!r} in the model section of the config is not supported; "
+    raise ValueError(f"Layer type {kind!r} of layer {name} in the model section of the config is not supported; "
                      f"use one of {', '.join(_LAYER_NAMES)}.")
 
 
@@ -40,7 +49,7 @@ def member_layers(config: Config, seed: int, prefix: str = "") -> list:
     counts: dict[str, int] = {}
     layers = []
     for index, spec in enumerate(config.model["layers"]):
-        short = _LAYER_NAMES.get(spec["type"], spec["type"])
+        short = _LAYER_NAMES.get(spec.get("type"), str(spec.get("type")))
         counts[short] = counts.get(short, 0) + 1
         name = f"{prefix}{short}{counts[short]}"
         layers.append(_layer(spec, name, config.model["activation"], seed * 100 + index))
