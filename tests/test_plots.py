@@ -148,3 +148,26 @@ def test_sparsity_schedules_one_line_per_target_in_its_colour():
     assert [to_hex(line.get_color()) for line in lines] == [P.sparsity_color(0.5).lower(), P.sparsity_color(0.95).lower()]
     assert lines[1].get_ydata()[-1] == pytest.approx(95.0)
     assert P.sparsity_color(0.5) == P.variant_color("s50_q8")
+
+
+def test_the_memory_budget_reads_at_page_width():
+    """Plain kB ticks at 1-3-10 steps (no overprinted log labels), a colour key for the
+    sparsities, and the Pareto front's points named."""
+    from helpers import figures
+    from helpers.summary import Summary
+    sizes = {"baseline": 110000, "q8": 28000, "s50_q8": 18000, "s95_q8": 5500, "single": 22000}
+    stat = lambda m: {"n": 3, "mean": m, "sd": 0.0, "low": m - 0.001, "high": m + 0.001}  # noqa: E731
+    data = {"stats": {n: {"size": {"zipped_bytes": stat(b)},
+                          "mnist": {"nll": stat(0.02 + k / 100), "ece": stat(0.003)},
+                          "notmnist": {"detection.entropy.auroc": stat(0.95)}}
+                      for k, (n, b) in enumerate(sizes.items())},
+            "fronts": {"nll": ["s95_q8", "s50_q8", "q8", "baseline"], "ece": ["s95_q8"],
+                       "detection.entropy.auroc": ["s95_q8"]}, "seeds": [0, 1, 2], "n_seeds": 3}
+    fig = figures.memory_budget(Summary(data), list(sizes))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["10", "30", "100"]
+    assert all(t.get_text() == "" for t in ax.get_xticklabels(minor=True))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[-4:] == ["0 % pruned", "50 % pruned", "95 % pruned", "single model"]
+    assert [a.get_text() for a in ax.texts] == ["95 % q8", "50 % q8", "q8", "baseline"]

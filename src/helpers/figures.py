@@ -179,13 +179,48 @@ def memory_budget(summary, names: Sequence[str]):
             front = [n for n in summary.front(key) if n in points]  # the front among those drawn
             ax.plot([points[n][0] for n in front], [points[n][1] for n in front], color="0.2",
                     linewidth=1, linestyle="--", zorder=0, gid="pareto")
-            ax.set_xscale("log")
+            _kb_axis(ax, [p[0] for p in points.values()])
             ax.set(xlabel="zipped ensemble (kB)", ylabel=ylabel)
+            for n in front:  # the front's points named, so a reader can tell them apart
+                ax.annotate(_short(n), points[n], xytext=(3, 3), textcoords="offset points", fontsize=7,
+                            color="0.25", gid=f"label:{n}")
         handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label="int8 ensemble"),
                    Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
                           label="float32"),
                    Line2D([], [], marker="^", color="0.3", linestyle="none", label="full int8"),
                    Line2D([], [], marker="s", color="0.3", linestyle="none", label="fewer members"),
                    Line2D([], [], color="0.2", linestyle="--", label="Pareto front")]
-        fig.legend(handles=handles, loc="outside lower center", ncol=5, frameon=False)
+        colours = {}
+        for name in names:  # the colour key: sparsity (and the control, the single model)
+            key = ("single model" if name.startswith("single") else "control" if name.startswith("ft")
+                   else "0 % pruned" if name in ("baseline", "q8", "int8full") or name.startswith("q8_m")
+                   else f"{name[1:3]} % pruned")
+            colours.setdefault(key, color(name))
+        keys = sorted(colours, key=lambda k: (k[0].isalpha(), int(k.split()[0]) if k[0].isdigit() else 0, k))
+        handles += [Line2D([], [], marker="o", color=colours[k], linestyle="none", label=k) for k in keys]
+        fig.legend(handles=handles, loc="outside lower center", ncol=6, frameon=False)
     return fig
+
+
+KB_TICKS = (1, 3, 10, 30, 100, 300, 1000, 3000)
+
+
+def _kb_axis(ax, sizes_kb) -> None:
+    """A log axis of kB with plain labels at 1-3-10 steps (10, 30, 100, 300 ...), minor ticks
+    unlabelled: matplotlib's own log labels overprint ('3×4×6×10¹') at this width."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+    ax.set_xscale("log")
+    lo, hi = min(sizes_kb) / 1.4, max(sizes_kb) * 1.4
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator([t for t in KB_TICKS if lo <= t <= hi]))
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _short(name: str) -> str:
+    """A point's label on the figure: '50 % q8', 'q8', '3 q8 members', 'single'."""
+    if name.startswith("q8_m"):
+        return f"{name[4:]} q8 members"
+    if name[:1] == "s" and name[1:3].isdigit():
+        return f"{name[1:3]} % {name[4:]}"
+    return name
