@@ -173,9 +173,9 @@ def c5(ev: Evidence, variants: list[str]) -> dict:
         for dataset, (lo, hi) in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, 1.0)),
                                   ("notmnist", paper.NOTMNIST_BAND)):
             mean, low, high = _fraction_interval(ev, v, dataset)
-            parts.append((f"{dataset} {v}", region(low, high, lo, hi)))
-            ours.append(f"{v} {'MNIST' if dataset == 'mnist' else 'NotMNIST'} "
-                        f"{fmt.interval(fmt.pct, mean, low, high, decimals=1)}")
+            what = f"{DATASET_LABELS[dataset]} at {'the float32 baseline' if v == 'baseline' else sparsity_label(v)}"
+            parts.append((what, region(low, high, lo, hi)))
+            ours.append(f"{what} {fmt.interval(fmt.pct, mean, low, high, decimals=1)}")
     return _row("C5", f"MNIST > {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)}; NotMNIST "
                 f"{fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)}", "; ".join(ours), criterion,
                 ev.describe(), parts)
