@@ -448,3 +448,17 @@ def test_styler_ids_are_stable_and_distinct_per_output():
     assert a == bookio._stable_styler_ids(html.replace("1a2b3", "ffff0"), "cell-1-0")
     assert "1a2b3" not in a and a != bookio._stable_styler_ids(html, "cell-2-0")
     assert a.count(a[a.index('id="T_') + 4:a.index('id="T_') + 14]) == 3
+
+
+def test_a_non_paper_build_never_writes_into_the_committed_book(monkeypatch):
+    from helpers import pipeline as P
+    from helpers.__main__ import main
+    from helpers.config import REPO_ROOT
+    seen = {}
+    monkeypatch.setattr(P, "run", lambda profile, **kw: seen.update(profile=profile, out_dir=kw["out_dir"]))
+    assert main(["build", "--profile", "quick", "--no-build"]) == 0
+    assert seen == {"profile": "quick", "out_dir": str(REPO_ROOT / "build" / "quick")}
+    assert main(["build", "--profile", "paper", "-p", "epochs", "2", "--no-build"]) == 0
+    assert seen["out_dir"] == str(REPO_ROOT / "build" / "paper")  # -p values: not the committed book
+    assert main(["build", "--profile", "paper", "--no-build"]) == 0 and seen["out_dir"] is None
+    assert main(["build", "--profile", "quick", "--into-book", "--no-build"]) == 0 and seen["out_dir"] is None

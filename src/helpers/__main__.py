@@ -86,7 +86,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="execute the chapters but do not run jupyter-book")
     build.add_argument("--out-dir", metavar="DIR", help="build a copy of the book in DIR (chapters "
                        "in DIR/chapters, artifacts in DIR/artifacts); book/ and artifacts/ are "
-                       "left untouched. DIR must be empty or a previous --out-dir build")
+                       "left untouched. DIR must be empty or a previous --out-dir build. Default: "
+                       "book/ for the paper profile as configured, build/<profile>/ for any other "
+                       "profile or with -p values (the committed book is never overwritten by them)")
+    build.add_argument("--into-book", action="store_true",
+                       help="build a non-paper profile (or -p values) into book/ itself, replacing "
+                            "the committed chapters")
     build.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                        help="extra papermill parameter (YAML value, e.g. -p epochs 2); every "
                             "executed chapter must declare it")
@@ -201,9 +206,13 @@ def _build(args) -> int:
         raise PipelineError(f"-p {nulls[0]} null cannot reach the chapters (their None means the "
                             f"profile's value); set {nulls[0]}: null in a profile of _config.yml "
                             f"and build with --profile.")
+    out_dir = args.out_dir
+    if out_dir is None and not args.into_book and (args.profile != "paper" or parameters):
+        from .config import REPO_ROOT
+        out_dir = str(REPO_ROOT / "build" / args.profile)  # the committed book stays as it is
     try:
         run(args.profile, parameters=parameters, only=args.only,
-            fresh=args.fresh, build=args.build, out_dir=args.out_dir,
+            fresh=args.fresh, build=args.build, out_dir=out_dir,
             notebooks_dir=args.notebooks, progress_bar=args.progress)
     except KeyboardInterrupt:
         print("error: interrupted; executed chapters already written are kept, the "
