@@ -36,18 +36,7 @@
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"
-ensemble_size = None
-epochs = None
-retrain_epochs = None
-batch_size = None
-learning_rate = None
-validation_split = None
-sparsities = None
-seed = None
-train_subset = None
-test_subset = None
-ood_subset = None
-shift_subset = None
+overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
 # Executed last by the pipeline: it summarizes what the other chapters show. Every number
@@ -114,7 +103,8 @@ chapter.glue_table("verdicts", report.verdict_overview(S))
 # top of a chapter opens it in Colab or Binder: its first cell installs this project when
 # it is missing. Locally, `make book` rebuilds everything from the committed artifacts,
 # and a single chapter runs with another parameter through papermill, e.g.
-# `papermill book/chapters/04_in_distribution.ipynb out.ipynb -p profile quick -p seed 3`.
+# `papermill book/chapters/04_in_distribution.ipynb out.ipynb -p profile quick -y "overrides: {seed: 3}"`
+# (any key of `_config.yml` goes in `overrides`).
 # Short names (*ft*, *q8*, TOST, FPR95, pp, …) are explained in the {doc}`glossary <../glossary>`.
 #
 # 1. {doc}`01_data_and_model`: the datasets, the model (the paper's Table 1), and every

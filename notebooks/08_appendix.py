@@ -20,18 +20,7 @@
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"
-ensemble_size = None
-epochs = None
-retrain_epochs = None
-batch_size = None
-learning_rate = None
-validation_split = None
-sparsities = None
-seed = None
-train_subset = None
-test_subset = None
-ood_subset = None
-shift_subset = None
+overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
 import json

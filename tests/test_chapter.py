@@ -22,6 +22,16 @@ def test_overrides_pick_config_keys_only():
     assert chapter.overrides({"seed": 3, "epochs": None, "profile": "quick", "x": 1}) == {"seed": 3}
 
 
+def test_every_config_key_is_a_chapter_parameter_through_overrides():
+    from helpers.config import load_config
+    assert set(chapter.OVERRIDE_NAMES) == set(load_config("smoke").values()) - {"profile", "config_path",
+                                                                                "model", "data"}
+    got = chapter.overrides({"overrides": {"bootstrap_samples": 50, "seed": None}, "seed": 3})
+    assert got == {"bootstrap_samples": 50, "seed": 3}
+    with pytest.raises(ValueError, match="overrides must be a mapping of config keys"):
+        chapter.overrides({"overrides": "seed=3"})
+
+
 def test_a_table_has_one_header_row_with_its_index_name_in_the_corner():
     import pandas as pd
     frame = pd.DataFrame([{"Ensemble": "a", "x": 1}, {"Ensemble": "b", "x": 2}]).set_index("Ensemble")

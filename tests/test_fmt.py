@@ -42,4 +42,5 @@ def test_a_value_that_rounds_to_zero_has_no_minus():
 def test_seed_list():
     assert fmt.seed_list([4, 0, 1, 2, 3]) == "0–4"
     assert fmt.seed_list([5, 6]) == "5 and 6" and fmt.seed_list([0, 5, 9]) == "0, 5 and 9"
+    assert fmt.seed_list([0, 5, 6, 7, 8, 9, 10]) == "0 and 5–10" and fmt.seed_list([0, 1, 2, 5, 6, 9]) == "0–2, 5, 6 and 9"
     assert fmt.seed_list([7]) == "7" and fmt.seed_list([]) == ""

@@ -260,6 +260,7 @@ def test_interval_verdicts_and_the_sentence_name_what_changes(rules):
     moved = book_summary(rules, changed=True)
     text = answers.image_variation(moved, ["s50_q8"])
     assert text.startswith("On the 6 seeds with per-image losses (0–5), counting the 2,000 test images")
+    assert "makes the intervals of the differences to the baseline " in text and " for accuracy" in text
     assert text.endswith("Judged with them on the same seeds, C3 turns from supported to inconclusive.")
     table = report.interval_verdicts(moved)
     assert table.loc["C3", "seeds 0–5, over seeds × images"] == R.INCONCLUSIVE

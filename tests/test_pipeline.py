@@ -93,6 +93,18 @@ def test_unknown_parameter_is_a_clear_error(tmp_path):
     assert not (tmp_path / "out" / "chapters" / "01_demo.ipynb").exists()
 
 
+def test_config_keys_reach_a_chapter_through_its_overrides_mapping(tmp_path):
+    nbs = tmp_path / "nbs"
+    write_nb(nbs, "01_demo", "# %%\nprint('got', sorted(overrides.items()))\n",
+             params='# %% tags=["parameters"]\nprofile = "paper"\noverrides = {}\n')
+    run_quiet(tmp_path, parameters={"bootstrap_samples": 50, "seed": 3})
+    nb = nbformat.read(tmp_path / "out" / "chapters" / "01_demo.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "got [('bootstrap_samples', 50), ('seed', 3)]" in printed
+    assert pipeline.chapter_parameters({"profile", "overrides"}, {"profile": "quick", "seed": 3, "x": 1}) == {
+        "profile": "quick", "overrides": {"seed": 3}}
+
+
 def test_notebook_without_parameters_cell_is_a_clear_error(tmp_path):
     write_nb(tmp_path / "nbs", "01_fine", "# %%\nx = 1\n")
     write_nb(tmp_path / "nbs", "02_bare", "# %%\nx = 1\n", params=None)

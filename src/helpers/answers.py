@@ -327,12 +327,16 @@ def image_variation(summary, names: list[str]) -> str:
                                                      / (e["seeds"]["high"] - e["seeds"]["low"]))
     if not ratios:
         return "No ensemble has a difference to the baseline with per-image losses."
-    what = {"accuracy": "accuracy", "nll": "NLL", "brier": "Brier"}
-    widths = _and([f"{what[m]} {_range(r, lambda x: fmt.ratio(x, 1), 'between')}" for m, r in ratios.items()])
+    what = {"accuracy": "accuracy", "nll": "NLL", "brier": "Brier score"}
+
+    def span(r):
+        lo, hi = fmt.ratio(min(r), 1), fmt.ratio(max(r), 1)
+        return lo if lo == hi else f"{lo[:-1]}–{hi}"
+    widths = _and([f"{span(r)} for {what[m]}" for m, r in ratios.items()])
     lead = (f"On the {_plural(block['n_seeds'], 'seed')} with per-image losses "
             f"({fmt.seed_list(block['seeds'])}), counting the {block['n_images']:,} test images as a "
-            f"sample as well (a two-way random-effects model of seeds and images) changes the width of the "
-            f"intervals by a factor of {widths}.")
+            f"sample as well (a two-way random-effects model of seeds and images) makes the intervals "
+            f"of the differences to the baseline {widths} as wide as over seeds alone.")
     changed = []
     for cid in IMAGE_CLAIMS:
         same, both = summary.two_level_verdict(cid, "seeds"), summary.two_level_verdict(cid, "two_level")

@@ -19,15 +19,21 @@ from . import plots
 from .config import Config, load_config
 from .experiment import Experiment
 
-# Papermill parameters that reach load_config (same names as _config.yml's defaults).
-OVERRIDE_NAMES = ("ensemble_size", "epochs", "retrain_epochs", "batch_size", "learning_rate",
-                  "validation_split", "sparsities", "seed", "train_subset", "test_subset",
-                  "ood_subset", "shift_subset")
+# Every config key (the defaults of _config.yml) can reach load_config from a chapter: in its
+# `overrides` mapping parameter (papermill -y "overrides: {seed: 3}"; the build's -p seed 3
+# is routed there), or as a variable of that name (a reader's own notebook).
+OVERRIDE_NAMES = tuple(f.name for f in dataclasses.fields(Config)
+                       if f.name not in ("profile", "config_path", "model", "data"))
 
 
 def overrides(namespace: dict) -> dict:
-    """The override parameters found in a notebook's namespace (None = profile value)."""
-    return {k: namespace[k] for k in OVERRIDE_NAMES if namespace.get(k) is not None}
+    """The config overrides of a notebook's namespace: its `overrides` mapping, and any
+    variable named like a config key (None = the profile's value)."""
+    mapping = namespace.get("overrides") or {}
+    if not isinstance(mapping, dict):
+        raise ValueError(f"overrides must be a mapping of config keys, e.g. {{seed: 3}}; got {mapping!r}.")
+    named = {k: namespace[k] for k in OVERRIDE_NAMES if namespace.get(k) is not None}
+    return {**named, **{k: v for k, v in mapping.items() if v is not None}}
 
 
 def open_experiment(profile: str, **config_overrides) -> Experiment:

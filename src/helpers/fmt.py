@@ -103,10 +103,13 @@ def shape(dims) -> str:
 
 
 def seed_list(seeds) -> str:
-    """Seeds as a reader writes them: '0–4' for a run of three or more, else '5 and 6',
-    '0, 5 and 9'."""
+    """Seeds as a reader writes them: every run of three or more as '5–10', the rest one by
+    one: '0–4', '5 and 6', '0, 5 and 9', '0 and 5–10'."""
     seeds = sorted(seeds)
-    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
-        return f"{seeds[0]}–{seeds[-1]}"
-    words = [str(s) for s in seeds]
-    return words[0] if len(words) == 1 else (", ".join(words[:-1]) + " and " + words[-1] if words else "")
+    runs, start = [], 0
+    for i in range(1, len(seeds) + 1):
+        if i == len(seeds) or seeds[i] != seeds[i - 1] + 1:
+            run = seeds[start:i]
+            runs += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(s) for s in run]
+            start = i
+    return runs[0] if len(runs) == 1 else (", ".join(runs[:-1]) + " and " + runs[-1] if runs else "")

@@ -134,16 +134,33 @@ def read_chapter(path: Path, kernel_name: str = KERNEL_NAME):
     return nb
 
 
+OVERRIDES = "overrides"
+"""The chapters' one parameter for config values: a mapping of any config keys."""
+
+
+def chapter_parameters(declared, parameters: dict) -> dict:
+    """The papermill parameters of one chapter: `profile` and any other declared name as
+    given, every config key not declared by name gathered into the `overrides` mapping."""
+    out = {k: v for k, v in parameters.items() if k in declared}
+    rest = {k: v for k, v in parameters.items() if k not in declared and k in _CONFIG_KEYS}
+    if rest:
+        out[OVERRIDES] = {**(parameters.get(OVERRIDES) or {}), **rest}
+    return out
+
+
 def check_parameters(nb, path: Path, parameters: dict) -> dict:
     """Fail unless `nb` has a cell tagged `parameters` that declares every key of
-    `parameters`; return the declared parameters (papermill.inspect_notebook)."""
+    `parameters` (every config key counts as declared when it declares `overrides`);
+    return the declared parameters (papermill.inspect_notebook)."""
     import papermill
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:
         raise PipelineError(f"{path} has no cell tagged `parameters`; add one "
                             "(`# %% tags=[\"parameters\"]`) that assigns at least `profile = \"paper\"`.")
     declared = papermill.inspect_notebook(nb)
-    unknown = sorted(set(parameters) - set(declared))
+    # A chapter that declares `overrides` takes every config key through it (chapter_parameters).
+    routed = _CONFIG_KEYS if OVERRIDES in declared else set()
+    unknown = sorted(set(parameters) - set(declared) - routed)
     if unknown:
         raise PipelineError(
             f"Parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
@@ -301,7 +318,7 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
     name = source.stem
     if nb is None:
         nb = read_chapter(source, kernel_name)
-        check_parameters(nb, source, parameters)
+    parameters = chapter_parameters(check_parameters(nb, source, parameters), parameters)
     chapters_dir = book_dir / "chapters"
     work_dir = book_dir / "_build" / ".papermill"
     failed_dir = book_dir / "_build" / "failed"
