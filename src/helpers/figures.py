@@ -218,7 +218,9 @@ def _kb_axis(ax, sizes_kb) -> None:
 
 
 def _short(name: str) -> str:
-    """A point's label on the figure: '50 % q8', 'q8', '3 q8 members', 'single'."""
+    """A point's label on the figure: '50 % q8', 'q8', '3 q8 members', '1 q8 member', 'single'."""
+    if name == "single_q8":
+        return "1 q8 member"
     if name.startswith("q8_m"):
         return f"{name[4:]} q8 members"
     if name[:1] == "s" and name[1:3].isdigit():
