@@ -107,6 +107,7 @@ chapter.glue_table("seeds", report.seed_table(S, q8))
 two_level_names = ["q8", *q8, *[n for n in R["variants"] if n.endswith("_float")], "ft_q8", "single"]
 chapter.glue_table("two_level", report.two_level_table(S, two_level_names))
 chapter.glue_text("image_variation", answers.image_variation(S, ["q8", *q8]))
+chapter.glue_text("ablation_finding", answers.ablation_finding(S, view.config.sparsities))
 
 # %% [markdown]
 # ## Seeds and test images together
@@ -136,10 +137,13 @@ chapter.glue_text("image_variation", answers.image_variation(S, ["q8", *q8]))
 # The same measures for the pruned float32 ensembles (pruning without quantization) and
 # the full-integer int8 ensembles (weights *and* activations in 8 bits).
 # ```
+#
+# {glue:text}`ablation_finding`
 
 # %%
 chapter.glue_figure("reliability", figures.reliability(R, ["baseline", *q8]), view)
 chapter.glue_text("base_ece", fmt.pct(R["variants"]["baseline"]["mnist"]["ece"]))
+chapter.glue_text("calibration_finding", answers.calibration_finding(S, ["q8", *q8]))
 
 # %% [markdown]
 # ## Calibration
@@ -148,5 +152,8 @@ chapter.glue_text("base_ece", fmt.pct(R["variants"]["baseline"]["mnist"]["ece"])
 # :name: reliability
 #
 # Reliability diagram on MNIST: accuracy against mean confidence per bin ({glue:text}`n_bins` equal-width
-# bins); the diagonal is perfect calibration. The baseline's ECE is {glue:text}`base_ece`.
+# bins); the diagonal is perfect calibration. The baseline's ECE is {glue:text}`base_ece`
+# in this run (seed {glue:text}`seed0`).
 # ```
+#
+# {glue:text}`calibration_finding`

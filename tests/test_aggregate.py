@@ -280,3 +280,27 @@ def test_is_current_follows_the_records(tmp_path, cfg):
     assert A.is_current(tmp_path)
     (tmp_path / "seeds" / "seed_1.json").write_text((tmp_path / "seeds" / "seed_1.json").read_text() + " ")
     assert not A.is_current(tmp_path)
+
+
+def test_calibration_and_ablation_findings_say_what_moves(rules):
+    from helpers.summary import Summary
+    iv = lambda m, lo, hi: {"n": 5, "mean": m, "sd": 0.0, "low": lo, "high": hi}  # noqa: E731
+    data = {"n_seeds": 5, "seeds": list(range(5)),
+            "stats": {"baseline": {"mnist": {"ece": iv(0.0031, 0.0029, 0.0033)}}},
+            "diffs": {"vs_baseline": {
+                "s25_q8": {"mnist": {"ece": iv(0.0002, -0.0004, 0.0008), "accuracy": iv(0.0, -0.001, 0.001)}},
+                "s95_q8": {"mnist": {"ece": iv(0.0298, 0.0285, 0.0311), "accuracy": iv(-0.0123, -0.0129, -0.0116)}},
+                "s95_float": {"mnist": {"accuracy": iv(-0.0122, -0.0129, -0.0115)}},
+                "s95_int8full": {"mnist": {"accuracy": iv(-0.0140, -0.0145, -0.0135)}}}}}
+    S = Summary(data)
+    text = answers.calibration_finding(S, ["s25_q8", "s95_q8"])
+    assert text == ("The baseline's ECE is 0.31 % (mean over 5 seeds). It changes at 95 % sparsity: "
+                    "+2.98 pp [+2.85, +3.11]. At 25 % sparsity the difference is not distinguishable from zero.")
+    text = answers.ablation_finding(S, [0.25, 0.95])
+    assert text.startswith("At 95 % sparsity the accuracy differs from the baseline's by: pruning alone "
+                           "(float32) −1.22 pp [−1.29, −1.15]; with int8 weights −1.23 pp [−1.29, −1.16]; "
+                           "with full int8 −1.40 pp [−1.45, −1.35] (over 5 seeds)")
+    assert text.endswith("quantizing adds a cost of its own beyond the pruning's.")  # full int8 is clear of it
+    data["diffs"]["vs_baseline"]["s95_int8full"]["mnist"]["accuracy"] = iv(-0.0125, -0.0131, -0.0119)
+    assert answers.ablation_finding(S, [0.25, 0.95]).endswith(
+        "the cost is the pruning's: quantizing adds none that the seeds can tell apart.")

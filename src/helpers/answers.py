@@ -346,3 +346,51 @@ def image_variation(summary, names: list[str]) -> str:
     if not changed:
         return lead + f" Judged with them, {listed} keep the verdicts they have on the same seeds over seeds alone."
     return lead + f" Judged with them on the same seeds, {_and(changed)}."
+
+
+def _diff_text(summary, name: str, key: str, formatter) -> tuple[str, dict | None]:
+    d = summary.diff("vs_baseline", name, "mnist", key)
+    return (fmt.MISSING, None) if d is None else (fmt.interval(formatter, d["mean"], d["low"], d["high"]), d)
+
+
+def _clear(d: dict | None) -> bool:
+    """Whether a between-seed interval excludes zero."""
+    return d is not None and d.get("low") is not None and (d["low"] > 0 or d["high"] < 0)
+
+
+def calibration_finding(summary, names: list[str]) -> str:
+    """The Calibration section's finding: which int8 ensembles' ECE differs from the
+    baseline's (interval over seeds clear of zero), and by how much."""
+    base = summary.stat("baseline", "mnist", "ece")
+    if base is None:
+        return "No ECE has been computed yet."
+    moved, same = [], []
+    for name in names:
+        text, d = _diff_text(summary, name, "ece", fmt.pp)
+        (moved if _clear(d) else same).append((name, text))
+    lead = (f"The baseline's ECE is {fmt.pct(base['mean'])} (mean over {_plural(summary.n, 'seed')}).")
+    if not moved:
+        return lead + " No int8 ensemble's ECE differs from it: every interval of the difference includes zero."
+    said = "; ".join(f"{_sparsity(n) if n[0] == 's' else label(n)}: {t}" for n, t in moved)
+    rest = (f" At {_and([_sparsity(n) if n[0] == 's' else label(n) for n, _ in same])} the difference is "
+            f"not distinguishable from zero." if same else "")
+    return lead + f" It changes at {said}." + rest
+
+
+def ablation_finding(summary, sparsities) -> str:
+    """The Ablation section's finding, at the highest sparsity: the accuracy difference to
+    the baseline of pruning alone (float32), with int8 weights and with full int8, and
+    whether quantizing adds a cost beyond the pruning's (their intervals overlap or not)."""
+    s = round(100 * max(sparsities))
+    names = {"pruning alone (float32)": f"s{s:02d}_float", "with int8 weights": f"s{s:02d}_q8",
+             "with full int8": f"s{s:02d}_int8full"}
+    got = {what: _diff_text(summary, n, "accuracy", fmt.pp) for what, n in names.items()}
+    if any(d is None for _, d in got.values()):
+        return f"The ablation at {s} % sparsity has not been computed for every ensemble."
+    listed = "; ".join(f"{what} {text}" for what, (text, _) in got.items())
+    pruned = got["pruning alone (float32)"][1]
+    overlap = all(d["low"] <= pruned["high"] and pruned["low"] <= d["high"] for _, d in got.values())
+    verdict = ("the cost is the pruning's: quantizing adds none that the seeds can tell apart" if overlap
+               else "quantizing adds a cost of its own beyond the pruning's")
+    return (f"At {s} % sparsity the accuracy differs from the baseline's by: {listed} "
+            f"(over {_plural(summary.n, 'seed')}); {verdict}.")
