@@ -74,6 +74,10 @@ for key, ylabel in (("accuracy", "accuracy"), ("mean_entropy", "entropy (nats)")
     fig, _ = shift_plots.metric_by_corruption(series, ylabel)
     chapter.glue_figure(f"cor_{key}", fig, view)
 chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "mean_entropy", fmt.nats))
+for family in ("rotated_mnist", "corrupted_mnist"):  # each section ends on its finding, over seeds
+    chapter.glue_text(f"finding_{family}", " ".join([answers.answer_uncertainty(S, [family]),
+                                                     answers.answer_disagreement(S, [family])])
+                      if S.has("q8", family) else "This set has not been evaluated over seeds yet.")
 
 # %% [markdown]
 # ## Rotated MNIST
@@ -96,6 +100,8 @@ chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "
 # Members' disagreement against rotation angle.
 # ```
 #
+# {glue:text}`finding_rotated_mnist`
+#
 # ## Corrupted MNIST
 #
 # ```{glue:figure} cor_accuracy
@@ -116,6 +122,8 @@ chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "
 # Members' disagreement under each corruption.
 # ```
 #
+# {glue:text}`finding_corrupted_mnist`
+#
 # ```{glued-table} shift_entropy
 # :name: shift-entropy
 #
@@ -125,8 +133,10 @@ chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "
 # %%
 others = [d for d in ("fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]
 chapter.glue_table("verdicts_by_dataset", report.v2_by_dataset(S, ["notmnist", *others]))
-chapter.glue_text("findings_entropy", answers.answer_uncertainty(S, others))
-chapter.glue_text("findings_disagreement", answers.answer_disagreement(S, others))
+# The rotated and corrupted sets' findings end their own sections above: here Fashion-MNIST's.
+fashion = [d for d in others if d == "fashion_mnist"]
+chapter.glue_text("findings_entropy", answers.answer_uncertainty(S, fashion) if fashion else "")
+chapter.glue_text("findings_disagreement", answers.answer_disagreement(S, fashion) if fashion else "")
 chapter.glue_text("mechanism_others", " ".join(answers.mechanism(S, d, q8) for d in others))
 chapter.glue_table("detection_fashion", report.detection_table(R, shown, "fashion_mnist"))
 chapter.glue_text("control_fashion", prose.control(R, S, "fashion_mnist", "entropy"))
