@@ -336,9 +336,23 @@ def test_the_install_cell_clones_and_installs_when_helpers_is_missing(tmp_path, 
     assert calls == [
         (["git", "clone", "--depth", "1", "--branch", "dev", "https://github.com/someone/cde-book",
           clone], None),
-        ([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], clone)]
+        ([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements-runtime.txt"], clone)]
     assert sys.path[0] == os.path.join(clone, "src")
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+
+
+def test_the_runtime_requirements_are_a_slim_subset_with_the_same_pins():
+    from importlib.metadata import version
+
+    from helpers.config import REPO_ROOT
+
+    def pins(name):
+        lines = (REPO_ROOT / name).read_text().splitlines()
+        return dict(line.split("==") for line in lines if "==" in line and not line.startswith("#"))
+    full, runtime = pins("requirements.txt"), pins("requirements-runtime.txt")
+    assert not {"jupyter-book", "ray", "pytest", "selenium", "zizmor", "ruff"} & set(runtime)
+    assert {k: v for k, v in runtime.items() if k in full} == {k: full[k] for k in runtime if k in full}
+    assert runtime["myst-nb"] == version("myst-nb")  # jupyter-book's own, pinned for the glue calls
 
 
 def test_a_book_without_repository_url_is_a_clear_error(tmp_path):

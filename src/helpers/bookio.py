@@ -146,7 +146,8 @@ def repository_from_config(book_config: Path) -> tuple[str, str]:
 
 INSTALL_SOURCE = '''\
 # Opened outside a clone of the repository (Colab, a downloaded notebook)? This cell
-# fetches the project and installs its pinned requirements, once. The datasets are then
+# fetches the project and installs what a chapter needs (requirements-runtime.txt: no
+# book builder, test suite or Ray), once. The datasets are then
 # downloaded on first use (or read from $CDE_DATA_DIR when it is set).
 import importlib.util
 import os
@@ -160,7 +161,7 @@ if importlib.util.find_spec("helpers") is None:
     if not os.path.isdir(clone):
         subprocess.run(["git", "clone", "--depth", "1", "--branch", branch, repository, clone],
                        check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements-runtime.txt"],
                    cwd=clone, check=True)
     sys.path.insert(0, os.path.join(clone, "src"))  # the editable install counts after a restart
 '''
