@@ -19,7 +19,7 @@ import functools
 
 import numpy as np
 
-from . import compression, data, ensemble, shift
+from . import compression, data, ensemble, reuse, shift
 from .config import Config
 from .fileio import atomic_path
 from .predict import keras_probabilities, tflite_probabilities
@@ -151,6 +151,8 @@ class Experiment:
             return self._load_keras("baseline")
         if self.compute and self.restore_weights():
             return self._load_keras("baseline")
+        if self.compute and reuse.copy_members(self.store, self.config, "baseline", self._paths("baseline", ".keras")):
+            return self._load_keras("baseline")
         self.store.require(self._paths("baseline", ".keras"), "train", self.compute)
         clock = self.store.stage_clock("training")
         x, y = self.train_data
@@ -183,6 +185,9 @@ class Experiment:
         if missing and self.compute and self.restore_weights():
             missing = [t for t in targets
                        if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
+        if missing and self.compute:  # members another store made from the same values
+            missing = [t for t in missing if not reuse.copy_members(
+                self.store, self.config, self._retrained_name(t), self._paths(self._retrained_name(t), ".keras"))]
         out = {}
         if missing:
             self.store.require([p for t in missing for p in self._paths(self._retrained_name(t), ".keras")],
