@@ -52,7 +52,6 @@ import re
 import shlex
 import shutil
 import time
-import zipfile
 from pathlib import Path
 
 from . import fileio
@@ -64,6 +63,15 @@ from .fileio import (  # noqa: F401
     json_bytes,
     sha256_bytes,  # (re-exported: the store's API)
     sha256_file,
+)
+from .keras_archive import normalize_keras_archive, save_keras  # noqa: F401 (re-exported)
+from .provenance import (  # noqa: F401
+    THREAD_VARIABLES,
+    cpu_features,
+    cpu_model,
+    library_versions,
+    machine_info,  # (re-exported: the store records them)
+    tf_thread_setting,
 )
 
 MANIFEST = "manifest.json"
@@ -121,109 +129,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-
-
-# A fixed time for zip members and Keras' `date_saved`: identical runs, identical bytes.
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_FIXED_DATE_SAVED = "1980-01-01@00:00:00"
-
-
-def normalize_keras_archive(path: Path) -> None:
-    """Rewrite a .keras zip in place with fixed member times and a fixed `date_saved`.
-
-    Keras stamps the save time into metadata.json and into the weights member's zip
-    header; nothing else in the archive depends on the time, so after this two saves of
-    the same weights are byte-identical.
-    """
-    path = Path(path)
-    with zipfile.ZipFile(path) as src:
-        members = [(info, src.read(info)) for info in src.infolist()]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as dst:
-        for info, data in members:
-            if info.filename == "metadata.json":
-                meta = json.loads(data)
-                if "date_saved" in meta:
-                    meta["date_saved"] = _FIXED_DATE_SAVED
-                data = json.dumps(meta).encode()
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            fixed.compress_type = info.compress_type
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, data)
-    path.write_bytes(buf.getvalue())
-
-
-def save_keras(model, path: Path) -> None:
-    """`model.save(path)` atomically and deterministically (see normalize_keras_archive)."""
-    with atomic_path(path) as tmp:
-        model.save(tmp)  # members are never compiled: no optimizer state
-        normalize_keras_archive(tmp)
-
-
-THREAD_VARIABLES = {"intra_op": "TF_NUM_INTRAOP_THREADS", "inter_op": "TF_NUM_INTEROP_THREADS"}
-
-
-def tf_thread_setting() -> dict:
-    """TensorFlow's thread pools as its own environment variables set them when a process
-    starts: {"intra_op": N, "inter_op": N}, 0 for TensorFlow's default (one thread per core).
-    The setting changes the summation order of some kernels (benchmarks/bench_limit.py), so
-    weights are bit-reproducible only under the same setting: the manifest records it."""
-    setting = {}
-    for pool, name in THREAD_VARIABLES.items():
-        text = os.environ.get(name, "").strip()
-        if text and not text.isdigit():
-            raise ValueError(f"{name}={text!r} is not a thread count; set it to a whole number "
-                             f"(e.g. {name}=2), or unset it for TensorFlow's default.")
-        setting[pool] = int(text or 0)
-    return setting
-
-
-def machine_info() -> dict:
-    """Where artifacts were made: weights are bit-reproducible only with the same thread
-    setting; stage times compare only on the same CPU model (sessions may land on others)."""
-    import platform
-    return {"cpu_count": os.cpu_count(), "machine": platform.machine(),
-            "python": platform.python_version(), "cpu_model": cpu_model(),
-            "cpu_features": cpu_features(), "tf_threads": tf_thread_setting()}
-
-
-def _cpuinfo_field(name: str) -> str | None:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.split(":", 1)[0].strip() == name:
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def cpu_model() -> str | None:
-    """The CPU's model name (/proc/cpuinfo; None where there is none)."""
-    return _cpuinfo_field("model name")
-
-
-def cpu_features() -> dict:
-    """The SIMD features that decide float32 and int8 speed: FMA/AVX2, AVX-512, and the
-    int8 dot-product instructions (VNNI, AMX); {} where /proc/cpuinfo is missing."""
-    flags = _cpuinfo_field("flags")
-    if flags is None:
-        return {}
-    have = set(flags.split())
-    return {f: f in have for f in ("fma", "avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")}
-
-
-def library_versions() -> dict:
-    import importlib.metadata as md
-    names = ["tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert",
-             "numpy", "scikit-learn", "scipy", "pandas"]
-    out = {}
-    for name in names:
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def cli_command(verb: str, config: Config) -> str:
