@@ -304,3 +304,11 @@ def test_calibration_and_ablation_findings_say_what_moves(rules):
     data["diffs"]["vs_baseline"]["s95_int8full"]["mnist"]["accuracy"] = iv(-0.0125, -0.0131, -0.0119)
     assert answers.ablation_finding(S, [0.25, 0.95]).endswith(
         "the cost is the pruning's: quantizing adds none that the seeds can tell apart.")
+    for d in data["diffs"]["vs_baseline"].values():  # one seed: no interval, no judgement
+        d["mnist"]["accuracy"] = {**d["mnist"]["accuracy"], "low": None, "high": None, "n": 1}
+    data["n_seeds"] = 1
+    assert answers.ablation_finding(S, [0.25, 0.95]).endswith(
+        "(1 seed: too few for an interval, so whether quantizing adds a cost is not judged).")
+    data["diffs"]["vs_baseline"]["s95_q8"]["mnist"]["ece"] = {"n": 1, "mean": 0.03, "low": None, "high": None}
+    assert answers.calibration_finding(S, ["s95_q8"]).endswith("One seed gives no interval of the differences, "
+                                                              "so no change is judged.")

@@ -365,10 +365,12 @@ def calibration_finding(summary, names: list[str]) -> str:
     if base is None:
         return "No ECE has been computed yet."
     moved, same = [], []
+    lead = (f"The baseline's ECE is {fmt.pct(base['mean'])} (mean over {_plural(summary.n, 'seed')}).")
     for name in names:
         text, d = _diff_text(summary, name, "ece", fmt.pp)
+        if d is not None and d.get("low") is None:
+            return lead + " One seed gives no interval of the differences, so no change is judged."
         (moved if _clear(d) else same).append((name, text))
-    lead = (f"The baseline's ECE is {fmt.pct(base['mean'])} (mean over {_plural(summary.n, 'seed')}).")
     if not moved:
         return lead + " No int8 ensemble's ECE differs from it: every interval of the difference includes zero."
     said = "; ".join(f"{_sparsity(n) if n[0] == 's' else label(n)}: {t}" for n, t in moved)
@@ -388,6 +390,10 @@ def ablation_finding(summary, sparsities) -> str:
     if any(d is None for _, d in got.values()):
         return f"The ablation at {s} % sparsity has not been computed for every ensemble."
     listed = "; ".join(f"{what} {text}" for what, (text, _) in got.items())
+    if any(d.get("low") is None for _, d in got.values()):
+        return (f"At {s} % sparsity the accuracy differs from the baseline's by: {listed} "
+                f"({_plural(summary.n, 'seed')}: too few for an interval, so whether quantizing adds "
+                f"a cost is not judged).")
     pruned = got["pruning alone (float32)"][1]
     overlap = all(d["low"] <= pruned["high"] and pruned["low"] <= d["high"] for _, d in got.values())
     verdict = ("the cost is the pruning's: quantizing adds none that the seeds can tell apart" if overlap
