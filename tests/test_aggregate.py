@@ -282,6 +282,20 @@ def test_is_current_follows_the_records(tmp_path, cfg):
     assert not A.is_current(tmp_path)
 
 
+def test_a_summary_judged_with_other_rules_is_stale(tmp_path, cfg):
+    from helpers.config import DEFAULT_CONFIG_PATH
+    write_records(tmp_path, world(n_seeds=2), cfg)
+    _, lineage = A.read_records(tmp_path, cfg)
+    summary = {"summary_version": A.SUMMARY_VERSION, "lineage": lineage,
+               "rules_digest": R.rules_digest(DEFAULT_CONFIG_PATH)}
+    (tmp_path / A.SUMMARY).write_text(json.dumps(summary))
+    assert A.is_current(tmp_path, DEFAULT_CONFIG_PATH)
+    edited = tmp_path / "_config.yml"
+    edited.write_text(DEFAULT_CONFIG_PATH.read_text().replace("accuracy_margin_pp: 0.10", "accuracy_margin_pp: 0.20"))
+    assert R.rules_digest(edited) != R.rules_digest(DEFAULT_CONFIG_PATH)
+    assert not A.is_current(tmp_path, edited) and A.is_current(tmp_path)  # only the rules differ
+
+
 def test_calibration_and_ablation_findings_say_what_moves(rules):
     from helpers.summary import Summary
     iv = lambda m, lo, hi: {"n": 5, "mean": m, "sd": 0.0, "low": lo, "high": hi}  # noqa: E731

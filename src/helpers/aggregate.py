@@ -39,7 +39,7 @@ import numpy as np
 from .claims_v2 import DATASET_LABELS, IMAGE_CLAIMS, seed_table, v2_two_level, v2_verdicts
 from .fileio import sha256_bytes
 from .rules import VERSION as RULES_VERSION
-from .rules import RulesV2, load_rules_v2
+from .rules import RulesV2, load_rules_v2, rules_digest
 from .stats import t_interval
 from .summary import BUDGET_PANELS
 
@@ -325,6 +325,7 @@ def summarize(records: list[dict], lineage: dict, config, table1_rows: list[dict
                                  "two_level": v2_two_level(same_seeds, intervals, rules_v2)}
     summary = {
         "profile": config.profile, "summary_version": SUMMARY_VERSION, "rules_version": RULES_VERSION,
+        "rules_digest": rules_digest(config.config_path),
         "lineage": lineage, **numbers(runs, seeds, alpha),
         "reopenable": [r["seed"] for r in records if r.get("weights")],
         "two_level": two_level,
@@ -373,8 +374,9 @@ def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
     return path
 
 
-def is_current(profile_root: Path) -> bool:
-    """Whether summary.json exists and its lineage matches the seed records on disk."""
+def is_current(profile_root: Path, config_path=None) -> bool:
+    """Whether summary.json exists, its lineage matches the seed records on disk and, when
+    `config_path` is given, its verdicts were judged with that file's rules (rules_digest)."""
     path = Path(profile_root) / SUMMARY
     if not path.exists():
         return False
@@ -387,7 +389,8 @@ def is_current(profile_root: Path) -> bool:
     left = summary.get("lineage", {}).get("left_out", {})
     recorded = {k: v for k, v in summary.get("lineage", {}).items() if k not in ("results.json", "left_out")}
     on_disk = {k: v for k, v in on_disk.items() if k not in left}
-    return summary.get("summary_version") == SUMMARY_VERSION and recorded == on_disk
+    rules_ok = config_path is None or summary.get("rules_digest") == rules_digest(config_path)
+    return summary.get("summary_version") == SUMMARY_VERSION and recorded == on_disk and rules_ok
 
 
 __all__ = ["aggregate", "summarize", "read_records", "is_current", "AggregateError",

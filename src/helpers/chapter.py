@@ -70,8 +70,9 @@ class View:
         from .store import StoreError
         from .summary import Summary
         path = self.store.root / SUMMARY
-        if not is_current(self.store.root):
-            why = "does not exist" if not path.exists() else "is older than the seed records beside it"
+        if not is_current(self.store.root, self.config.config_path):
+            why = ("does not exist" if not path.exists() else
+                   "is older than the seed records beside it, or was judged with other verdict rules")
             raise StoreError(f"{self.store.rel(path)} {why}; chapters never compute it: run "
                              f"`{self.store.command('aggregate')}` first.")
         return Summary.read(path)

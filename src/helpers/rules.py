@@ -87,6 +87,16 @@ class RulesV2(Rules):
 V2_KEYS = ("entropy_margin_nats", "disagreement_margin_nats", "fraction_margin_pp", "power")
 
 
+def rules_digest(config_path: str | Path | None = None) -> str:
+    """sha256 of every number rules v1 and v2 judge with (`_config.yml`'s `verdicts` and
+    `verdicts_v2`): a summary judged with other numbers is stale."""
+    import dataclasses
+    import json
+
+    from .fileio import sha256_bytes
+    return sha256_bytes(json.dumps(dataclasses.asdict(load_rules_v2(config_path)), sort_keys=True).encode())
+
+
 def load_rules_v2(config_path: str | Path | None = None) -> RulesV2:
     """v1's numbers (section `verdicts`) plus v2's margins (section `verdicts_v2`)."""
     from .config import DEFAULT_CONFIG_PATH
