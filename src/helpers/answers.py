@@ -317,7 +317,7 @@ def image_variation(summary, names: list[str]) -> str:
     block = summary.two_level
     if block is None:
         return ("No two seeds have per-image losses yet, so every interval counts the seeds' "
-                "variation alone (`python -m helpers weights` writes them).")
+                "variation alone (the weights command of python -m helpers writes them).")
     ratios = {}
     for metric in ("accuracy", "nll", "brier"):
         for name in names:
