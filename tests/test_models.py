@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -128,3 +129,11 @@ def test_a_layer_without_its_size_is_one_clear_error(cfg):
     with pytest.raises(ValueError, match=r"Layer conv1 \(conv2d\) in the model section of the config has no "
                                          r"'kernel_size'; give it, e.g. \{type: conv2d, kernel_size: ...\}"):
         models.build_member(bad, seed=0)
+
+
+def test_a_member_is_named_alike_whatever_was_built_before(cfg):
+    first = models.build_member(cfg, seed=0).to_json()
+    models.build_member(cfg, seed=1)  # Keras' global name counter moves on
+    models.fuse([models.build_member(cfg, seed=2)])
+    assert models.build_member(cfg, seed=0).to_json() == first
+    assert json.loads(first)["config"]["layers"][0]["config"]["name"] == "input"

@@ -59,9 +59,11 @@ def member_layers(config: Config, seed: int, prefix: str = "") -> list:
 def build_member(config: Config, seed: int, prefix: str = "") -> keras.Sequential:
     """The paper's CNN: Conv(28, 3x3) -> pool 2 -> Conv(32, 5x5) -> pool 2 -> flatten -> Dense(10).
 
-    Same `seed`, same initial weights (initializers are seeded, not drawn from global state).
+    Same `seed`, same initial weights (initializers are seeded, not drawn from global state),
+    and the same layer names whatever else the process built before: the input is named,
+    not numbered by Keras' global counter (a resumed run saves byte-identical .keras files).
     """
-    model = keras.Sequential([keras.Input(tuple(config.model["input_shape"]))]
+    model = keras.Sequential([keras.Input(tuple(config.model["input_shape"]), name=f"{prefix}input")]
                              + member_layers(config, seed, prefix), name=f"{prefix}member")
     return model
 
