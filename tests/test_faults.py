@@ -598,3 +598,17 @@ def test_11_keras_files_are_byte_identical_across_saves(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.keras", "b.keras"]
     # the other model files were already deterministic: the converter stamps no time
     assert compression.to_tflite(loaded, "int8") == compression.to_tflite(member, "int8")
+
+
+def test_the_command_line_keeps_tensorflows_start_up_lines_out_of_the_terminal(tmp_path):
+    """The project's own error line only; TensorFlow's oneDNN/CUDA/absl lines in the log."""
+    import subprocess
+    import sys
+    log = tmp_path / "tf.log"
+    env = {**os.environ, "CDE_TF_LOG": str(log), "CDE_ARTIFACTS_DIR": str(tmp_path / "art")}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    out = subprocess.run([sys.executable, "-m", "helpers", "aggregate", "--profile", "smoke"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
+    assert log.exists()  # whatever TensorFlow printed while loading is kept there

@@ -238,6 +238,9 @@ def _os_error(e: OSError, command: str) -> str:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("train", "evaluate", "aggregate", "adopt", "weights", "sweep"):
+        from .quiet import import_tensorflow
+        import_tensorflow()  # its oneDNN / CUDA / absl start-up lines go to a log, not the terminal
     from .data import DataError
     from .pipeline import PipelineError
     from .store import artifacts_root
