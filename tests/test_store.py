@@ -399,3 +399,27 @@ def test_bad_thread_count_fails_before_training_and_says_how_to_write_it(monkeyp
     with pytest.raises(ValueError, match=r"^TF_NUM_INTEROP_THREADS=.* is not a thread count; set it to a "
                                          r"whole number \(e\.g\. TF_NUM_INTEROP_THREADS=2\), or unset it"):
         ensemble.enable_determinism(0)
+
+
+def test_a_second_build_of_one_store_waits_for_the_first(tmp_path):
+    import subprocess
+    import sys
+    st = Store(load_config("smoke"), root=tmp_path / "s")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom filelock import FileLock\nlock = FileLock(sys.argv[1])\n"
+         "lock.acquire()\nprint('held', flush=True)\nsys.stdin.readline()", str(st.root / S.BUILD_LOCK)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    said = []
+
+    def echo(text, **_):
+        said.append(text)
+        holder.stdin.write("\n")  # the first build finishes while the second waits
+        holder.stdin.flush()
+    with st.building(echo=echo):
+        pass
+    holder.wait(timeout=60)
+    assert said == [f"Another build of {st.root} is running: waiting for it, then reusing what it made."]
+    with st.building(echo=said.append):  # free now: no waiting, no line
+        pass
+    assert len(said) == 1

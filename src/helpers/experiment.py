@@ -15,6 +15,7 @@ is missing is a StoreError naming the command that builds it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -333,10 +334,12 @@ class Experiment:
         return out
 
     def build_all(self) -> None:
-        """Every stage up to sizes: what `python -m helpers train` runs."""
-        self.baseline()
-        self.retrained()
-        self.sizes()
+        """Every stage up to sizes: what `python -m helpers train` runs (one build of a
+        store at a time: a concurrent one waits, then reuses, Store.building)."""
+        with self.store.building() if self.compute else contextlib.nullcontext():
+            self.baseline()
+            self.retrained()
+            self.sizes()
 
     # --- predictions --------------------------------------------------------------------
     def member_probabilities(self, variant: str, dataset: str) -> np.ndarray:

@@ -76,6 +76,7 @@ from .provenance import (  # noqa: F401
 
 MANIFEST = "manifest.json"
 LOCK_FILE = ".manifest.lock"
+BUILD_LOCK = ".build.lock"
 # Which command rebuilds a derived file (names in StoreError messages).
 PRODUCERS = {"histories.json": "train", "sizes.json": "train", "results.json": "evaluate",
              "seed_spread.json": "evaluate"}
@@ -201,6 +202,24 @@ class Store:
     @property
     def manifest_path(self) -> Path:
         return self.root / MANIFEST
+
+    @contextlib.contextmanager
+    def building(self, echo=print):
+        """Hold the store's build lock for a whole build: a second build of the same store
+        (another process) waits here, then finds what the first one made and reuses it,
+        instead of training everything twice and adding both runs' times."""
+        from filelock import FileLock, Timeout
+        lock = FileLock(self.root / BUILD_LOCK, mode=file_mode())
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            echo(f"Another build of {self.root} is running: waiting for it, then reusing what it made.",
+                 flush=True)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextlib.contextmanager
     def locked(self):
