@@ -270,6 +270,21 @@ def test_04_adopt_refuses_a_file_it_cannot_load(store_copy, capsys):
 
 @needs_real_data
 @pytest.mark.slow
+def test_04_adopt_refuses_swapped_variant_folders(store_copy, capsys):
+    (store_copy / "manifest.json").unlink()
+    a, b = store_copy / "models" / "s50_float", store_copy / "models" / "s95_float"
+    a.rename(store_copy / "models" / "tmp")
+    b.rename(a)
+    (store_copy / "models" / "tmp").rename(b)
+    assert main(["adopt", "--profile", "smoke"]) == 1
+    err = one_sentence(capsys.readouterr().err)
+    assert "zeros in its kernels, but s50_float is 50 % sparse: it is another variant's file" in err
+    assert err.endswith("Nothing was adopted.")
+    assert not (store_copy / "manifest.json").exists()
+
+
+@needs_real_data
+@pytest.mark.slow
 def test_04_derived_files_follow_the_model_files_they_came_from(store_copy, no_training, capsys):
     st = Store(SMOKE)
     member_0 = st.model_path("s50_q8", 0, ".tflite")

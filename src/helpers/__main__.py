@@ -183,14 +183,19 @@ def _aggregate(args) -> None:
 def _adopt(args) -> None:
     from . import compression
     from .experiment import Experiment
+    from .member_check import check_member
     from .predict import TFLiteMember
-    from .store import Store
+    from .store import Store, StoreError
     cfg = _config(args)
     store = Store(cfg, adopt=True)
     exp = Experiment(cfg, store=store)
 
     def check(path):
         compression.load_keras(path) if path.suffix == ".keras" else TFLiteMember(path)
+        try:  # it loads; now its sparsity and quantization must match its folder's variant name
+            check_member(path, path.parent.name)
+        except ValueError as e:
+            raise StoreError(f"{e} Nothing was adopted.") from None
 
     adopted = store.adopt(check, {store.rel(p) for p in exp.model_files()})
     print(f"adopted {len(adopted)} model files into {store.manifest_path}; sizes.json and "

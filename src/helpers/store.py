@@ -577,6 +577,8 @@ class Store:
                                  f"`{self.command('train')} --fresh`.")
             try:
                 check(path)
+            except StoreError:  # the check's own sentence (e.g. a file of another variant)
+                raise
             except Exception as e:  # noqa: BLE001 - any loader failure refuses the file
                 raise StoreError(f"{path} cannot be loaded ({type(e).__name__}), so the store "
                                  f"was not adopted; delete that file (train rebuilds it) or "
