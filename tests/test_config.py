@@ -201,3 +201,12 @@ def test_the_command_line_honours_null_or_refuses_it(capsys):
     assert main(["build", "--profile", "smoke", "-p", "ood_subset", "null"]) != 0
     err = capsys.readouterr().err
     assert "-p ood_subset null cannot reach the chapters" in err and "\n" == err[-1] and err.count("\n") == 1
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
+    path = tmp_path / "_config.yml"
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f'{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n' for p, c in zip("abcdefgh", "bcdefghi"))
+    path.write_text(DEFAULT_CONFIG_PATH.read_text() + bomb)
+    with pytest.raises(ValueError, match=r"is not valid: an alias \(\*a\) on line \d+; write the value out"):
+        load_config("smoke", config_path=path)

@@ -176,6 +176,16 @@ def _validate(path, v: dict) -> None:
 class _UniqueKeyLoader(yaml.SafeLoader):
     """A SafeLoader that refuses a mapping with a repeated key (PyYAML keeps the last)."""
 
+    def compose_node(self, parent, index):
+        # An alias (*name) can repeat an anchored node exponentially ("billion laughs"):
+        # the experiment's config has no use for one, so it is refused before it expands.
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an alias (*{self.peek_event().anchor}) on line {mark.line + 1}; write the "
+                "value out instead (aliases are not allowed here)", mark)
+        return super().compose_node(parent, index)
+
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
