@@ -488,3 +488,26 @@ def test_a_non_paper_build_never_writes_into_the_committed_book(monkeypatch):
     assert seen["out_dir"] == str(REPO_ROOT / "build" / "paper")  # -p values: not the committed book
     assert main(["build", "--profile", "paper", "--no-build"]) == 0 and seen["out_dir"] is None
     assert main(["build", "--profile", "quick", "--into-book", "--no-build"]) == 0 and seen["out_dir"] is None
+
+
+def test_an_out_dir_build_starts_from_a_copy_of_the_profiles_store(tmp_path, artifacts_dir):
+    from helpers.config import load_config
+    from helpers.store import Store, atomic_write_bytes
+    st = Store(load_config("smoke"))
+    store = st.root
+    atomic_write_bytes(st.model_path("q8", 0, ".tflite"), b"model")
+    st.record_files([st.model_path("q8", 0, ".tflite")])
+    (store / "cache").mkdir()
+    (store / "cache" / "big.npy").write_bytes(b"x" * 100)
+    write_nb(tmp_path / "nbs", "01_demo", "# %%\nx = 1\n")
+    said = []
+    build = lambda: run("smoke", progress_bar=False, echo=lambda *a, **k: said.append(a[0]),  # noqa: E731
+                        notebooks_dir=tmp_path / "nbs", out_dir=tmp_path / "out", build=False, stages=False)
+    build()
+    copied = tmp_path / "out" / "artifacts" / "smoke"
+    assert (copied / "models" / "q8" / "member_0.tflite").read_bytes() == b"model"
+    assert not (copied / "cache").exists()  # caches are rebuilt on demand, not copied
+    assert any(line.startswith("--out-dir: started from a copy of the store") for line in said)
+    said.clear()
+    build()  # a second build keeps its own store
+    assert not any(line.startswith("--out-dir: started from a copy") for line in said)

@@ -252,6 +252,19 @@ def prepare_out_dir(out_dir: Path, book_source: Path) -> None:
                           "may overwrite this folder.\n")
 
 
+def seed_out_dir_store(profile: str, artifacts: Path) -> Path | None:
+    """Copy the profile's own store (artifacts/<profile>/, e.g. the committed paper run) into
+    an out-dir build's artifacts when it has none yet, so a copy of the book starts from
+    what exists instead of training it again; returns the store copied, or None. Caches
+    and checkpoints are not copied (rebuilt on demand)."""
+    from .store import artifacts_root
+    source, target = artifacts_root() / profile, Path(artifacts) / profile
+    if target.exists() or not (source / "manifest.json").is_file() or source.resolve() == target.resolve():
+        return None
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("cache", "checkpoints", ".*.lock"))
+    return source
+
+
 def check_writable(folders: Iterable[Path]) -> None:
     """PipelineError suggesting --out-dir when one of `folders` cannot be written."""
     import tempfile
@@ -535,6 +548,10 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
         prepare_out_dir(book_dir, book_source)
         copy_skeleton(book_source, book_dir)
         artifacts_env = str(book_dir / "artifacts")
+        seeded = seed_out_dir_store(profile, book_dir / "artifacts")
+        if seeded:
+            echo(f"--out-dir: started from a copy of the store {_rel(seeded)} (nothing is re-trained "
+                 f"that it holds)")
     else:
         book_dir = book_source
         artifacts_env = None
