@@ -627,3 +627,21 @@ def test_the_command_line_keeps_tensorflows_start_up_lines_out_of_the_terminal(t
     assert out.returncode == 1
     assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
     assert log.exists()  # whatever TensorFlow printed while loading is kept there
+
+
+def test_a_permission_error_names_the_folder_to_fix(tmp_path, monkeypatch, artifacts_dir):
+    """Each error's advice points at the folder that failed, not always at the artifacts."""
+    import errno as _errno
+
+    from helpers.__main__ import _os_error
+    data = tmp_path / "data"
+    monkeypatch.setenv("CDE_DATA_DIR", str(data))
+    denied = lambda path: PermissionError(_errno.EACCES, "Permission denied", str(path))  # noqa: E731
+    assert _os_error(denied(data / "train-images-idx3-ubyte.gz"), "train").endswith(
+        "the data folder CDE_DATA_DIR points at cannot be read there; make it readable or point "
+        "CDE_DATA_DIR at a readable copy of the data files.")
+    assert _os_error(denied(artifacts_dir / "smoke" / "manifest.json"), "train").endswith(
+        "point CDE_ARTIFACTS_DIR at a folder you can write to.")
+    assert _os_error(denied(tmp_path / "cache" / "x.npz"), "train").endswith(
+        "point CDE_CACHE_DIR at a folder you can write to.")
+    assert _os_error(denied("/etc/elsewhere"), "train").endswith("check that file's permissions.")

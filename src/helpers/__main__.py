@@ -237,8 +237,26 @@ def _os_error(e: OSError, command: str) -> str:
         return (f"{text} (a read-only checkout?); build a copy of the book elsewhere with "
                 f"--out-dir DIR (e.g. python -m helpers build --out-dir /tmp/book).")
     if e.errno in _READ_ONLY:
-        return f"{text}; point CDE_ARTIFACTS_DIR at a folder you can write to."
+        return f"{text}; {_permission_fix(e.filename)}"
     return f"{text}."
+
+
+def _permission_fix(filename) -> str:
+    """The advice for a file that cannot be read or written, by where it lies."""
+    from pathlib import Path
+
+    from .data import cache_dir
+    from .store import artifacts_root
+    path = Path(filename).resolve() if filename else None
+    data = os.environ.get("CDE_DATA_DIR")
+    if path is not None and data and Path(data).resolve() in (path, *path.parents):
+        return ("the data folder CDE_DATA_DIR points at cannot be read there; make it readable "
+                "or point CDE_DATA_DIR at a readable copy of the data files.")
+    if path is not None and cache_dir() in (path, *path.parents):
+        return "the data cache cannot be written; point CDE_CACHE_DIR at a folder you can write to."
+    if path is None or artifacts_root() in (path, *path.parents):
+        return "point CDE_ARTIFACTS_DIR at a folder you can write to."
+    return "check that file's permissions."
 
 
 def main(argv=None) -> int:
