@@ -171,3 +171,14 @@ def test_the_memory_budget_reads_at_page_width():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-4:] == ["0 % pruned", "50 % pruned", "95 % pruned", "single model"]
     assert [a.get_text() for a in ax.texts] == ["95 % q8", "50 % q8", "q8", "baseline"]
+
+
+def test_progress_bars_follow_epochs_and_stay_off_without_a_terminal():
+    from helpers import progress
+    ticks = []
+    on_epoch = progress.epochs("training", 3, then=lambda e, h: ticks.append(e))
+    assert on_epoch.bar.disable  # pytest's stderr is no terminal: no bar is drawn
+    on_epoch(1, None)  # a resumed run reports its first epoch after the checkpoint
+    on_epoch(2, None)
+    assert ticks == [1, 2]
+    assert list(progress.each(["a", "b"], "evaluating")) == ["a", "b"]

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import compression, config, paper
+from . import compression, config, paper, progress
 from . import metrics as M
 from .claims import accuracy_band, no_change_band
 from .experiment import Experiment
@@ -291,7 +291,7 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
                           "n": int(len(exp.dataset(name)[1]))}
     shifted = set(shift_variants(cfg))
     out = {"variants": {}, "curves": {}, "boxes": {}, "reliability": {}, "roc": {}}
-    for name in names:
+    for name in progress.each(names, "evaluating"):
         zipped, ratio = _size(sizes, name, cfg)
         entry = {"label": label(name), **_info(cfg, name), "zipped_bytes": zipped,
                  "compression_ratio": ratio}

@@ -20,7 +20,7 @@ import functools
 
 import numpy as np
 
-from . import compression, data, ensemble, reuse, shift
+from . import compression, data, ensemble, progress, reuse, shift
 from .config import Config
 from .fileio import atomic_path
 from .predict import keras_probabilities, tflite_probabilities
@@ -159,7 +159,7 @@ class Experiment:
         x, y = self.train_data
         members, histories = ensemble.train_ensemble(
             self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose,
-            on_epoch=clock)
+            on_epoch=progress.epochs("training", self.config.epochs, then=clock))
         self._save_keras("baseline", members)
         self.store.update_derived("histories.json", "train", histories, self.store.lineage(
             self._paths("baseline", ".keras"), training=self.config.stage_hash("training")))
@@ -198,9 +198,10 @@ class Experiment:
             x, y = self.train_data
             tag = "-".join(self._retrained_name(t) for t in missing)
             ckpt = self.store.path("checkpoints", f"retrain_{self.config.hash}_{tag}.npz")
-            members, histories = compression.prune_all(self.config, base, x, y, missing,
-                                                       checkpoint_path=ckpt, verbose=self.verbose,
-                                                       on_epoch=clock)
+            members, histories = compression.prune_all(
+                self.config, base, x, y, missing, checkpoint_path=ckpt, verbose=self.verbose,
+                on_epoch=progress.epochs(f"re-training {len(missing)} variants", self.config.retrain_epochs,
+                                         then=clock))
             for target in missing:
                 name = self._retrained_name(target)
                 self._save_keras(name, members[target])
