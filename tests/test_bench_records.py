@@ -23,6 +23,7 @@ def record(int8_ratio, features, keras=0.25):
 def test_cpu_key_names_the_model_and_its_features_in_order():
     assert B.cpu_key("AMD EPYC", AMD) == "AMD EPYC (fma, avx2)"
     assert B.cpu_key(None, {}) == "unknown CPU (no features recorded)"
+    assert B.cpu_key("AMD EPYC", dict(sorted(AMD.items()))) == "AMD EPYC (fma, avx2)"  # a JSON record's order
 
 
 def test_an_old_single_record_is_migrated_and_another_cpu_adds_a_row():

@@ -15,9 +15,15 @@ INT8_DOT = ("avx512_vnni", "avx_vnni", "amx_int8")
 """The int8 dot-product instructions that make int8 kernels faster than float32 FMA."""
 
 
+FEATURE_ORDER = ("fma", "avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
 def cpu_key(cpu_model: str | None, features: dict | None) -> str:
-    """'AMD EPYC (fma, avx2)': the model and the SIMD features it has, in a fixed order."""
-    have = [f for f, on in (features or {}).items() if on]
+    """'AMD EPYC (fma, avx2)': the model and the SIMD features it has, in a fixed order
+    (FEATURE_ORDER, then any other alphabetically), whatever order the record holds them in."""
+    features = features or {}
+    order = [*FEATURE_ORDER, *sorted(set(features) - set(FEATURE_ORDER))]
+    have = [f for f in order if features.get(f)]
     return f"{cpu_model or 'unknown CPU'} ({', '.join(have) if have else 'no features recorded'})"
 
 
