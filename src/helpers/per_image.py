@@ -15,13 +15,9 @@ functions the evaluation uses (helpers.metrics on the ensemble mean of the membe
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
 import numpy as np
-
-from .fileio import sha256_bytes
 
 PER_IMAGE_VERSION = 1
 FOLDER = "per_image"
@@ -93,11 +89,8 @@ def pack(exp, per_variant: dict | None = None) -> bytes:
             "config_hash": cfg.hash, "n_images": n.pop(), "dataset": "mnist_test",
             "subset": {"test_subset": cfg.test_subset, "subset_seed": cfg.subset_seed},
             "variants": sorted(per_variant)}
-    arrays = encode(per_variant)
-    arrays["meta.json"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
+    from .weights import pack_bytes
+    return pack_bytes(meta, encode(per_variant))
 
 
 def write_pack(exp, profile_root: Path, per_variant: dict | None = None) -> Path:
@@ -112,23 +105,9 @@ def write_pack(exp, profile_root: Path, per_variant: dict | None = None) -> Path
 def read_pack(path: Path, sha256: str | None = None, seed: int | None = None) -> tuple[dict, dict]:
     """(meta, {variant: {metric: (N,) float64}}) of a pack, checked: its sha256 (when given,
     from the seed record), its version and, when given, its seed."""
-    path = Path(path)
-    if not path.exists():
-        raise PerImageError(f"{path} does not exist though its seed record names it; restore it "
-                            f"from git (git checkout -- {path}) or write it again with "
-                            f"`python -m helpers weights`.")
-    data = path.read_bytes()
-    if sha256 is not None and sha256_bytes(data) != sha256:
-        raise PerImageError(f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed "
-                            f"record names; restore it from git (git checkout -- {path}) or write it "
-                            f"again with `python -m helpers weights`.")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(arrays.pop("meta.json").tobytes())
-    except Exception as e:  # not an npz, or no meta: one sentence, not a traceback
-        raise PerImageError(f"{path} is not a per-image pack ({type(e).__name__}); restore it from "
-                            f"git or write it again with `python -m helpers weights`.") from None
+    from .weights import open_pack
+    meta, arrays = open_pack(path, sha256, PerImageError, "a per-image pack",
+                             "write it again with `python -m helpers weights`")
     if meta.get("per_image_version") != PER_IMAGE_VERSION:
         raise PerImageError(f"{path} is a version {meta.get('per_image_version')} pack; this code "
                             f"reads version {PER_IMAGE_VERSION}: write it again with "

@@ -106,10 +106,7 @@ def pack(exp) -> bytes:
     manifest = exp.store.manifest()
     meta["files"] = {rel: sha for rel, sha in sorted(manifest.get("files", {}).items())
                      if rel.startswith("models/")}
-    arrays["meta.json"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
+    return pack_bytes(meta, arrays)
 
 
 def write_pack(exp, profile_root: Path) -> Path:
@@ -121,21 +118,39 @@ def write_pack(exp, profile_root: Path) -> Path:
     return path
 
 
-def read_pack(path: Path, config=None, sha256: str | None = None) -> tuple[dict, dict]:
-    """(meta, arrays) of a pack, checked: its sha256 (when given, e.g. from the seed record),
-    its version and, when `config` is given, its config hash and seed."""
+def pack_bytes(meta: dict, arrays: dict) -> bytes:
+    """One .npz-format zip (np.savez_compressed) of `arrays` plus `meta` as "meta.json": the
+    format of the weights and the per-image packs."""
+    arrays = {**arrays, "meta.json": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def open_pack(path: Path, sha256: str | None, error, what: str, fix: str) -> tuple[dict, dict]:
+    """(meta, arrays) of a pack written by pack_bytes, its sha256 checked when given; `error`
+    (one sentence naming the file, `what` it should be and the `fix`) otherwise."""
     path = Path(path)
+    if not path.exists():
+        raise error(f"{path} does not exist though its seed record names it; restore it from git "
+                    f"(git checkout -- {path}) or {fix}.")
     data = path.read_bytes()
     if sha256 is not None and sha256_bytes(data) != sha256:
-        raise WeightsError(f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed record "
-                           f"names; restore it from git (git checkout -- {path}) or re-run that seed.")
+        raise error(f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed record "
+                    f"names; restore it from git (git checkout -- {path}) or {fix}.")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(arrays.pop("meta.json").tobytes())
     except Exception as e:  # not an npz, or no meta: one sentence, not a traceback
-        raise WeightsError(f"{path} is not a weights pack ({type(e).__name__}); restore it from git "
-                           f"or write it again with `python -m helpers weights`.") from None
+        raise error(f"{path} is not {what} ({type(e).__name__}); restore it from git or {fix}.") from None
+    return meta, arrays
+
+
+def read_pack(path: Path, config=None, sha256: str | None = None) -> tuple[dict, dict]:
+    """(meta, arrays) of a pack, checked: its sha256 (when given, e.g. from the seed record),
+    its version and, when `config` is given, its config hash and seed."""
+    meta, arrays = open_pack(path, sha256, WeightsError, "a weights pack", "re-run that seed")
     if meta.get("weights_version") != WEIGHTS_VERSION:
         raise WeightsError(f"{path} is a version {meta.get('weights_version')} pack; this code reads "
                            f"version {WEIGHTS_VERSION}: write it again from the seed's store.")
