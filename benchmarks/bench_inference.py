@@ -37,11 +37,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from helpers import compression, data  # noqa: E402
-from helpers.bench_records import add_inference  # noqa: E402
-from helpers.config import load_config  # noqa: E402
-from helpers.predict import TFLiteMember, keras_probabilities  # noqa: E402
-from helpers.store import artifacts_root, atomic_write_json, cpu_features, library_versions, machine_info, sha256_file  # noqa: E402
+from helpers.book.bench_records import add_inference  # noqa: E402
+from helpers.core.config import load_config  # noqa: E402
+from helpers.core.fileio import atomic_write_json, sha256_file
+from helpers.core.provenance import cpu_features, library_versions, machine_info
+from helpers.data import loaders as data  # noqa: E402
+from helpers.engine import compression
+from helpers.engine.predict import TFLiteMember, keras_probabilities  # noqa: E402
+from helpers.store.artifacts import artifacts_root
 
 RESULTS = Path(__file__).with_name("results.json")
 FORMATS = {"baseline": ("float32", "float32"), "q8": ("int8", "int8 weights (q8)"),
@@ -76,7 +79,7 @@ def _paper_models() -> tuple[list, dict, np.ndarray] | None:
 def _smoke_models(tmp: Path) -> tuple[list, dict, np.ndarray]:
     os.environ["CDE_ARTIFACTS_DIR"] = str(tmp / "artifacts")
     os.environ.setdefault("CDE_CACHE_DIR", str(tmp / "cache"))
-    from helpers.experiment import Experiment
+    from helpers.stages.experiment import Experiment
     exp = Experiment(load_config("smoke", ensemble_size=5))
     rep = compression.representative_images(exp.config, exp.train_data[0])
     return exp.baseline(), {v: exp.tflite_paths(v) for v in FORMATS}, rep
@@ -165,7 +168,7 @@ def main(argv=None) -> int:
     results.setdefault("ratios", {})["inference"] = {k: v for k, v in top.items() if k != "goal (best int8 / TFLite float32)"}
     record = {"source": source, "threads": args.threads, "images": len(x), "load_average": os.getloadavg()[0],
               "cpu_features": cpu_features(), "date": time.strftime("%Y-%m-%d"), "configurations": result}
-    # one record per CPU kind (helpers.bench_records): another CPU adds a row, never replaces one
+    # one record per CPU kind (helpers.book.bench_records): another CPU adds a row, never replaces one
     results = add_inference(results, record, machine_info())
     results["machine"], results["versions"] = machine_info(), library_versions()
     atomic_write_json(RESULTS, results)

@@ -5,7 +5,7 @@ In one run, on one machine:
    (OpenBLAS) and in TensorFlow: the practical peak of this CPU;
 2. the engine's training epoch (M fused members, the paper's batch size) and its
    re-training epoch (every sparsity plus the control in one fused graph, tfmot masks),
-   both on the first --n MNIST training images; achieved FLOP/s from helpers.flops;
+   both on the first --n MNIST training images; achieved FLOP/s from helpers.engine.flops;
 3. achieved / peak for each, and re-training / training cost per member-image;
 4. the training epoch again with --steps-per-execution batches per graph call;
    training and re-training under TensorFlow's default thread pools and under intra-op 1,
@@ -38,9 +38,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from helpers import compression, data, ensemble, flops, models  # noqa: E402
-from helpers.config import load_config  # noqa: E402
-from helpers.store import THREAD_VARIABLES, atomic_write_json, library_versions, machine_info  # noqa: E402
+from helpers.core.config import load_config  # noqa: E402
+from helpers.core.fileio import atomic_write_json
+from helpers.core.provenance import THREAD_VARIABLES, library_versions, machine_info
+from helpers.core.variants import CONTROL
+from helpers.data import loaders as data  # noqa: E402
+from helpers.engine import compression, ensemble, flops, models
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -141,7 +144,7 @@ def epoch_seconds(cfg, x, y, retrain: bool, steps_per_execution: int = 1,
     if retrain:
         c = load_config("paper", validation_split=0.0, retrain_epochs=epochs)
         members = [models.build_member(c, c.member_seed(m), prefix=f"m{m}_") for m in range(c.ensemble_size)]
-        targets = [compression.CONTROL, *c.sparsities]
+        targets = [CONTROL, *c.sparsities]
         pruned, _ = compression.prune_all(c, members, x, y, targets, on_epoch=tick)
         trained = [m for target in targets for m in pruned[target]]
         member_images = len(x) * c.ensemble_size * len(targets)

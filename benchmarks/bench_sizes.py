@@ -1,7 +1,7 @@
 """Zipped ensemble sizes per sparsity: how close zip gets to the information-theoretic
 lower bound, and the ensemble compression ratio next to the paper's 4x / 5x / 8x.
 
-Reads `artifacts/<profile>/sizes.json` (written by helpers.experiment.Experiment.sizes).
+Reads `artifacts/<profile>/sizes.json` (written by helpers.stages.experiment.Experiment.sizes).
 When that profile has no sizes yet, `--compute` builds them through Experiment (for the
 paper profile that means training, about an hour); otherwise the smoke profile is built
 in a temporary folder and reported instead, clearly labelled.
@@ -20,9 +20,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from helpers.config import load_config  # noqa: E402
-from helpers.paper import COMPRESSED  # noqa: E402
-from helpers.store import artifacts_root  # noqa: E402
+from helpers.core.config import load_config  # noqa: E402
+from helpers.core.paper import COMPRESSED  # noqa: E402
+from helpers.store.artifacts import artifacts_root  # noqa: E402
 
 
 def _stored_sizes(profile: str) -> tuple[dict | None, str]:
@@ -38,7 +38,7 @@ def _stored_sizes(profile: str) -> tuple[dict | None, str]:
 
 
 def _computed_sizes(profile: str) -> dict:
-    from helpers.experiment import Experiment
+    from helpers.stages.experiment import Experiment
     return Experiment(load_config(profile)).sizes()
 
 
@@ -72,8 +72,8 @@ def report(sizes: dict, source: str) -> None:
 
 
 def report_encodings(profile: str) -> None:
-    """The store's encodings.json (helpers.encodings, built with the book), when present."""
-    from helpers.report import encodings_table
+    """The store's encodings.json (helpers.engine.encodings, built with the book), when present."""
+    from helpers.book.report import encodings_table
     path = artifacts_root() / profile / "encodings.json"
     if not path.exists():
         print(f"  encodings: {path} does not exist yet (make book builds it)")

@@ -8,8 +8,8 @@ median wall-clock epoch (the best is the least disturbed by other load on a shar
 machine) and the process CPU seconds per epoch (robust to stolen time, but blind to the
 parallelism across cores that fused mode gains).
 
-Both modes run the engine's own pieces (helpers.models.fuse / compile_for_training,
-helpers.ensemble.epoch_dataset): sequential mode is M one-member graphs trained one
+Both modes run the engine's own pieces (helpers.engine.models.fuse / compile_for_training,
+helpers.engine.ensemble.epoch_dataset): sequential mode is M one-member graphs trained one
 after another, fused mode one M-member graph. Throughput counts member-samples: one
 epoch of M members is M x 9,600 samples in either mode.
 
@@ -36,8 +36,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-from helpers import data, ensemble, models  # noqa: E402
-from helpers.config import load_config  # noqa: E402
+from helpers.core.config import load_config  # noqa: E402
+from helpers.data import loaders as data
+from helpers.engine import ensemble, models  # noqa: E402
 
 WARMUP_BATCHES = 20
 

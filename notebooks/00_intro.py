@@ -40,9 +40,9 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 
 # %% tags=["remove-cell"]
 # Executed last by the pipeline: it summarizes what the other chapters show. Every number
-# here is between seeds, from summary.json (helpers.aggregate).
-from helpers import answers, chapter, figures, report
-from helpers.variants import int8_variants
+# here is between seeds, from summary.json (helpers.stages.aggregate).
+from helpers.book import answers, chapter, figures, report
+from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)

@@ -24,7 +24,9 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers import chapter, data, fmt, models, plots, tables
+from helpers.book import chapter, plots, tables
+from helpers.core import fmt
+from helpers.data import loaders as data
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 exp, cfg = view.exp, view.config
@@ -81,9 +83,8 @@ chapter.glue_text("notmnist_grid_caption", cap)
 # ```
 
 # %%
-member = models.build_member(cfg, seed=cfg.member_seed(0))
 layers_table, hyper_table = tables.table1(
-    tables.model_rows(member),
+    view.summary.table1_rows(),
     {"Training epochs": cfg.epochs, "Re-training (pruning) epochs": cfg.retrain_epochs,
      "Optimizer": "Adam", "Learning rate": cfg.learning_rate, "Batch size": cfg.batch_size,
      "Validation split": cfg.validation_split, "Ensemble size M": cfg.ensemble_size,

@@ -24,7 +24,8 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers import chapter, fmt, plots, prose
+from helpers.book import chapter, plots, prose
+from helpers.core import fmt
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, cfg = view.results, view.config

@@ -28,8 +28,10 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 import pandas as pd
 
-from helpers import chapter, encodings, fmt, plots, prose, report
-from helpers.variants import int8_variants, variants
+from helpers.book import chapter, plots, prose, report
+from helpers.core import fmt
+from helpers.core.variants import int8_variants, variants
+from helpers.engine import encodings
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, cfg, q8 = view.results, view.config, int8_variants(view.config)
@@ -117,7 +119,7 @@ chapter.glue_text("float_kernel", prose.float_kernel(enc))
 # Table 2 keeps the paper's measure. Three other encodings show how much of the gap to the
 # bound is the container's. *Deflate 9* is the same zip at its highest level. *TFLite
 # sparse* converts the pruned members with `Optimize.EXPERIMENTAL_SPARSITY`, TFLite's own
-# sparse tensor format. The *sparse container* is ours (`helpers.encodings`): it cuts each
+# sparse tensor format. The *sparse container* is ours (`helpers.engine.encodings`): it cuts each
 # large int8 kernel out of the `.tflite` file and stores its zero/non-zero mask and its
 # non-zero values apart from the rest of the file before deflating; it decodes to the
 # identical `.tflite` bytes (tested). Ratios are against the float32 baseline's zipped size.

@@ -25,8 +25,10 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers import answers, chapter, figures, fmt, prose, report, shift, shift_plots
-from helpers.variants import int8_variants
+from helpers.book import answers, chapter, figures, prose, report, shift_plots
+from helpers.core import fmt
+from helpers.core.variants import int8_variants
+from helpers.data import shift
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
@@ -169,7 +171,7 @@ chapter.glue_text("control_fashion", prose.control(R, S, "fashion_mnist", "entro
 # {glue:text}`control_fashion`
 
 # %%
-from helpers.summary import BUDGET_PANELS
+from helpers.core.variants import BUDGET_PANELS
 
 names = [n for n in R["variants"] if S.has(n, "mnist")]
 chapter.glue_figure("budget", figures.memory_budget(S, names), view)

@@ -25,9 +25,9 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 import json
 
-from helpers import chapter, prose, report
-from helpers.config import REPO_ROOT
-from helpers.sweep import load_seed_records
+from helpers.book import chapter, prose, report
+from helpers.core.config import REPO_ROOT
+from helpers.stages.sweep import load_seed_records
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 manifest = view.store.manifest()

@@ -49,8 +49,8 @@ def trained_member():
     """(smoke config with M=1, member, x_test): one member trained 3 epochs on 640
     synthetic digits, with 200 other test images. It classifies them all correctly with a
     mean top probability of about 0.67: mid-range outputs, where quantization shows."""
-    from helpers import ensemble
-    from helpers.config import load_config
+    from helpers.core.config import load_config
+    from helpers.engine import ensemble
 
     cfg = load_config("smoke", ensemble_size=1, epochs=3)
     x, y = synthetic_digits(640, seed=0)
@@ -62,7 +62,7 @@ def trained_member():
 @pytest.fixture(scope="session")
 def tflite_blobs(trained_member):
     """{'float32', 'int8', 'int8full'} -> .tflite bytes of the trained member."""
-    from helpers import compression
+    from helpers.engine import compression
 
     _, member, _ = trained_member
     rep, _ = synthetic_digits(32, seed=2)

@@ -1,5 +1,5 @@
-"""helpers.aggregate (seed records -> summary.json) and the landing page's answers that read
-it (helpers.prose), on constructed seeds whose outcome is known."""
+"""helpers.stages.aggregate (seed records -> summary.json) and the landing page's answers that read
+it (helpers.book.prose), on constructed seeds whose outcome is known."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from helpers import aggregate as A
-from helpers import answers, report
-from helpers import claims_v2 as C
-from helpers import rules as R
-from helpers.summary import Summary
+from helpers.book import answers, report
+from helpers.book.summary import Summary
+from helpers.stages import aggregate as A
+from helpers.stats import claims_v2 as C
+from helpers.stats import rules as R
 
 POINTS = ["q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"]
 Q8 = POINTS[1:]
@@ -212,7 +212,7 @@ def write_records(folder, runs, cfg):
 
 @pytest.fixture()
 def cfg():
-    from helpers.config import load_config
+    from helpers.core.config import load_config
     return load_config("smoke")
 
 
@@ -283,7 +283,7 @@ def test_is_current_follows_the_records(tmp_path, cfg):
 
 
 def test_a_summary_judged_with_other_rules_is_stale(tmp_path, cfg):
-    from helpers.config import DEFAULT_CONFIG_PATH
+    from helpers.core.config import DEFAULT_CONFIG_PATH
     write_records(tmp_path, world(n_seeds=2), cfg)
     _, lineage = A.read_records(tmp_path, cfg)
     summary = {"summary_version": A.SUMMARY_VERSION, "lineage": lineage,
@@ -297,7 +297,7 @@ def test_a_summary_judged_with_other_rules_is_stale(tmp_path, cfg):
 
 
 def test_calibration_and_ablation_findings_say_what_moves(rules):
-    from helpers.summary import Summary
+    from helpers.book.summary import Summary
     iv = lambda m, lo, hi: {"n": 5, "mean": m, "sd": 0.0, "low": lo, "high": hi}  # noqa: E731
     data = {"n_seeds": 5, "seeds": list(range(5)),
             "stats": {"baseline": {"mnist": {"ece": iv(0.0031, 0.0029, 0.0033)}}},

@@ -1,12 +1,12 @@
-"""helpers.bench_records: one inference record per CPU kind, the old single record migrated,
+"""helpers.book.bench_records: one inference record per CPU kind, the old single record migrated,
 and the appendix's row and sentence chosen from every CPU."""
 
 from __future__ import annotations
 
 import pytest
 
-from helpers import bench_records as B
-from helpers import prose, report
+from helpers.book import bench_records as B
+from helpers.book import prose, report
 
 AMD = {"fma": True, "avx2": True, "avx512f": False, "avx512_vnni": False, "avx_vnni": False, "amx_int8": False}
 XEON = {**AMD, "avx512f": True, "avx512_vnni": True, "amx_int8": True}

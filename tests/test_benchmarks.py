@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from helpers.config import REPO_ROOT
+from helpers.core.config import REPO_ROOT
 
 SCRIPTS = sorted((REPO_ROOT / "benchmarks").glob("bench_*.py"))
 

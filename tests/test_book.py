@@ -46,9 +46,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from helpers.bookio import HIDE_INPUT, repository_from_config
-from helpers.config import REPO_ROOT
-from helpers.pipeline import toc_files
+from helpers.book.bookio import HIDE_INPUT, repository_from_config
+from helpers.build.pipeline import toc_files
+from helpers.core.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

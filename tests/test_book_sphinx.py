@@ -1,4 +1,4 @@
-"""helpers.book_sphinx: author-year labels, and numbered glued tables in a tiny real book."""
+"""helpers.build.book_sphinx: author-year labels, and numbered glued tables in a tiny real book."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import textwrap
 from bs4 import BeautifulSoup
 from pybtex.database import parse_string
 
-from helpers import book_sphinx
-from helpers.pipeline import BOOK_DIR, run
+from helpers.build import book_sphinx
+from helpers.build.pipeline import BOOK_DIR, run
 
 BIB = r"""
 @article{one, author = {LeCun, Yann}, title = {A}, year = {1998}}

@@ -3,8 +3,8 @@ naming the command that builds it."""
 
 import pytest
 
-from helpers import chapter
-from helpers.store import StoreError
+from helpers.book import chapter
+from helpers.store.artifacts import StoreError
 
 
 def test_a_chapter_on_an_empty_store_names_the_command(artifacts_dir):
@@ -23,7 +23,7 @@ def test_overrides_pick_config_keys_only():
 
 
 def test_every_config_key_is_a_chapter_parameter_through_overrides():
-    from helpers.config import load_config
+    from helpers.core.config import load_config
     assert set(chapter.OVERRIDE_NAMES) == set(load_config("smoke").values()) - {"profile", "config_path",
                                                                                 "model", "data"}
     got = chapter.overrides({"overrides": {"bootstrap_samples": 50, "seed": None}, "seed": 3})
@@ -43,7 +43,7 @@ def test_a_table_has_one_header_row_with_its_index_name_in_the_corner():
 
 
 def test_glued_outputs_show_in_the_cell_when_a_reader_runs_a_chapter(monkeypatch, capsys):
-    from helpers import bookio
+    from helpers.book import bookio
     monkeypatch.setattr("myst_nb.glue", lambda name, obj, display: shown.append((name, display)))
     shown = []
     monkeypatch.delenv(bookio.BOOK_BUILD, raising=False)
@@ -52,7 +52,7 @@ def test_glued_outputs_show_in_the_cell_when_a_reader_runs_a_chapter(monkeypatch
     import pandas as pd
     chapter.glue_table("t", pd.DataFrame({"x": [1]}))
     assert shown[-1] == ("t", True)
-    monkeypatch.setenv(bookio.BOOK_BUILD, "1")  # as helpers.bookio.kernel_environment sets it
+    monkeypatch.setenv(bookio.BOOK_BUILD, "1")  # as helpers.book.bookio.kernel_environment sets it
     chapter.glue_text("answer", "Yes.")
     chapter.glue_table("t", pd.DataFrame({"x": [1]}))
     assert capsys.readouterr().out == "" and shown[-2:] == [("answer", False), ("t", False)]

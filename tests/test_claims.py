@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from helpers import claims
-from helpers.claims import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, Evidence
-from helpers.stats import Comparison
-from helpers.verdicts import Rules
+from helpers.core import paper
+from helpers.stats import claims
+from helpers.stats.claims import Evidence
+from helpers.stats.inference import Comparison
+from helpers.stats.verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, Rules
 
 RULES = Rules(alpha=0.05, accuracy_margin_pp=0.1, nll_margin_relative=0.1, brier_margin_relative=0.1,
               about_one_pp_margin=0.5, ratio_tolerance=0.8, same_size_factor=1.25, min_seeds=3)
@@ -60,7 +61,7 @@ def _run(seed: int, jitter: float = 0.0) -> dict:
                                               "no_change": _cmp(acc_diff, 0.0005, (-0.001, 0.001), 0.01)},
                                  "nll": {"no_change": _cmp(0.0, 0.0001, (-0.002, 0.002), 0.01)},
                                  "brier": {"no_change": _cmp(0.0, 0.0001, (-0.001, 0.001), 0.01)}}}
-        if v in claims.paper.COMPRESSED:
+        if v in paper.COMPRESSED:
             band = claims.accuracy_band(v, RULES)
             mnist["vs_baseline"]["accuracy"]["paper"] = _cmp(acc_diff, 0.0005, band, 0.01)
         ood = {"classified_fraction": OOD_FRAC[v] + j() / 100,

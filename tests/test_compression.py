@@ -1,4 +1,4 @@
-"""Tests for helpers.compression: pruning (tfmot), TFLite conversion, zipped sizes and the
+"""Tests for helpers.engine.compression: pruning (tfmot), TFLite conversion, zipped sizes and the
 information-theoretic lower bound."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 import tensorflow as tf
 
 from conftest import synthetic_digits
-from helpers import compression, models
-from helpers.config import load_config
-from helpers.predict import TFLiteMember
+from helpers.core.config import load_config
+from helpers.core.variants import CONTROL
+from helpers.engine import compression, models
+from helpers.engine.predict import TFLiteMember
 
 
 # ------------------------------------------------------------------------------ pruning
@@ -27,7 +28,7 @@ def pruning_run():
     before = [m.get_weights() for m in base]
     pruned = {s: compression.prune_ensemble(cfg, base, x, y, s) for s in (0.5, 0.95)}
     alone, alone_hist = compression.prune_ensemble(cfg, [base[1]], x, y, 0.5, member_ids=[1])
-    together, together_hist = compression.prune_all(cfg, base, x, y, [0.5, compression.CONTROL, 0.95])
+    together, together_hist = compression.prune_all(cfg, base, x, y, [0.5, CONTROL, 0.95])
     return {"cfg": cfg, "base": base, "before": before, "pruned": pruned,
             "alone": alone[0], "alone_hist": alone_hist, "together": together,
             "together_hist": together_hist}
@@ -91,12 +92,12 @@ def test_all_sparsities_in_one_graph_equal_each_pruned_alone(pruning_run, sparsi
 
 @pytest.mark.slow
 def test_the_control_is_fine_tuned_but_never_pruned(pruning_run):
-    control = pruning_run["together"][compression.CONTROL]
+    control = pruning_run["together"][CONTROL]
     for member, base in zip(control, pruning_run["base"]):
         assert all(v < 0.01 for v in compression.kernel_sparsity(member).values())
         moved = [np.abs(a - b).max() for a, b in zip(member.get_weights(), base.get_weights())]
         assert min(moved) > 1e-4  # every tensor was re-trained
-    assert len(pruning_run["together_hist"][compression.CONTROL]) == 2
+    assert len(pruning_run["together_hist"][CONTROL]) == 2
 
 
 def test_prune_all_refuses_repeats_and_nothing():

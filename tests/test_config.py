@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from helpers.config import DEFAULT_CONFIG_PATH, load_config, profiles
+from helpers.core.config import DEFAULT_CONFIG_PATH, load_config, profiles
 
 
 def test_paper_profile_holds_the_papers_values():
@@ -153,7 +153,7 @@ def test_each_stage_is_keyed_only_by_the_values_that_shape_it():
 def test_stage_hash_of_a_manifests_values_matches_the_config():
     import json
 
-    from helpers.config import stage_hash_of
+    from helpers.core.config import stage_hash_of
     cfg = load_config("quick")
     values = json.loads(json.dumps(cfg.values()))  # as read back from a manifest
     for stage in ("training", "pruning", "evaluation"):
@@ -164,7 +164,7 @@ def test_stage_hash_of_a_manifests_values_matches_the_config():
 
 
 def test_the_evaluation_version_is_part_of_the_evaluation_key(monkeypatch):
-    from helpers import config
+    from helpers.core import config
     cfg = load_config("smoke")
     before = cfg.stage_hash("evaluation")
     monkeypatch.setattr(config, "EVALUATION_VERSION", config.EVALUATION_VERSION + 1)
@@ -187,7 +187,7 @@ def test_exponent_numbers_written_as_text_are_numbers():
 
 
 def test_null_sets_a_nullable_key_and_none_keeps_the_profile_value():
-    from helpers.config import NULL
+    from helpers.core.config import NULL
     assert load_config("smoke", test_subset=None).test_subset == 300
     assert load_config("smoke", test_subset=NULL).test_subset is None
     with pytest.raises(ValueError, match=r"epochs=None is invalid: it must be an integer >= 1"):
@@ -195,7 +195,7 @@ def test_null_sets_a_nullable_key_and_none_keeps_the_profile_value():
 
 
 def test_the_command_line_honours_null_or_refuses_it(capsys):
-    from helpers.__main__ import _config, main
+    from helpers.build.cli import _config, main
     args = type("A", (), {"profile": "smoke", "parameter": [["test_subset", "null"]]})()
     assert _config(args).test_subset is None
     assert main(["build", "--profile", "smoke", "-p", "ood_subset", "null"]) != 0

@@ -1,4 +1,4 @@
-"""Tests for helpers.data: the real files, subsets, downloads from a local server,
+"""Tests for helpers.data.loaders: the real files, subsets, downloads from a local server,
 corrupt and unsafe inputs. No network beyond HTTP servers on 127.0.0.1."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import data
-from helpers.data import DataError
+from helpers.data import loaders as data
+from helpers.data.loaders import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABELS = "t10k-labels-idx1-ubyte.gz"  # 4,542 bytes: the smallest real file
@@ -29,7 +29,7 @@ NOTMNIST_COUNTS = [1872] + [1873] * 4 + [1872] * 5
 FASHION_IMAGES, FASHION_LABELS = data.FASHION_FILES["images"], data.FASHION_FILES["labels"]
 # The module's own values, before the autouse fixture swaps them out.
 PACKAGE_PATHS, MIRRORS = dict(data.PACKAGE_PATHS), dict(data.MIRRORS)
-# Published in shared/data/README.md, typed here independently of helpers.data.
+# Published in shared/data/README.md, typed here independently of helpers.data.loaders.
 FASHION_CONTENT_SHA256 = "9f1ec356a747bfe4ebab3cfb722d3694c9ca737e2570f6f90cf31d7b6fd689d4"
 FASHION_IDX_SHA256 = {
     FASHION_IMAGES: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",

@@ -1,4 +1,4 @@
-"""Tests for helpers.encodings: the sparse container round-trips .tflite files byte for
+"""Tests for helpers.engine.encodings: the sparse container round-trips .tflite files byte for
 byte, its mask codes round-trip, LiteRT runs TFLite's own sparse files with the dense
 file's outputs, and the float32 kernel the converter keeps is found and priced."""
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_digits
-from helpers import compression, encodings, models
-from helpers.config import load_config
-from helpers.predict import TFLiteMember
+from helpers.core.config import load_config
+from helpers.engine import compression, encodings, models
+from helpers.engine.predict import TFLiteMember
 
 
 def _magnitude_pruned(sparsity: float, seed: int = 0):

@@ -1,4 +1,4 @@
-"""Tests for helpers.ensemble: fused == sequential training, determinism, data order,
+"""Tests for helpers.engine.ensemble: fused == sequential training, determinism, data order,
 validation split, per-member histories and resuming after a SIGKILL."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_digits
-from helpers import ensemble, models
-from helpers.config import load_config
+from helpers.core.config import load_config
+from helpers.engine import ensemble, models
 
 M = 2
 
@@ -154,8 +154,8 @@ _CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import numpy as np
-    from helpers import ensemble
-    from helpers.config import load_config
+    from helpers.engine import ensemble
+    from helpers.core.config import load_config
 
     work, mode = Path(sys.argv[1]), sys.argv[2]
     ensemble.enable_determinism(0)

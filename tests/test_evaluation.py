@@ -1,4 +1,4 @@
-"""helpers.evaluation (and the tables and figures drawn from its output) on a stand-in
+"""helpers.stages.evaluation (and the tables and figures drawn from its output) on a stand-in
 experiment with known member probabilities."""
 
 import matplotlib
@@ -8,10 +8,13 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import evaluation, figures, metrics, models, report  # noqa: E402
-from helpers.config import load_config  # noqa: E402
-from helpers.store import Store  # noqa: E402
-from helpers.variants import variants  # noqa: E402
+from helpers.book import figures, report
+from helpers.core.config import load_config  # noqa: E402
+from helpers.core.variants import variants  # noqa: E402
+from helpers.engine import models  # noqa: E402
+from helpers.stages import evaluation
+from helpers.stats import metrics
+from helpers.store.artifacts import Store  # noqa: E402
 
 N_IN, N_OUT, K = 400, 300, 10
 SHIFTED = ["rot_090", "c_fog"]
@@ -143,8 +146,8 @@ def test_second_evaluation_is_served_from_results_json(fake, results):
 
 
 def summary_of(runs):
-    from helpers.aggregate import numbers
-    from helpers.summary import Summary
+    from helpers.book.summary import Summary
+    from helpers.stages.aggregate import numbers
     return Summary(numbers(runs, [r["seed"] for r in runs], 0.05))
 
 

@@ -1,4 +1,4 @@
-"""End-to-end test of helpers.experiment on the smoke profile (real MNIST/NotMNIST subsets,
+"""End-to-end test of helpers.stages.experiment on the smoke profile (real MNIST/NotMNIST subsets,
 M=2, sparsities 50 % and 95 %) in a temporary artifacts folder."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from conftest import needs_real_data, real_data_dir
-from helpers import compression, ensemble
-from helpers import experiment as E
-from helpers.config import load_config
-from helpers.store import Store, StoreError, atomic_write_bytes
+from helpers.core import variants
+from helpers.core.config import load_config
+from helpers.core.fileio import atomic_write_bytes
+from helpers.engine import compression, ensemble
+from helpers.stages import experiment as E
+from helpers.store.artifacts import Store, StoreError
 
 SMOKE_VARIANTS = ["baseline", "q8", "int8full", "ft", "ft_q8", "ft_int8full",
                   "s50_float", "s50_q8", "s50_int8full",
@@ -21,16 +23,16 @@ SMOKE_VARIANTS = ["baseline", "q8", "int8full", "ft", "ft_q8", "ft_int8full",
 
 def test_variant_names_and_labels():
     cfg = load_config("smoke")
-    assert [v["name"] for v in E.variants(cfg)] == SMOKE_VARIANTS
-    assert E.variant_name(0.5, "int8") == "s50_q8"
-    assert E.variant_name(0.25, "float32") == "s25_float"
-    assert E.variant_name(0.95, "int8full") == "s95_int8full"
-    assert E.variant_name(0.0, "float32") == "baseline"
+    assert [v["name"] for v in variants.variants(cfg)] == SMOKE_VARIANTS
+    assert variants.variant_name(0.5, "int8") == "s50_q8"
+    assert variants.variant_name(0.25, "float32") == "s25_float"
+    assert variants.variant_name(0.95, "int8full") == "s95_int8full"
+    assert variants.variant_name(0.0, "float32") == "baseline"
     info = E.variant_info(cfg, "s50_q8")
     assert (info["name"], info["sparsity"], info["quantization"]) == ("s50_q8", 0.5, "int8")
     info = E.variant_info(cfg, "int8full")
     assert (info["sparsity"], info["quantization"]) == (0.0, "int8full")
-    paper = [v["name"] for v in E.variants(load_config("paper"))]
+    paper = [v["name"] for v in variants.variants(load_config("paper"))]
     assert len(paper) == 18 and {"s25_q8", "s75_q8", "s95_q8", "ft_q8"} <= set(paper)
 
 
@@ -73,7 +75,7 @@ def test_store_layout_and_manifest(smoke):
     manifest = exp.store.manifest()
     assert manifest["config_hash"] == cfg.hash
     expected = {f"models/{v['name']}/member_{m}{suffix}"
-                for v in E.variants(cfg) for m in range(2)
+                for v in variants.variants(cfg) for m in range(2)
                 for suffix in ((".tflite", ".keras") if v["quantization"] == "float32"
                                else (".tflite",))}
     assert set(manifest["files"]) == expected  # 24 .tflite + 8 float .keras files

@@ -1,4 +1,4 @@
-"""An extension costs what it adds (helpers.reuse): on the smoke profile, adding a sparsity
+"""An extension costs what it adds (helpers.store.reuse): on the smoke profile, adding a sparsity
 opens a new store that copies every member another store already made from the same values
 and re-trains only the new sparsity's; counted, not timed."""
 
@@ -9,10 +9,11 @@ import json
 import pytest
 
 from conftest import needs_real_data
-from helpers import compression, ensemble, reuse
-from helpers.config import load_config
-from helpers.experiment import Experiment
-from helpers.store import sha256_file
+from helpers.core.config import load_config
+from helpers.core.fileio import sha256_file
+from helpers.engine import compression, ensemble
+from helpers.stages.experiment import Experiment
+from helpers.store import reuse
 
 
 def test_member_keys_separate_what_shapes_a_member_from_what_does_not():

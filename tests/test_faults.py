@@ -23,13 +23,18 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, needs_real_data, real_data_dir
-from helpers import compression, data, ensemble, evaluation, pipeline
-from helpers import store as S
-from helpers.__main__ import main
-from helpers.config import load_config
-from helpers.experiment import Experiment
-from helpers.pipeline import PipelineError
-from helpers.store import Store, StoreError
+from helpers.build import pipeline
+from helpers.build.cli import main
+from helpers.build.pipeline import PipelineError
+from helpers.core import fileio
+from helpers.core.config import load_config
+from helpers.data import loaders as data
+from helpers.engine import compression, ensemble
+from helpers.stages import evaluation
+from helpers.stages.experiment import Experiment
+from helpers.store import artifacts as S
+from helpers.store import keras_archive
+from helpers.store.artifacts import Store, StoreError
 
 SMOKE = load_config("smoke")
 
@@ -306,8 +311,8 @@ def test_04_derived_files_follow_the_model_files_they_came_from(store_copy, no_t
 _WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from helpers.config import load_config
-    from helpers.store import Store, atomic_write_bytes
+    from helpers.core.config import load_config
+    from helpers.store.artifacts import Store, atomic_write_bytes
     root, tag = Path(sys.argv[1]), sys.argv[2]
     st = Store(load_config("smoke"), root=root)
     for i in range(200):
@@ -327,7 +332,7 @@ def test_05_concurrent_manifest_updates_lose_nothing(tmp_path):
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     manifest = _json(root / "manifest.json")
     assert len(manifest["files"]) == 400
-    assert manifest["files"]["models/b/member_199.tflite"] == S.sha256_file(
+    assert manifest["files"]["models/b/member_199.tflite"] == fileio.sha256_file(
         root / "models" / "b" / "member_199.tflite")
     assert manifest["timings"] == {"a": 100.0, "b": 100.0}
     assert manifest["config_hash"] == SMOKE.hash
@@ -355,10 +360,10 @@ def test_06_a_relative_artifacts_dir_means_one_folder_wherever_the_code_runs(tmp
 def test_07_files_get_the_users_umask_not_0600(tmp_path, monkeypatch):
     old = os.umask(0o022)
     try:
-        S.atomic_write_bytes(tmp_path / "a.bin", b"x")
+        fileio.atomic_write_bytes(tmp_path / "a.bin", b"x")
         assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644
         os.umask(0o002)  # a group-shared setup
-        S.atomic_write_json(tmp_path / "b.json", {})
+        fileio.atomic_write_json(tmp_path / "b.json", {})
         assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o664
         os.umask(0o022)
 
@@ -600,12 +605,12 @@ def test_11_temp_files_of_killed_runs_are_removed(tmp_path):
 
 
 def test_11_keras_files_are_byte_identical_across_saves(tmp_path):
-    from helpers import models
+    from helpers.engine import models
 
     member = models.build_member(SMOKE, 0)
-    S.save_keras(member, tmp_path / "a.keras")
+    keras_archive.save_keras(member, tmp_path / "a.keras")
     time.sleep(1.1)  # zip times have a 2-second resolution, date_saved one second
-    S.save_keras(member, tmp_path / "b.keras")
+    keras_archive.save_keras(member, tmp_path / "b.keras")
     assert (tmp_path / "a.keras").read_bytes() == (tmp_path / "b.keras").read_bytes()
     loaded = compression.load_keras(tmp_path / "b.keras")
     for a, b in zip(member.get_weights(), loaded.get_weights()):
@@ -633,7 +638,7 @@ def test_a_permission_error_names_the_folder_to_fix(tmp_path, monkeypatch, artif
     """Each error's advice points at the folder that failed, not always at the artifacts."""
     import errno as _errno
 
-    from helpers.__main__ import _os_error
+    from helpers.build.cli import _os_error
     data = tmp_path / "data"
     monkeypatch.setenv("CDE_DATA_DIR", str(data))
     denied = lambda path: PermissionError(_errno.EACCES, "Permission denied", str(path))  # noqa: E731

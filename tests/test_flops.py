@@ -1,5 +1,5 @@
-from helpers import flops
-from helpers.config import load_config
+from helpers.core.config import load_config
+from helpers.engine import flops
 
 
 def test_table1_network_by_hand():

@@ -1,4 +1,4 @@
-from helpers import fmt
+from helpers.core import fmt
 
 
 def test_each_kind():

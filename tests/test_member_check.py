@@ -1,14 +1,14 @@
-"""helpers.member_check: a member file is what its variant's name says (adopt's check)."""
+"""helpers.engine.member_check: a member file is what its variant's name says (adopt's check)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from helpers import compression, models
-from helpers.config import load_config
-from helpers.member_check import check_member, keras_sparsity, tflite_facts
-from helpers.store import save_keras
+from helpers.core.config import load_config
+from helpers.engine import compression, models
+from helpers.engine.member_check import check_member, keras_sparsity, tflite_facts
+from helpers.store.keras_archive import save_keras
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for helpers.metrics: hand-computed cases, analytic extremes, identities, sklearn agreement."""
+"""Tests for helpers.stats.metrics: hand-computed cases, analytic extremes, identities, sklearn agreement."""
 
 import math
 import time
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from helpers import metrics as m
+from helpers.stats import metrics as m
 
 # Three samples, three classes; labels 0, 1, 2.
 P3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.3, 0.2]])

@@ -1,4 +1,4 @@
-"""Tests for helpers.models: the paper's member CNN (Table 1) and the fused graph."""
+"""Tests for helpers.engine.models: the paper's member CNN (Table 1) and the fused graph."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from helpers import models
-from helpers.config import load_config
+from helpers.core.config import load_config
+from helpers.engine import models
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The paper's facts in helpers.paper, checked against shared/paper/claims.md."""
+"""The paper's facts in helpers.core.paper, checked against shared/paper/claims.md."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paper
+from helpers.core import paper
 
 CLAIMS_MD = Path(__file__).resolve().parents[2] / "shared" / "paper" / "claims.md"
 

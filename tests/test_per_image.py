@@ -1,5 +1,5 @@
-"""helpers.per_image (a seed's per-image losses, packed to commit), the two-level bootstrap
-over seeds and test images (helpers.stats), its equivalence test (helpers.rules) and the
+"""helpers.stages.per_image (a seed's per-image losses, packed to commit), the two-level bootstrap
+over seeds and test images (helpers.stats.inference), its equivalence test (helpers.stats.rules) and the
 aggregate's use of them: known answers on constructed seeds."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from helpers import aggregate as A
-from helpers import claims_v2 as CV
-from helpers import per_image as P
-from helpers import rules as R
-from helpers.stats import crossed_mean, t_interval
+from helpers.stages import aggregate as A
+from helpers.stages import per_image as P
+from helpers.stats import claims_v2 as CV
+from helpers.stats import rules as R
+from helpers.stats.inference import crossed_mean, t_interval
 
 
 # --- the pack ---------------------------------------------------------------------------------
@@ -225,8 +225,8 @@ def test_per_image_runs_checks_each_pack_against_its_record(tmp_path):
 # --- in the book --------------------------------------------------------------------------------
 def book_summary(rules, changed: bool):
     """A Summary whose two-level block judges C3 like the seeds (changed False) or not."""
-    from helpers import answers, report  # noqa: F401
-    from helpers.summary import Summary
+    from helpers.book import answers, report  # noqa: F401
+    from helpers.book.summary import Summary
     per_seed = per_seed_world(n_seeds=6, n=2000)
     block, _ = A.two_level_block(per_seed, rules.alpha)
     part = lambda status: {"name": "accuracy at 50 %", "status": status, "variant": "s50_q8",  # noqa: E731
@@ -242,7 +242,7 @@ def book_summary(rules, changed: bool):
 
 
 def test_two_level_table_sets_both_intervals_side_by_side(rules):
-    from helpers import report
+    from helpers.book import report
     S = book_summary(rules, changed=False)
     table = report.two_level_table(S, ["s50_q8", "s95_q8"])  # s95_q8 has no per-image losses: no row
     assert list(table.columns) == ["over 6 seeds", "over seeds × 2,000 images", "width ratio"]
@@ -254,7 +254,7 @@ def test_two_level_table_sets_both_intervals_side_by_side(rules):
 
 
 def test_interval_verdicts_and_the_sentence_name_what_changes(rules):
-    from helpers import answers, report
+    from helpers.book import answers, report
     same = book_summary(rules, changed=False)
     assert "Judged with them, C2, C3, C4 and C8 keep the verdicts" in answers.image_variation(same, ["s50_q8"])
     moved = book_summary(rules, changed=True)
@@ -269,8 +269,8 @@ def test_interval_verdicts_and_the_sentence_name_what_changes(rules):
 
 
 def test_without_per_image_losses_the_book_says_so():
-    from helpers import answers, report
-    from helpers.summary import Summary
+    from helpers.book import answers, report
+    from helpers.book.summary import Summary
     S = Summary({"seeds": [0], "n_seeds": 1, "two_level": None})
     assert answers.image_variation(S, ["q8"]).startswith("No two seeds have per-image losses yet")
     assert report.two_level_table(S, ["q8"]).iloc[0, 0].startswith("fewer than two")

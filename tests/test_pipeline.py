@@ -1,4 +1,4 @@
-"""Tests for helpers.pipeline on tiny throwaway notebooks (stdlib only, a few seconds each).
+"""Tests for helpers.build.pipeline on tiny throwaway notebooks (stdlib only, a few seconds each).
 
 Every test builds into tmp_path with `out_dir`, so `book/`, `artifacts/` and the repo's
 chapters are never touched; each executes real notebooks on the `cde-book` kernel.
@@ -16,9 +16,10 @@ import nbformat
 import pytest
 
 from conftest import needs_real_data
-from helpers import bookio, pipeline
-from helpers.__main__ import main
-from helpers.pipeline import PipelineError, run
+from helpers.book import bookio
+from helpers.build import pipeline
+from helpers.build.cli import main
+from helpers.build.pipeline import PipelineError, run
 
 PARAMS = '# %% tags=["parameters"]\nprofile = "paper"\n'
 
@@ -344,7 +345,7 @@ def test_the_install_cell_clones_and_installs_when_helpers_is_missing(tmp_path, 
 def test_the_runtime_requirements_are_a_slim_subset_with_the_same_pins():
     from importlib.metadata import version
 
-    from helpers.config import REPO_ROOT
+    from helpers.core.config import REPO_ROOT
 
     def pins(name):
         lines = (REPO_ROOT / name).read_text().splitlines()
@@ -371,7 +372,7 @@ REPRODUCIBLE_BODY = """
     import matplotlib.pyplot as plt
     import pandas as pd
     from myst_nb import glue
-    from helpers import plots
+    from helpers.book import plots
     plots.set_style()
 
     # %%
@@ -477,9 +478,9 @@ def test_styler_ids_are_stable_and_distinct_per_output():
 
 
 def test_a_non_paper_build_never_writes_into_the_committed_book(monkeypatch):
-    from helpers import pipeline as P
-    from helpers.__main__ import main
-    from helpers.config import REPO_ROOT
+    from helpers.build import pipeline as P
+    from helpers.build.cli import main
+    from helpers.core.config import REPO_ROOT
     seen = {}
     monkeypatch.setattr(P, "run", lambda profile, **kw: seen.update(profile=profile, out_dir=kw["out_dir"]))
     assert main(["build", "--profile", "quick", "--no-build"]) == 0
@@ -491,8 +492,9 @@ def test_a_non_paper_build_never_writes_into_the_committed_book(monkeypatch):
 
 
 def test_an_out_dir_build_starts_from_a_copy_of_the_profiles_store(tmp_path, artifacts_dir):
-    from helpers.config import load_config
-    from helpers.store import Store, atomic_write_bytes
+    from helpers.core.config import load_config
+    from helpers.core.fileio import atomic_write_bytes
+    from helpers.store.artifacts import Store
     st = Store(load_config("smoke"))
     store = st.root
     atomic_write_bytes(st.model_path("q8", 0, ".tflite"), b"model")

@@ -1,4 +1,4 @@
-"""Tests for helpers.plots on synthetic Dirichlet data (Agg backend, no display)."""
+"""Tests for helpers.book.plots on synthetic Dirichlet data (Agg backend, no display)."""
 
 import matplotlib
 
@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from helpers import plots as P  # noqa: E402
+from helpers.book import plots as P  # noqa: E402
+from helpers.core import variants
 
 VARIANTS = ["baseline", "q8", "s25_q8", "s50_q8", "s50_float", "s95_q8"]
 K, M = 10, 3
@@ -54,14 +55,14 @@ def lines_by_gid(ax):
     ],
 )
 def test_parse_variant(name, expected):
-    assert P.parse_variant(name) == expected
+    assert variants.parse_variant(name) == expected
 
 
 @pytest.mark.parametrize("name", ["", "s50", "s50_q4", "s100_q8", "S50_q8", "pruned50", "s50_q8 ", None])
 def test_parse_variant_rejects_bad_names(name):
     with pytest.raises(ValueError, match="is not recognised; expected 'baseline', 'single', 'q8', the re-training "
                                          "control 'ft' / 'ft_q8' / 'ft_int8full', or 'sNN_q8'"):
-        P.parse_variant(name)
+        variants.parse_variant(name)
 
 
 def test_colors_follow_sparsity_and_styles_follow_format():
@@ -153,8 +154,8 @@ def test_sparsity_schedules_one_line_per_target_in_its_colour():
 def test_the_memory_budget_reads_at_page_width():
     """Plain kB ticks at 1-3-10 steps (no overprinted log labels), a colour key for the
     sparsities, and the Pareto front's points named."""
-    from helpers import figures
-    from helpers.summary import Summary
+    from helpers.book import figures
+    from helpers.book.summary import Summary
     sizes = {"baseline": 110000, "q8": 28000, "s50_q8": 18000, "s95_q8": 5500, "single": 22000}
     stat = lambda m: {"n": 3, "mean": m, "sd": 0.0, "low": m - 0.001, "high": m + 0.001}  # noqa: E731
     data = {"stats": {n: {"size": {"zipped_bytes": stat(b)},
@@ -174,7 +175,7 @@ def test_the_memory_budget_reads_at_page_width():
 
 
 def test_progress_bars_follow_epochs_and_stay_off_without_a_terminal():
-    from helpers import progress
+    from helpers.core import progress
     ticks = []
     on_epoch = progress.epochs("training", 3, then=lambda e, h: ticks.append(e))
     assert on_epoch.bar.disable  # pytest's stderr is no terminal: no bar is drawn

@@ -1,11 +1,11 @@
-"""Tests for helpers.predict: batched LiteRT inference and the (M, N, K) stacks."""
+"""Tests for helpers.engine.predict: batched LiteRT inference and the (M, N, K) stacks."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from helpers.predict import TFLITE_BATCH, TFLiteMember, keras_probabilities, tflite_probabilities
+from helpers.engine.predict import TFLITE_BATCH, TFLiteMember, keras_probabilities, tflite_probabilities
 
 
 @pytest.mark.parametrize("mode", ["float32", "int8", "int8full"])

@@ -1,4 +1,4 @@
-"""Every conclusion sentence of helpers.prose, one constructed world per outcome."""
+"""Every conclusion sentence of helpers.book.prose, one constructed world per outcome."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import copy
 
 import pytest
 
-from helpers import aggregate, prose
-from helpers.verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED
+from helpers.book import prose
+from helpers.stages import aggregate
+from helpers.stats.verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED
 
 
 def run(seed=0, acc=None, entropy=None, ft_entropy=0.50, q8_entropy=0.50, control=(-0.02, -0.03, -0.01),
@@ -37,8 +38,8 @@ def run(seed=0, acc=None, entropy=None, ft_entropy=0.50, q8_entropy=0.50, contro
 
 def S(runs):
     """The aggregate's numbers of constructed runs, as the chapters read them."""
-    from helpers.aggregate import numbers
-    from helpers.summary import Summary
+    from helpers.book.summary import Summary
+    from helpers.stages.aggregate import numbers
     return Summary(numbers(runs, [r["seed"] for r in runs], 0.05))
 
 
@@ -213,7 +214,7 @@ def test_float_kernel_prices_conv1_and_names_the_ensemble_where_it_weighs_most()
 
 
 def test_encodings_table_shows_each_encoding_and_the_ceiling():
-    from helpers import report
+    from helpers.book import report
     table = report.encodings_table(encodings_world())
     assert list(table.index) == ["50 % pruned, int8 weights", "75 % pruned, int8 weights"]
     row = table.loc["75 % pruned, int8 weights"]
@@ -283,7 +284,7 @@ def test_engine_limit_other_branches():
 
 
 def test_benchmark_table_shows_every_ratio_and_yes_no_for_flags():
-    from helpers import report
+    from helpers.book import report
     table = report.benchmark_table({"ratios": {"limit": {"engine / raw TensorFlow step speed": 0.987,
                                                          "weights identical to the default's": False,
                                                          "steps": 16}}})
@@ -293,7 +294,7 @@ def test_benchmark_table_shows_every_ratio_and_yes_no_for_flags():
 
 
 def test_inference_table_has_one_row_per_configuration():
-    from helpers import report
+    from helpers.book import report
     table = report.inference_table(bench_world({"float32, member files, XNNPACK": 1.0, "full int8, one graph": 0.5}))
     assert list(table.index) == ["float32, member files, XNNPACK", "full int8, one graph"]
     assert table.loc["full int8, one graph", "vs TFLite float32"] == "0.50×"
@@ -302,7 +303,7 @@ def test_inference_table_has_one_row_per_configuration():
 
 
 def test_stage_times_name_the_cpu_of_each_row():
-    from helpers import report
+    from helpers.book import report
     manifest = {"timings": {"training": 1123.68}, "machine": {"cpu_count": 2}}
     records = [{"seed": 1, "timings": {"training": 2880.0, "pruning": 2760.0},
                 "machine": {"cpu_model": "AMD EPYC"}}]
@@ -312,7 +313,7 @@ def test_stage_times_name_the_cpu_of_each_row():
 
 
 def test_tf_threads_reads_manifests_and_older_seed_records():
-    from helpers.report import tf_threads
+    from helpers.book.report import tf_threads
     machine = lambda intra, inter: {"machine": {"tf_threads": {"intra_op": intra, "inter_op": inter}}}
     assert tf_threads(machine(0, 0)) == "default"
     assert tf_threads(machine(1, 1)) == "intra-op 1, inter-op 1"
@@ -327,7 +328,7 @@ def test_tf_threads_reads_manifests_and_older_seed_records():
 
 
 def test_seed_threads_names_each_setting_and_its_seeds():
-    from helpers import prose
+    from helpers.book import prose
     default = {"seed": 0, "tf_threads": None, "machine": {"cpu_count": 2}}
     one = lambda s: {"seed": s, "tf_threads": 1, "machine": {"tf_threads": {"intra_op": 1, "inter_op": 1}}}
     assert prose.seed_threads([]) == "No seed of the sweep has finished yet."

@@ -1,4 +1,4 @@
-"""Rules v2 (helpers.rules): every branch of every part and of the verdict, on constructed inputs."""
+"""Rules v2 (helpers.stats.rules): every branch of every part and of the verdict, on constructed inputs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from helpers import rules as R
+from helpers.stats import rules as R
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ class TestLoad:
             rules.margin("accuracy")
 
     def test_missing_section_names_the_file_and_fix(self, tmp_path):
-        from helpers.config import DEFAULT_CONFIG_PATH
+        from helpers.core.config import DEFAULT_CONFIG_PATH
         text = open(DEFAULT_CONFIG_PATH, encoding="utf-8").read().split("verdicts_v2:")[0]
         path = tmp_path / "_config.yml"
         path.write_text(text)
@@ -42,7 +42,7 @@ class TestLoad:
             R.load_rules_v2(path)
 
     def test_bad_values_are_refused(self, tmp_path):
-        from helpers.config import DEFAULT_CONFIG_PATH
+        from helpers.core.config import DEFAULT_CONFIG_PATH
         text = open(DEFAULT_CONFIG_PATH, encoding="utf-8").read()
         path = tmp_path / "_config.yml"
         path.write_text(text.replace("power: 0.8", "power: 1.5"))

@@ -1,5 +1,5 @@
-"""Tests for helpers.shift (rotated MNIST, the MNIST-C corruptions, the shifted-set loop)
-and helpers.shift_plots (the figures, on small synthetic inputs, Agg backend).
+"""Tests for helpers.data.shift (rotated MNIST, the MNIST-C corruptions, the shifted-set loop)
+and helpers.book.shift_plots (the figures, on small synthetic inputs, Agg backend).
 
 Known answers where a corruption has one (a dot's motion-blur trail, Poisson and
 salt-and-pepper rates, the HSV route to brightness, exact pixel shifts), invariants for
@@ -21,7 +21,9 @@ from scipy import ndimage  # noqa: E402
 from skimage import color, draw  # noqa: E402
 
 from conftest import needs_real_data, real_data_dir  # noqa: E402
-from helpers import plots, shift, shift_plots  # noqa: E402
+from helpers.book import plots, shift_plots
+from helpers.core import variants
+from helpers.data import shift  # noqa: E402
 
 MNIST_C_NAMES = ("shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate",
                  "brightness", "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag",
@@ -53,7 +55,7 @@ def digits():
 @pytest.fixture(scope="module")
 def mnist_test():
     """The first 500 real MNIST test images."""
-    from helpers import data
+    from helpers.data import loaders as data
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(data, "MIRRORS", {name: [] for name in data.MIRRORS})  # never download
@@ -501,11 +503,11 @@ def test_metric_vs_rotation_draws_one_styled_line_per_variant(close_figures):
     for v, line in lines.items():
         assert to_hex(line.get_color()) == to_hex(plots.variant_color(v))
         assert line.get_linestyle() == plots.variant_linestyle(v)
-        assert line.get_label() == plots.variant_label(v)
+        assert line.get_label() == variants.variant_label(v)
     np.testing.assert_array_equal(lines["s50_q8"].get_xdata(), [0, 15, 90, 180])  # numeric order
     np.testing.assert_array_equal(lines["s50_q8"].get_ydata(), [0.99, 0.95, 0.40, 0.30])
     assert ax.get_xlabel() == "rotation angle (degrees)" and ax.get_ylabel() == "accuracy"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [plots.variant_label(v) for v in ("baseline", "s50_q8")]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [variants.variant_label(v) for v in ("baseline", "s50_q8")]
     assert not ax.collections and caption.startswith("accuracy of each variant")
 
 

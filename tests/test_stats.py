@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from helpers.stats import compare_paired, mcnemar_test, t_interval
+from helpers.stats.inference import compare_paired, mcnemar_test, t_interval
 
 
 def test_t_interval_by_hand():

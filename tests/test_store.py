@@ -1,4 +1,4 @@
-"""Tests for helpers.store: atomic writes, the config-hash guard, checksums, fresh stores
+"""Tests for helpers.store.artifacts: atomic writes, the config-hash guard, checksums, fresh stores
 and where a store lives."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import os
 import numpy as np
 import pytest
 
-from helpers import store as S
-from helpers.config import load_config
-from helpers.store import Store, StoreError
+from helpers.core import fileio
+from helpers.core.config import load_config
+from helpers.store import artifacts as S
+from helpers.store.artifacts import Store, StoreError
 
 
 def _files(folder):
@@ -21,8 +22,8 @@ def _files(folder):
 # ------------------------------------------------------------------------------ atomic writes
 def test_atomic_write_bytes_replaces_the_file(tmp_path):
     path = tmp_path / "sub" / "a.bin"
-    S.atomic_write_bytes(path, b"one")
-    S.atomic_write_bytes(path, b"two")
+    fileio.atomic_write_bytes(path, b"one")
+    fileio.atomic_write_bytes(path, b"two")
     assert path.read_bytes() == b"two"
     assert _files(path.parent) == ["a.bin"]
 
@@ -48,44 +49,44 @@ def test_atomic_write_bytes_failing_mid_way_leaves_no_temp_file(tmp_path, monkey
             seen.extend(p for p in tmp_path.iterdir() if p.name != "a.bin")
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(S.os, "fdopen", HalfWriter)
+    monkeypatch.setattr(os, "fdopen", HalfWriter)
     with pytest.raises(OSError, match="No space left on device"):
-        S.atomic_write_bytes(path, b"new content " * 100)
+        fileio.atomic_write_bytes(path, b"new content " * 100)
     assert len(seen) == 1 and seen[0].name.startswith(".a.bin.")  # there was a temp file
     assert not seen[0].exists()
     assert path.read_bytes() == b"old"
     assert _files(tmp_path) == ["a.bin"]
     monkeypatch.undo()
     with pytest.raises(TypeError):
-        S.atomic_write_bytes(path, "not bytes")
+        fileio.atomic_write_bytes(path, "not bytes")
     assert path.read_bytes() == b"old"
     assert _files(tmp_path) == ["a.bin"]
 
 
 def test_atomic_write_json_failing_at_rename_leaves_no_temp_file(tmp_path, monkeypatch):
     path = tmp_path / "r.json"
-    S.atomic_write_json(path, {"b": 1, "a": [1, 2]})
+    fileio.atomic_write_json(path, {"b": 1, "a": [1, 2]})
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
 
     def failing_replace(src, dst):
         raise OSError("rename failed")
 
-    monkeypatch.setattr(S.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="rename failed"):
-        S.atomic_write_json(path, {"new": True})
+        fileio.atomic_write_json(path, {"new": True})
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
     assert _files(tmp_path) == ["r.json"]
 
 
 def test_atomic_path_commits_on_success_and_cleans_up_on_error(tmp_path):
     path = tmp_path / "w.npy"
-    with S.atomic_path(path) as tmp:
+    with fileio.atomic_path(path) as tmp:
         assert tmp.parent == tmp_path and tmp != path
         np.save(tmp, np.arange(3))
         assert not path.exists()
     np.testing.assert_array_equal(np.load(path), [0, 1, 2])
     with pytest.raises(KeyboardInterrupt):
-        with S.atomic_path(path) as tmp:
+        with fileio.atomic_path(path) as tmp:
             tmp.write_bytes(b"half a file")
             raise KeyboardInterrupt
     np.testing.assert_array_equal(np.load(path), [0, 1, 2])
@@ -157,14 +158,14 @@ def test_verified_accepts_recorded_files_and_rejects_truncated_ones(tmp_path):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     path = st.model_path("baseline", 0, ".keras")
     assert path == tmp_path / "s" / "models" / "baseline" / "member_0.keras"
-    S.atomic_write_bytes(path, os.urandom(4096))
+    fileio.atomic_write_bytes(path, os.urandom(4096))
     assert not st.has_files([path])
     with pytest.raises(StoreError, match="manifest expects None"):
         st.verified(path)  # written, but never recorded
     st.record_files([path])
     assert st.has_files([path])
     assert st.verified(path) == path
-    assert st.manifest()["files"] == {"models/baseline/member_0.keras": S.sha256_file(path)}
+    assert st.manifest()["files"] == {"models/baseline/member_0.keras": fileio.sha256_file(path)}
     with open(path, "r+b") as f:
         f.truncate(1000)
     with pytest.raises(StoreError) as err:
@@ -180,13 +181,13 @@ def test_a_swapped_model_file_is_never_a_complete_store(tmp_path):
     checksums fail on the file's own sha256, naming it (not the manifest entry)."""
     st = Store(load_config("smoke"), root=tmp_path / "s")
     a, b = st.model_path("s50_q8", 0, ".tflite"), st.model_path("s95_q8", 0, ".tflite")
-    S.atomic_write_bytes(a, b"fifty")
-    S.atomic_write_bytes(b, b"ninety-five")
+    fileio.atomic_write_bytes(a, b"fifty")
+    fileio.atomic_write_bytes(b, b"ninety-five")
     st.record_files([a, b])
     assert st.has_files([a, b])
-    assert st.verified_checksums() == {"models/s50_q8/member_0.tflite": S.sha256_file(a),
-                                       "models/s95_q8/member_0.tflite": S.sha256_file(b)}
-    S.atomic_write_bytes(a, b.read_bytes())  # the 95 % member copied over the 50 % one
+    assert st.verified_checksums() == {"models/s50_q8/member_0.tflite": fileio.sha256_file(a),
+                                       "models/s95_q8/member_0.tflite": fileio.sha256_file(b)}
+    fileio.atomic_write_bytes(a, b.read_bytes())  # the 95 % member copied over the 50 % one
     with pytest.raises(StoreError, match=f"{a} is corrupt or was not written by this pipeline"):
         st.has_files([a])
     with pytest.raises(StoreError, match=f"{a} is corrupt or was not written by this pipeline"):
@@ -196,7 +197,7 @@ def test_a_swapped_model_file_is_never_a_complete_store(tmp_path):
 def test_verified_names_a_missing_file(tmp_path):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     path = st.model_path("q8", 1, ".tflite")
-    S.atomic_write_bytes(path, b"abc")
+    fileio.atomic_write_bytes(path, b"abc")
     st.record_files([path])
     path.unlink()
     assert not st.has_files([path])
@@ -230,10 +231,10 @@ def test_a_manifest_of_the_single_hash_era_is_migrated(tmp_path):
     cfg = load_config("smoke")
     root = tmp_path / "s"
     root.mkdir()
-    S.atomic_write_bytes(root / "models" / "baseline" / "member_0.keras", b"weights")
+    fileio.atomic_write_bytes(root / "models" / "baseline" / "member_0.keras", b"weights")
     (root / "histories.json").write_text('{"train": []}')
     legacy = {"config_hash": "0123456789abcdef", "config": cfg.values(),
-              "files": {"models/baseline/member_0.keras": S.sha256_file(
+              "files": {"models/baseline/member_0.keras": fileio.sha256_file(
                   root / "models" / "baseline" / "member_0.keras")}}
     (root / "manifest.json").write_text(json.dumps(legacy))
     st = Store(cfg, root=root)
@@ -252,15 +253,15 @@ def test_a_manifest_of_the_single_hash_era_is_migrated(tmp_path):
 def test_derived_files_round_trip_and_say_why_they_are_recomputed(tmp_path, capsys):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     model = st.model_path("q8", 0, ".tflite")
-    S.atomic_write_bytes(model, b"model")
+    fileio.atomic_write_bytes(model, b"model")
     assert st.lineage([model], stage="x") is None  # not recorded yet
     st.record_files([model])
     inputs = st.lineage([model], stage="x")
-    assert inputs == {"files": {"models/q8/member_0.tflite": S.sha256_file(model)}, "stage": "x"}
+    assert inputs == {"files": {"models/q8/member_0.tflite": fileio.sha256_file(model)}, "stage": "x"}
     st.write_derived("sizes.json", {"q8": 1}, inputs)
     assert st.read_derived("sizes.json", inputs, compute=False) == {"q8": 1}
     assert st.manifest()["derived"]["sizes.json"] == {
-        "sha256": S.sha256_file(st.path("sizes.json")), "inputs": inputs}
+        "sha256": fileio.sha256_file(st.path("sizes.json")), "inputs": inputs}
 
     other = {**inputs, "stage": "y"}
     assert st.read_derived("sizes.json", other, compute=True) is None
@@ -351,7 +352,7 @@ def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
     (root / "manifest.json").unlink()
     with pytest.raises(StoreError, match="holds no model files to adopt"):
         Store(cfg, root=root, adopt=True).adopt(lambda p: None, set())
-    S.atomic_write_bytes(root / "models" / "s30_q8" / "member_0.tflite", b"x")
+    fileio.atomic_write_bytes(root / "models" / "s30_q8" / "member_0.tflite", b"x")
     with pytest.raises(StoreError, match=r"s30_q8/member_0.tflite is not a model file of this "
                                          r"configuration, so the store was not adopted"):
         Store(cfg, root=root, adopt=True).adopt(lambda p: None, {"models/q8/member_0.tflite"})
@@ -363,7 +364,7 @@ def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
 
 def test_machine_info_names_the_cpu_and_its_simd_features(monkeypatch, tmp_path):
     """Stage times compare only on the same CPU: the manifest records its model and flags."""
-    from helpers import store as st
+    from helpers.core import provenance as st
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu fma avx avx2\n\n"
                        "processor\t: 1\nmodel name\t: AMD EPYC\n")
@@ -382,7 +383,7 @@ def test_machine_info_names_the_cpu_and_its_simd_features(monkeypatch, tmp_path)
     (None, None, {"intra_op": 0, "inter_op": 0}), ("", None, {"intra_op": 0, "inter_op": 0}),
     ("1", "2", {"intra_op": 1, "inter_op": 2}), (" 2 ", None, {"intra_op": 2, "inter_op": 0})])
 def test_thread_setting_is_tensorflows_own_variables_and_is_recorded(monkeypatch, intra, inter, expected):
-    from helpers import store as st
+    from helpers.core import provenance as st
     for name, value in (("TF_NUM_INTRAOP_THREADS", intra), ("TF_NUM_INTEROP_THREADS", inter)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
@@ -394,7 +395,7 @@ def test_thread_setting_is_tensorflows_own_variables_and_is_recorded(monkeypatch
 
 @pytest.mark.parametrize("text", ["one", "-1", "1,2", "1.5"])
 def test_bad_thread_count_fails_before_training_and_says_how_to_write_it(monkeypatch, text):
-    from helpers import ensemble
+    from helpers.engine import ensemble
     monkeypatch.setenv("TF_NUM_INTEROP_THREADS", text)
     with pytest.raises(ValueError, match=r"^TF_NUM_INTEROP_THREADS=.* is not a thread count; set it to a "
                                          r"whole number \(e\.g\. TF_NUM_INTEROP_THREADS=2\), or unset it"):

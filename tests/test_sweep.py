@@ -1,4 +1,4 @@
-"""helpers.sweep: seed parsing, seed records, the sweep's control flow (stand-in seeds), the
+"""helpers.stages.sweep: seed parsing, seed records, the sweep's control flow (stand-in seeds), the
 driver's side of the Ray engine on hand-made replies, and, on the real smoke profile, the
 local engine and the Ray engine (a local Ray instance, ray.init(num_cpus=2)) on two seeds,
 the Ray sweep killed with SIGKILL after its first seed and resumed."""
@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, needs_real_data, real_data_dir
-from helpers import sweep as S
-from helpers.config import load_config
-from helpers.evaluation import EVALUATION_VERSION
-from helpers.store import sha256_file
+from helpers.core import fileio
+from helpers.core.config import load_config
+from helpers.core.fileio import sha256_file
+from helpers.stages import sweep as S
+from helpers.stages.evaluation import EVALUATION_VERSION
 
 SMOKE_SEEDS = [0, 1]
 # Both engines run TensorFlow with 2 threads, as the Ray engine does with 2 CPUs per task:
@@ -77,7 +78,7 @@ def test_parse_seeds_refuses_a_huge_range_at_once():
 def test_load_seed_records_sorted_by_seed(tmp_path):
     assert S.load_seed_records(tmp_path) == []
     for seed in (10, 2, 0):
-        S.atomic_write_json(S.record_path(tmp_path, seed), _record(seed, accuracy=seed / 100))
+        fileio.atomic_write_json(S.record_path(tmp_path, seed), _record(seed, accuracy=seed / 100))
     (tmp_path / "seeds" / "notes.txt").write_text("not a record")
     records = S.load_seed_records(tmp_path)
     assert [r["seed"] for r in records] == [0, 2, 10]
@@ -85,17 +86,17 @@ def test_load_seed_records_sorted_by_seed(tmp_path):
 
 
 def test_corrupt_seed_record_is_named(tmp_path):
-    S.atomic_write_json(S.record_path(tmp_path, 0), _record(0))
+    fileio.atomic_write_json(S.record_path(tmp_path, 0), _record(0))
     bad = S.record_path(tmp_path, 3)
     bad.write_text('{"seed": 3, "config')
     with pytest.raises(ValueError, match=rf"Seed record {bad} is not valid JSON \(.*\); delete it "
                                          r"and re-run the sweep for that seed to recompute it "
                                          r"\(python -m helpers sweep --profile PROFILE --seeds N\)\."):
         S.load_seed_records(tmp_path)
-    S.atomic_write_json(bad, {k: v for k, v in _record(3).items() if k not in ("timings", "files")})
+    fileio.atomic_write_json(bad, {k: v for k, v in _record(3).items() if k not in ("timings", "files")})
     with pytest.raises(ValueError, match=rf"Seed record {bad} lacks timings, files; delete it"):
         S.load_seed_records(tmp_path)
-    S.atomic_write_json(bad, _record(4))
+    fileio.atomic_write_json(bad, _record(4))
     with pytest.raises(ValueError, match=rf"Seed record {bad} holds seed 4, not the seed its name"):
         S.load_seed_records(tmp_path)
 
@@ -132,7 +133,7 @@ def test_sweep_records_each_seed_and_skips_recorded_ones(artifacts_dir, fake_com
 
 
 def test_sweep_recomputes_a_seed_recorded_under_another_config(artifacts_dir, fake_compute):
-    S.atomic_write_json(S.record_path(artifacts_dir / "smoke", 1), _record(1, "stale"))
+    fileio.atomic_write_json(S.record_path(artifacts_dir / "smoke", 1), _record(1, "stale"))
     out = S.run_sweep("smoke", [1])
     assert fake_compute == [1] and out[1]["status"] == "computed"
     assert S.load_seed_records(artifacts_dir / "smoke")[0]["config_hash"] == \
@@ -155,7 +156,7 @@ def test_sweep_rejects_bad_arguments(artifacts_dir, fake_compute, kwargs, messag
 
 
 def test_cli_prints_one_error_line(artifacts_dir, capsys):
-    from helpers.__main__ import main
+    from helpers.build.cli import main
     assert main(["sweep", "--profile", "smoke", "--seeds", "3-1"]) == 1
     assert capsys.readouterr().err == ("error: Seeds '3-1' hold the backward range '3-1'; "
                                        "write it low-high, e.g. 1-3.\n")
@@ -356,7 +357,7 @@ def test_local_engine_skips_recorded_seeds_without_training(local_sweep, monkeyp
 
 RAY_SWEEP = """
 import json, sys, ray
-from helpers.sweep import run_sweep
+from helpers.stages.sweep import run_sweep
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
 try:
     out = run_sweep("smoke", [0, 1], engine="ray", num_cpus_per_task=2,

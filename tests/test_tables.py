@@ -1,10 +1,10 @@
-"""Tests for helpers.tables: Table 1 from a fake model, Table 2 formatting, the claims table."""
+"""Tests for helpers.book.tables: Table 1 from a fake model, Table 2 formatting, the claims table."""
 
 import math
 
 import pytest
 
-from helpers import tables as t
+from helpers.book import tables as t
 
 MINUS = "\u2212"
 
@@ -45,8 +45,9 @@ class FakeModel:
     ]
 
 
-def test_model_rows_reads_layers_duck_typed():
-    rows = t.model_rows(FakeModel())
+def test_layer_rows_reads_layers_duck_typed():
+    from helpers.engine.models import layer_rows
+    rows = layer_rows(FakeModel())
     assert rows[0] == {"layer": "Conv2D", "output_shape": (26, 26, 28), "params": 280}
     assert rows[2] == {"layer": "Conv2D", "output_shape": (9, 9, 32), "params": 22_432}
     assert rows[3]["output_shape"] == (10,)
@@ -55,7 +56,12 @@ def test_model_rows_reads_layers_duck_typed():
 
 def test_table1_formats_shapes_and_params():
     hyperparameters = {"Epochs": 20, "Optimizer": "Adam", "Validation split": 0.1, "Ensemble size M": 5}
-    layers, hyper = t.table1(t.model_rows(FakeModel()), hyperparameters)
+    # the rows as summary.json holds them (helpers.engine.models.layer_rows, shapes as lists)
+    rows = [{"layer": "Conv2D", "output_shape": [26, 26, 28], "params": 280},
+            {"layer": "MaxPooling2D", "output_shape": [13, 13, 28], "params": 0},
+            {"layer": "Conv2D", "output_shape": [9, 9, 32], "params": 22_432},
+            {"layer": "Dense", "output_shape": [10], "params": 5_130}]
+    layers, hyper = t.table1(rows, hyperparameters)
     assert layers.display.loc["Dense", "Output shape"] == "10"
     assert layers.display["Output shape"].iloc[0] == "26 × 26 × 28"
     assert layers.display["Parameters"].iloc[2] == "22,432"
@@ -95,7 +101,7 @@ ROWS = [
 
 
 def test_shapes_print_with_times_signs():
-    from helpers import fmt
+    from helpers.core import fmt
     assert fmt.shape((26, 26, 28)) == "26 × 26 × 28" and fmt.shape((None, 10)) == "? × 10"
 
 

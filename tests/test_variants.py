@@ -1,7 +1,7 @@
 import pytest
 
-from helpers.config import load_config
-from helpers.variants import (
+from helpers.core.config import load_config
+from helpers.core.variants import (
     QUANTIZATIONS,
     float_source,
     int8_variants,

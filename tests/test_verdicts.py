@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from helpers import verdicts as V
-from helpers.stats import Comparison
+from helpers.stats import verdicts as V
+from helpers.stats.inference import Comparison
 
 
 def comparison(estimate, low, high, p_equivalence, band=(-0.001, 0.001)):
@@ -77,7 +77,7 @@ class TestTrend:
 
     def test_bonferroni_widens_each_step(self):
         # Three steps: each interval is at alpha/3, so wider than a single step's at alpha.
-        from helpers.stats import t_interval
+        from helpers.stats.inference import t_interval
         v = np.array([[0.0, 1.0, 2.0, 3.0], [0.0, 1.2, 2.1, 3.3], [0.0, 0.9, 1.8, 2.7]])
         _, steps = V.trend(v, True, 0.05, 3)
         _, low_single, high_single = t_interval(np.diff(v, axis=1)[:, 0], 0.05)

@@ -1,4 +1,4 @@
-"""helpers.weights: a seed's trained members packed compactly, restored bit for bit, and a
+"""helpers.engine.weights: a seed's trained members packed compactly, restored bit for bit, and a
 wiped smoke store re-evaluated from its pack without training (the same results, the same
 .tflite bytes)."""
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import real_data_dir
-from helpers import weights as W
+from helpers.engine import weights as W
 
 needs_real_data = pytest.mark.skipif(real_data_dir() is None, reason="needs CDE_DATA_DIR (real MNIST)")
 
@@ -53,7 +53,7 @@ def _pack_file(tmp_path, meta):
 
 
 def test_read_pack_checks_sha256_version_and_config(tmp_path):
-    from helpers.config import load_config
+    from helpers.core.config import load_config
     cfg = load_config("smoke", seed=3)
     path = _pack_file(tmp_path, {"weights_version": W.WEIGHTS_VERSION, "config_hash": "x", "seed": 3})
     with pytest.raises(W.WeightsError, match=r"has sha256 .*, not the 000000000000… its seed record names"):
@@ -71,9 +71,10 @@ def test_read_pack_checks_sha256_version_and_config(tmp_path):
 @needs_real_data
 @pytest.mark.slow
 def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(artifacts_dir, monkeypatch):
-    from helpers import compression, ensemble, reopen
-    from helpers import sweep as S
-    from helpers.store import sha256_file
+    from helpers.core.fileio import sha256_file
+    from helpers.engine import compression, ensemble
+    from helpers.stages import reopen
+    from helpers.stages import sweep as S
 
     S.run_sweep("smoke", [0])
     root = artifacts_dir / "smoke"
@@ -112,8 +113,8 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
 
 
 def test_reevaluate_names_a_seed_without_weights(artifacts_dir):
-    from helpers import reopen
-    from helpers import sweep as S
+    from helpers.stages import reopen
+    from helpers.stages import sweep as S
     seeds = artifacts_dir / "paper" / "seeds"
     seeds.mkdir(parents=True)
     record = {"seed": 1, "config_hash": "h", "results": {}, "timings": {}, "machine": {},
