@@ -41,7 +41,7 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 # Executed last by the pipeline: it summarizes what the other chapters show. Every number
 # here is between seeds, from summary.json (helpers.stages.aggregate).
-from helpers.book import answers, chapter, figures, report
+from helpers.book import answers, chapter, figures, report, verdict_answers
 from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -53,9 +53,9 @@ chapter.glue_text("answer_cost", answers.answer_cost(S, q8))
 chapter.glue_text("answer_uncertainty", answers.answer_uncertainty(S, datasets))
 chapter.glue_text("answer_disagreement", answers.answer_disagreement(S, datasets))
 chapter.glue_text("mechanism", " ".join(answers.mechanism(S, d, q8) for d in datasets[:2]))
-chapter.glue_markdown("contradictions", answers.contradictions(S, as_list=True))
-chapter.glue_text("provenance", answers.provenance(S))
-chapter.glue_text("counts", answers.verdict_counts(S))
+chapter.glue_markdown("contradictions", verdict_answers.contradictions(S, as_list=True))
+chapter.glue_text("provenance", verdict_answers.provenance(S))
+chapter.glue_text("counts", verdict_answers.verdict_counts(S))
 chapter.glue_figure("headline_fig", figures.figure2(R, ["baseline", "ft_q8", "q8", *q8], "notmnist", S), view)
 chapter.glue_table("verdicts", report.verdict_overview(S))
 

@@ -26,7 +26,7 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 from helpers.book import chapter, plots, tables
 from helpers.core import fmt
-from helpers.data import loaders as data
+from helpers.data import notmnist
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 exp, cfg = view.exp, view.config
@@ -41,7 +41,7 @@ chapter.glue_text("n_fit", f"{int(len(x_train) * (1 - cfg.validation_split)):,}"
 chapter.glue_text("n_val", f"{len(x_train) - int(len(x_train) * (1 - cfg.validation_split)):,}")
 chapter.glue_text("n_test", f"{len(x_test):,}")
 chapter.glue_text("n_ood", f"{len(x_ood):,}")
-chapter.glue_text("n_ood_full", f"{data.NOTMNIST_SIZE:,}")  # verified by the content digest
+chapter.glue_text("n_ood_full", f"{notmnist.NOTMNIST_SIZE:,}")  # verified by the content digest
 chapter.glue_text("ood_mean_pixel", fmt.number(x_ood.mean() * 255, 4))
 
 # %% [markdown]
@@ -65,7 +65,7 @@ chapter.glue_text("ood_mean_pixel", fmt.number(x_ood.mean() * 255, 4))
 fig, cap = plots.sample_grid(x_test, y_test, [str(d) for d in range(10)], title="MNIST test set")
 chapter.glue_figure("mnist_grid", fig, exp)
 chapter.glue_text("mnist_grid_caption", cap)
-fig, cap = plots.sample_grid(x_ood, y_ood, list(data.NOTMNIST_LETTERS), title="NotMNIST (out of distribution)")
+fig, cap = plots.sample_grid(x_ood, y_ood, list(notmnist.NOTMNIST_LETTERS), title="NotMNIST (out of distribution)")
 chapter.glue_figure("notmnist_grid", fig, exp)
 chapter.glue_text("notmnist_grid_caption", cap)
 

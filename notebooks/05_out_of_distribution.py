@@ -25,7 +25,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, figures, prose, report
+from helpers.book import answers, chapter, figures, prose, report, verdict_answers
 from helpers.core import fmt, paper
 from helpers.core.variants import int8_variants
 
@@ -37,8 +37,8 @@ shown = ["baseline", "ft_q8", "q8", *q8]
 chapter.glue_figure("fig1", figures.figure1(R, shown, paper.TAU), view)
 chapter.glue_table("tau_table", report.tau_table(R, shown))
 chapter.glue_text("tau", fmt.number(paper.TAU, 1))
-chapter.glue_text("c5", answers.claim_finding(S, "C5", "notmnist"))
-chapter.glue_text("c6", answers.claim_finding(S, "C6", "notmnist"))
+chapter.glue_text("c5", verdict_answers.claim_finding(S, "C5", "notmnist"))
+chapter.glue_text("c6", verdict_answers.claim_finding(S, "C6", "notmnist"))
 
 # %% [markdown]
 # ## Confidence curves
@@ -63,8 +63,8 @@ chapter.glue_text("c6", answers.claim_finding(S, "C6", "notmnist"))
 # %%
 chapter.glue_figure("fig2", figures.figure2(R, shown, "notmnist", S), view)
 chapter.glue_table("uncertainty", report.uncertainty_table(R, shown, "notmnist", S))
-chapter.glue_text("c7", answers.claim_finding(S, "C7", "notmnist"))
-chapter.glue_text("c10", answers.claim_finding(S, "C10", "notmnist"))
+chapter.glue_text("c7", verdict_answers.claim_finding(S, "C7", "notmnist"))
+chapter.glue_text("c10", verdict_answers.claim_finding(S, "C10", "notmnist"))
 chapter.glue_text("entropy_finding", answers.answer_uncertainty(S, ["notmnist"]))
 chapter.glue_text("disagreement_finding", answers.answer_disagreement(S, ["notmnist"]))
 chapter.glue_text("mechanism", answers.mechanism(S, "notmnist", q8))

@@ -28,7 +28,7 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 from helpers.book import answers, chapter, figures, prose, report, shift_plots
 from helpers.core import fmt
 from helpers.core.variants import int8_variants
-from helpers.data import shift
+from helpers.data import corruptions, shift
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
@@ -37,7 +37,7 @@ cor = [d for d, i in R["datasets"].items() if i["family"] == "corrupted_mnist"]
 
 # %%
 x_clean = view.exp.dataset("mnist_test")[0][:4]
-fig, _ = shift_plots.corruption_grid(x_clean, shift.CORRUPTIONS, n_examples=4, seed=view.config.seed)
+fig, _ = shift_plots.corruption_grid(x_clean, corruptions.CORRUPTIONS, n_examples=4, seed=view.config.seed)
 chapter.glue_figure("corruptions", fig, view)
 fig, _ = shift_plots.rotation_strip(x_clean, shift.ROTATION_ANGLES, n_examples=2)
 chapter.glue_figure("rotations", fig, view)

@@ -26,7 +26,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, prose, report
+from helpers.book import answers, chapter, prose, report, verdict_answers
 from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -35,11 +35,11 @@ rows = view.claims()
 
 # %%
 chapter.glue_table("claims_v2", report.v2_table(S))
-chapter.glue_text("counts_v2", answers.verdict_counts(S))
-chapter.glue_text("provenance", answers.provenance(S))
-chapter.glue_text("reopenable", answers.reopenable(S))
-chapter.glue_text("power", answers.power(S))
-chapter.glue_markdown("contradictions", answers.contradictions(S, as_list=True))
+chapter.glue_text("counts_v2", verdict_answers.verdict_counts(S))
+chapter.glue_text("provenance", verdict_answers.provenance(S))
+chapter.glue_text("reopenable", verdict_answers.reopenable(S))
+chapter.glue_text("power", verdict_answers.power(S))
+chapter.glue_markdown("contradictions", verdict_answers.contradictions(S, as_list=True))
 r2 = view.rules_v2
 chapter.glue_text("margins_v2", f"α = {r2.alpha:g}; no change in entropy and in disagreement within "
                   f"±{r2.entropy_margin_nats:g} and ±{r2.disagreement_margin_nats:g} nats, in the "

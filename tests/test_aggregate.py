@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers.book import answers, report
+from helpers.book import answers, report, verdict_answers
 from helpers.book.summary import Summary
 from helpers.stages import aggregate as A
 from helpers.stats import claims_v2 as C
@@ -121,10 +121,10 @@ def test_flat_disagreement_is_contradicted_and_said(rules):
     assert text.startswith("On NotMNIST, the members' disagreement does not rise with sparsity: from 0 % to "
                            "95 % it changes by")
     assert "no change at 0 % → 25 %, 25 % → 50 %, 50 % → 75 %, 75 % → 95 %" in text
-    assert answers.contradictions(s, ids=("C10",)).startswith(
+    assert verdict_answers.contradictions(s, ids=("C10",)).startswith(
         "Where the seeds say no (a part shown to fail, Holm-adjusted over the claim's parts): C10 on NotMNIST "
         "(disagreement: 0 % → 25 %,")
-    listed = answers.contradictions(s, ids=("C10",), as_list=True)
+    listed = verdict_answers.contradictions(s, ids=("C10",), as_list=True)
     assert listed.splitlines()[2].startswith(
         "- C10 (Members' disagreement increases with pruning) on NotMNIST: fails at disagreement: 0 % → 25 %")
 
@@ -173,23 +173,23 @@ def test_usefulness_worse_better_none(rules):
 
 def test_power_and_provenance(rules):
     s = summary_of(world(n_seeds=4, entropy=(0.70, 0.71, 0.73, 0.85, 1.2), seed=3), rules)
-    text = answers.power(s)
+    text = verdict_answers.power(s)
     assert text.startswith("With the between-seed SD of 4 seeds, the open parts would be resolved at 80 % power")
     assert "C7 on NotMNIST" in text
-    assert "are still to come, so v2's verdicts are not yet confirmatory" in answers.provenance(s)
-    assert "rules v1 were fixed after seed 0's paper-profile results, before seeds 1-4" in answers.provenance(s)
+    assert "are still to come, so v2's verdicts are not yet confirmatory" in verdict_answers.provenance(s)
+    assert "rules v1 were fixed after seed 0's paper-profile results, before seeds 1-4" in verdict_answers.provenance(s)
 
 
 def test_reopenable_names_the_seeds_kept_as_records_only(rules):
     s = summary_of(world(n_seeds=7), rules)
     s.data["reopenable"] = [0, 5, 6]
-    assert answers.reopenable(s) == (
+    assert verdict_answers.reopenable(s) == (
         "Seeds 1–4 are kept as records only (their models were not kept): they count in aggregates of "
         "evaluation version 4 and would be left out of one of a later version rather than trained again; "
         "the trained members of seeds 0, 5 and 6 are committed, so any later evaluation re-opens them "
         "without training.")
     s.data["reopenable"] = list(range(7))
-    assert answers.reopenable(s).startswith("Every seed's trained members are committed (0–6)")
+    assert verdict_answers.reopenable(s).startswith("Every seed's trained members are committed (0–6)")
 
 
 def test_v2_table_lists_holds_fails_and_seeds_needed(rules):

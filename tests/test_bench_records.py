@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.book import appendix_tables, prose
 from helpers.book import bench_records as B
-from helpers.book import prose, report
 
 AMD = {"fma": True, "avx2": True, "avx512f": False, "avx512_vnni": False, "avx_vnni": False, "amx_int8": False}
 XEON = {**AMD, "avx512f": True, "avx512_vnni": True, "amx_int8": True}
@@ -59,8 +59,8 @@ def test_the_sentence_is_chosen_from_every_cpu():
 def test_the_table_has_a_row_per_cpu():
     both = B.add_inference(B.add_inference({}, record(0.996, AMD), {"cpu_model": "AMD EPYC"}),
                            record(1.73, XEON), {"cpu_model": "Intel Xeon"})
-    table = report.inference_by_cpu_table(both)
+    table = appendix_tables.inference_by_cpu_table(both)
     assert list(table["int8 dot products"]) == ["no", "yes"]
     assert list(table["vs TFLite float32"]) == ["1.00×", "1.73×"]
     assert list(table["vs Keras float32"]) == ["3.98×", "6.92×"]
-    assert report.inference_by_cpu_table({}).index[0] == "not run yet (make bench)"
+    assert appendix_tables.inference_by_cpu_table({}).index[0] == "not run yet (make bench)"

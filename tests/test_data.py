@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers.data import files
 from helpers.data import loaders as data
-from helpers.data.loaders import DataError
+from helpers.data import notmnist as nm
+from helpers.data.files import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABELS = "t10k-labels-idx1-ubyte.gz"  # 4,542 bytes: the smallest real file
@@ -28,7 +30,7 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 NOTMNIST_COUNTS = [1872] + [1873] * 4 + [1872] * 5
 FASHION_IMAGES, FASHION_LABELS = data.FASHION_FILES["images"], data.FASHION_FILES["labels"]
 # The module's own values, before the autouse fixture swaps them out.
-PACKAGE_PATHS, MIRRORS = dict(data.PACKAGE_PATHS), dict(data.MIRRORS)
+PACKAGE_PATHS, MIRRORS = dict(files.PACKAGE_PATHS), dict(files.MIRRORS)
 # Published in shared/data/README.md, typed here independently of helpers.data.loaders.
 FASHION_CONTENT_SHA256 = "9f1ec356a747bfe4ebab3cfb722d3694c9ca737e2570f6f90cf31d7b6fd689d4"
 FASHION_IDX_SHA256 = {
@@ -68,12 +70,12 @@ def _closed_port_url(path: str) -> str:
 
 def _offline_mirrors() -> dict[str, list[str]]:
     """Every mirror replaced by a dead local URL: no test can reach the internet."""
-    return {name: [_closed_port_url(name)] for name in data.MIRRORS}
+    return {name: [_closed_port_url(name)] for name in files.MIRRORS}
 
 
 def _absent_package_paths(folder: Path) -> dict[str, Path]:
     """System-package locations where nothing is installed, so a real Debian copy is never used."""
-    return {name: folder / "no-package" / path.name for name, path in data.PACKAGE_PATHS.items()}
+    return {name: folder / "no-package" / path.name for name, path in files.PACKAGE_PATHS.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -81,8 +83,8 @@ def isolated(tmp_path, monkeypatch):
     """Each test gets an empty cache, no CDE_DATA_DIR, no system-package copies, offline
     mirrors, direct 127.0.0.1."""
     cache = tmp_path / "cache"
-    monkeypatch.setattr(data, "MIRRORS", _offline_mirrors())
-    monkeypatch.setattr(data, "PACKAGE_PATHS", _absent_package_paths(tmp_path))
+    monkeypatch.setattr(files, "MIRRORS", _offline_mirrors())
+    monkeypatch.setattr(files, "PACKAGE_PATHS", _absent_package_paths(tmp_path))
     monkeypatch.setenv("CDE_CACHE_DIR", str(cache))
     monkeypatch.delenv("CDE_DATA_DIR", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
@@ -100,7 +102,7 @@ def _files_under(folder: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def mnist(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(data, "MIRRORS", _offline_mirrors())
+        mp.setattr(files, "MIRRORS", _offline_mirrors())
         mp.setenv("CDE_CACHE_DIR", str(tmp_path_factory.mktemp("mnist_cache")))
         return data.load_mnist(data_dir=SHARED)
 
@@ -110,9 +112,9 @@ def notmnist(tmp_path_factory):
     """One real decode for the module; its cache folder is kept so tests can reuse it."""
     cache = tmp_path_factory.mktemp("notmnist_cache")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(data, "MIRRORS", _offline_mirrors())
+        mp.setattr(files, "MIRRORS", _offline_mirrors())
         mp.setenv("CDE_CACHE_DIR", str(cache))
-        x, y = data.load_notmnist(data_dir=SHARED)
+        x, y = nm.load_notmnist(data_dir=SHARED)
     return SimpleNamespace(x=x, y=y, cache=cache)
 
 
@@ -153,16 +155,16 @@ def test_relative_cde_data_dir_is_found_from_another_folder(tmp_path, monkeypatc
     # CI sets CDE_DATA_DIR relative to the repo root; notebooks run from elsewhere.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CDE_DATA_DIR", os.path.relpath(SHARED, REPO_ROOT))
-    assert data.find_data_file(LABELS) == SHARED / LABELS
+    assert files.find_data_file(LABELS) == SHARED / LABELS
     assert _files_under(isolated) == []  # read in place, nothing copied
 
 
 @needs_real_data
 def test_data_digests_are_the_sha256_of_the_files_used():
     digests = data.data_digests(data_dir=SHARED)
-    for name in [*data.MNIST_FILES.values(), data.NOTMNIST_FILE]:
+    for name in [*data.MNIST_FILES.values(), nm.NOTMNIST_FILE]:
         assert digests[name] == hashlib.sha256((SHARED / name).read_bytes()).hexdigest()
-    assert digests[data.NOTMNIST_FILE] == "bb7fcb3aa8122f66402406ac6cd60fa93655e38b1ece53612347685b140ed71a"
+    assert digests[nm.NOTMNIST_FILE] == "bb7fcb3aa8122f66402406ac6cd60fa93655e38b1ece53612347685b140ed71a"
     assert digests["notmnist (decoded)"] == data.CONTENT_SHA256["notmnist"]
     # Fashion-MNIST: the bytes of the (Debian-recompressed) files found, from the README
     assert digests[FASHION_IMAGES] == "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"
@@ -195,8 +197,8 @@ def test_notmnist_decoded_cache_is_reused_and_lives_in_the_cache(notmnist, monke
         raise AssertionError("decoded again although a verified cache exists")
 
     monkeypatch.setenv("CDE_CACHE_DIR", str(notmnist.cache))
-    monkeypatch.setattr(data, "_decode_notmnist", no_decoding)
-    x, y = data.load_notmnist(data_dir=SHARED)
+    monkeypatch.setattr(nm, "_decode_notmnist", no_decoding)
+    x, y = nm.load_notmnist(data_dir=SHARED)
     np.testing.assert_array_equal(x, notmnist.x)
     np.testing.assert_array_equal(y, notmnist.y)
 
@@ -224,9 +226,9 @@ def test_mnist_subsets_first_n_and_seeded(mnist):
 @needs_real_data
 def test_notmnist_subset_seeded_differs_from_first_n(notmnist, monkeypatch):
     monkeypatch.setenv("CDE_CACHE_DIR", str(notmnist.cache))  # reuse the decoded arrays
-    _, y_first = data.load_notmnist(subset=500, data_dir=SHARED)
-    _, y_seeded = data.load_notmnist(subset=500, subset_seed=1, data_dir=SHARED)
-    _, y_again = data.load_notmnist(subset=500, subset_seed=1, data_dir=SHARED)
+    _, y_first = nm.load_notmnist(subset=500, data_dir=SHARED)
+    _, y_seeded = nm.load_notmnist(subset=500, subset_seed=1, data_dir=SHARED)
+    _, y_again = nm.load_notmnist(subset=500, subset_seed=1, data_dir=SHARED)
     np.testing.assert_array_equal(y_first, notmnist.y[:500])
     assert set(y_first.tolist()) == {0}  # the first 500 are all A
     np.testing.assert_array_equal(y_seeded, y_again)
@@ -250,7 +252,7 @@ def test_bad_mnist_subset_fails_before_any_file_is_read(kwargs, match, tmp_path)
 
 def test_bad_notmnist_subset_fails(tmp_path):
     with pytest.raises(DataError, match="subset=18725 is larger than the 18724 notMNIST images"):
-        data.load_notmnist(subset=18725, data_dir=tmp_path)
+        nm.load_notmnist(subset=18725, data_dir=tmp_path)
 
 
 # --------------------------------------------------------------- local HTTP server
@@ -301,7 +303,7 @@ def _flip(raw: bytes, at: int = 100) -> bytes:
 def test_download_mnist_then_load_from_cache_without_requests(server, monkeypatch, isolated):
     for name in data.MNIST_FILES.values():
         server.routes[f"/m/{name}"] = {"body": _real(name)}
-        monkeypatch.setitem(data.MIRRORS, name, [f"{server.url}/m/{name}"])
+        monkeypatch.setitem(files.MIRRORS, name, [f"{server.url}/m/{name}"])
     (_, y_train), (x_test, y_test) = data.load_mnist(test_subset=10)
     assert len(server.requests) == 4
     assert np.bincount(y_train, minlength=10).tolist() == TRAIN_COUNTS
@@ -309,14 +311,14 @@ def test_download_mnist_then_load_from_cache_without_requests(server, monkeypatc
     assert sorted(p.name for p in _files_under(isolated)) == sorted(data.MNIST_FILES.values())
 
     data.load_mnist(train_subset=5, test_subset=5)
-    assert data.find_data_file(LABELS) == isolated / LABELS
+    assert files.find_data_file(LABELS) == isolated / LABELS
     assert len(server.requests) == 4  # served from the cache
 
 
 def test_404_on_first_mirror_falls_back_to_second(server, monkeypatch, isolated):
     server.routes["/good/" + LABELS] = {"body": _real(LABELS)}
-    monkeypatch.setitem(data.MIRRORS, LABELS, [f"{server.url}/gone/{LABELS}", f"{server.url}/good/{LABELS}"])
-    path = data.find_data_file(LABELS)
+    monkeypatch.setitem(files.MIRRORS, LABELS, [f"{server.url}/gone/{LABELS}", f"{server.url}/good/{LABELS}"])
+    path = files.find_data_file(LABELS)
     assert server.requests == [f"/gone/{LABELS}", f"/good/{LABELS}"]
     assert path == isolated / LABELS and path.read_bytes() == _real(LABELS)
 
@@ -324,12 +326,12 @@ def test_404_on_first_mirror_falls_back_to_second(server, monkeypatch, isolated)
 def test_corrupt_download_is_rejected_and_nothing_is_cached(server, monkeypatch, isolated):
     corrupt = _flip(_real(LABELS))
     server.routes["/bad/" + LABELS] = {"body": corrupt}
-    monkeypatch.setitem(data.MIRRORS, LABELS, [f"{server.url}/bad/{LABELS}"])
+    monkeypatch.setitem(files.MIRRORS, LABELS, [f"{server.url}/bad/{LABELS}"])
     with pytest.raises(DataError) as err:
-        data.find_data_file(LABELS)
+        files.find_data_file(LABELS)
     message = str(err.value)
     assert hashlib.sha256(corrupt).hexdigest() in message  # actual
-    assert data.FILE_SHA256[LABELS] in message  # expected
+    assert files.FILE_SHA256[LABELS] in message  # expected
     assert str(isolated / LABELS) in message and "removed" in message
     assert _files_under(isolated) == []
 
@@ -337,16 +339,16 @@ def test_corrupt_download_is_rejected_and_nothing_is_cached(server, monkeypatch,
 def test_corrupt_first_mirror_falls_back_to_a_good_one(server, monkeypatch, isolated):
     server.routes["/bad/" + LABELS] = {"body": _flip(_real(LABELS))}
     server.routes["/good/" + LABELS] = {"body": _real(LABELS)}
-    monkeypatch.setitem(data.MIRRORS, LABELS, [f"{server.url}/bad/{LABELS}", f"{server.url}/good/{LABELS}"])
-    assert data.find_data_file(LABELS).read_bytes() == _real(LABELS)
+    monkeypatch.setitem(files.MIRRORS, LABELS, [f"{server.url}/bad/{LABELS}", f"{server.url}/good/{LABELS}"])
+    assert files.find_data_file(LABELS).read_bytes() == _real(LABELS)
     assert _files_under(isolated) == [isolated / LABELS]
 
 
 def test_interrupted_download_leaves_nothing_behind(server, monkeypatch, isolated):
     server.routes["/cut/" + LABELS] = {"body": _real(LABELS), "send": 1000}
-    monkeypatch.setitem(data.MIRRORS, LABELS, [f"{server.url}/cut/{LABELS}"])
+    monkeypatch.setitem(files.MIRRORS, LABELS, [f"{server.url}/cut/{LABELS}"])
     with pytest.raises(DataError, match="interrupted"):
-        data.find_data_file(LABELS)
+        files.find_data_file(LABELS)
     assert server.requests == [f"/cut/{LABELS}"]
     assert _files_under(isolated) == []
 
@@ -355,8 +357,8 @@ def test_corrupt_copy_in_cache_is_replaced_by_a_fresh_download(server, monkeypat
     isolated.mkdir()
     (isolated / LABELS).write_bytes(_flip(_real(LABELS)))
     server.routes["/good/" + LABELS] = {"body": _real(LABELS)}
-    monkeypatch.setitem(data.MIRRORS, LABELS, [f"{server.url}/good/{LABELS}"])
-    assert data.find_data_file(LABELS).read_bytes() == _real(LABELS)
+    monkeypatch.setitem(files.MIRRORS, LABELS, [f"{server.url}/good/{LABELS}"])
+    assert files.find_data_file(LABELS).read_bytes() == _real(LABELS)
     assert len(server.requests) == 1
 
 
@@ -365,9 +367,9 @@ def test_missing_file_without_network_names_file_places_url_and_fix(tmp_path, mo
     empty.mkdir()
     monkeypatch.setenv("CDE_DATA_DIR", str(empty))
     urls = [_closed_port_url(f"a/{LABELS}"), _closed_port_url(f"b/{LABELS}")]
-    monkeypatch.setitem(data.MIRRORS, LABELS, urls)
+    monkeypatch.setitem(files.MIRRORS, LABELS, urls)
     with pytest.raises(DataError) as err:
-        data.find_data_file(LABELS)
+        files.find_data_file(LABELS)
     message = str(err.value)
     for part in (LABELS, str(empty), "(CDE_DATA_DIR)", str(isolated), *urls, "could not connect",
                  "set CDE_DATA_DIR to a folder that holds it (e.g. CDE_DATA_DIR=../shared/data)"):
@@ -381,12 +383,12 @@ def test_corrupt_file_in_data_dir_raises_and_is_left_in_place(tmp_path, monkeypa
     folder.mkdir()
     corrupt = _flip(_real(LABELS))
     (folder / LABELS).write_bytes(corrupt)
-    monkeypatch.setitem(data.MIRRORS, LABELS, [_closed_port_url(LABELS)])
+    monkeypatch.setitem(files.MIRRORS, LABELS, [_closed_port_url(LABELS)])
     with pytest.raises(DataError) as err:
-        data.find_data_file(LABELS, data_dir=folder)
+        files.find_data_file(LABELS, data_dir=folder)
     message = str(err.value)
     assert str(folder / LABELS) in message
-    assert hashlib.sha256(corrupt).hexdigest() in message and data.FILE_SHA256[LABELS] in message
+    assert hashlib.sha256(corrupt).hexdigest() in message and files.FILE_SHA256[LABELS] in message
     assert "left in place" in message
     assert (folder / LABELS).read_bytes() == corrupt
     assert _files_under(isolated) == []
@@ -394,7 +396,7 @@ def test_corrupt_file_in_data_dir_raises_and_is_left_in_place(tmp_path, monkeypa
 
 def test_unknown_file_name_is_refused():
     with pytest.raises(DataError, match="Unknown data file 'mnist.npz'"):
-        data.find_data_file("mnist.npz")
+        files.find_data_file("mnist.npz")
 
 
 # ------------------------------------------------------------------------ IDX parsing
@@ -459,7 +461,7 @@ def _synthetic_notmnist(folder: Path) -> tuple[Path, np.ndarray, np.ndarray]:
     """A small archive in upstream layout with names out of order and one empty PNG,
     and the uint8 (x, y) the loader must produce from it."""
     members, expected = [], []
-    for label, letter in enumerate(data.NOTMNIST_LETTERS):
+    for label, letter in enumerate(nm.NOTMNIST_LETTERS):
         # written in reverse name order: the loader must sort names within a letter
         for name, value in (("b.png", 10 * label + 2), ("a.png", 10 * label + 1)):
             members.append((f"notMNIST_small/{letter}/{name}", _png(value)))
@@ -467,7 +469,7 @@ def _synthetic_notmnist(folder: Path) -> tuple[Path, np.ndarray, np.ndarray]:
     members.insert(3, ("notMNIST_small/A/0_empty.png", b""))  # unreadable: skipped
     members.insert(0, ("notMNIST_small/README.txt", b"not an image"))  # ignored
     folder.mkdir(exist_ok=True)
-    archive = _write_tar(folder / data.NOTMNIST_FILE, members)
+    archive = _write_tar(folder / nm.NOTMNIST_FILE, members)
     y = np.array([label for label, _ in expected], np.uint8)
     x = np.stack([np.full((28, 28), value, np.uint8) for _, value in expected])
     return archive, x, y
@@ -475,12 +477,12 @@ def _synthetic_notmnist(folder: Path) -> tuple[Path, np.ndarray, np.ndarray]:
 
 def test_synthetic_notmnist_order_labels_and_cache(tmp_path, monkeypatch, isolated):
     archive, x_u8, y_u8 = _synthetic_notmnist(tmp_path / "data")
-    monkeypatch.setitem(data.CONTENT_SHA256, "notmnist", data.content_sha256(x_u8, y_u8))
-    x, y = data.load_notmnist(data_dir=archive.parent)
+    monkeypatch.setattr(nm, "CONTENT_SHA256", files.content_sha256(x_u8, y_u8))
+    x, y = nm.load_notmnist(data_dir=archive.parent)
     assert y.dtype == np.int64 and y.tolist() == y_u8.tolist()
     assert x.dtype == np.float32 and x.shape == (20, 28, 28, 1)
     np.testing.assert_array_equal(np.rint(x[..., 0] * 255).astype(np.uint8), x_u8)
-    assert [p.name for p in _files_under(archive.parent)] == [data.NOTMNIST_FILE]  # data dir untouched
+    assert [p.name for p in _files_under(archive.parent)] == [nm.NOTMNIST_FILE]  # data dir untouched
     (cached,) = _files_under(isolated / "decoded")
     assert hashlib.sha256(archive.read_bytes()).hexdigest()[:32] in cached.name
 
@@ -488,15 +490,15 @@ def test_synthetic_notmnist_order_labels_and_cache(tmp_path, monkeypatch, isolat
 @pytest.mark.parametrize("damage", ["other arrays", "garbage bytes"])
 def test_stale_or_corrupt_decoded_cache_is_not_used(damage, tmp_path, monkeypatch, isolated):
     archive, x_u8, y_u8 = _synthetic_notmnist(tmp_path / "data")
-    monkeypatch.setitem(data.CONTENT_SHA256, "notmnist", data.content_sha256(x_u8, y_u8))
-    data.load_notmnist(data_dir=archive.parent)
+    monkeypatch.setattr(nm, "CONTENT_SHA256", files.content_sha256(x_u8, y_u8))
+    nm.load_notmnist(data_dir=archive.parent)
     (cached,) = _files_under(isolated / "decoded")
     if damage == "other arrays":
         np.savez(cached, x=np.zeros_like(x_u8), y=y_u8)
     else:
         cached.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.warns(UserWarning, match="stale or corrupt decoded cache"):
-        x, y = data.load_notmnist(data_dir=archive.parent)
+        x, y = nm.load_notmnist(data_dir=archive.parent)
     np.testing.assert_array_equal(np.rint(x[..., 0] * 255).astype(np.uint8), x_u8)
     with np.load(cached, allow_pickle=False) as npz:  # rewritten with the good arrays
         np.testing.assert_array_equal(npz["x"], x_u8)
@@ -506,7 +508,7 @@ def test_notmnist_wrong_content_in_data_dir_raises_and_is_left(tmp_path, isolate
     archive, _, _ = _synthetic_notmnist(tmp_path / "data")  # real digest expected: mismatch
     before = archive.read_bytes()
     with pytest.raises(DataError) as err:
-        data.load_notmnist(data_dir=archive.parent)
+        nm.load_notmnist(data_dir=archive.parent)
     message = str(err.value)
     assert str(archive) in message and data.CONTENT_SHA256["notmnist"] in message
     assert "decodes to 20 images" in message and "left in place" in message
@@ -519,9 +521,9 @@ def test_downloaded_notmnist_with_wrong_content_is_removed_from_cache(
 ):
     archive, _, _ = _synthetic_notmnist(tmp_path / "src")
     server.routes["/nm.tar.gz"] = {"body": archive.read_bytes()}
-    monkeypatch.setitem(data.MIRRORS, data.NOTMNIST_FILE, [f"{server.url}/nm.tar.gz"])
+    monkeypatch.setitem(files.MIRRORS, nm.NOTMNIST_FILE, [f"{server.url}/nm.tar.gz"])
     with pytest.raises(DataError, match="removed from the cache"):
-        data.load_notmnist()
+        nm.load_notmnist()
     assert server.requests == ["/nm.tar.gz"]
     assert _files_under(isolated) == []
 
@@ -549,22 +551,22 @@ def _link(name: str, kind: bytes, target: str) -> tarfile.TarInfo:
 def test_unsafe_tar_members_are_refused(member, match, tmp_path, isolated):
     folder = tmp_path / "data"
     folder.mkdir()
-    archive = _write_tar(folder / data.NOTMNIST_FILE, [("notMNIST_small/A/a.png", _png(5)), member])
+    archive = _write_tar(folder / nm.NOTMNIST_FILE, [("notMNIST_small/A/a.png", _png(5)), member])
     with pytest.raises(DataError, match=match) as err:
-        data.load_notmnist(data_dir=folder)
+        nm.load_notmnist(data_dir=folder)
     name = member.name if isinstance(member, tarfile.TarInfo) else member[0]
     assert repr(name) in str(err.value) and str(archive) in str(err.value)
-    assert [p.name for p in _files_under(tmp_path)] == [data.NOTMNIST_FILE]  # nothing extracted
+    assert [p.name for p in _files_under(tmp_path)] == [nm.NOTMNIST_FILE]  # nothing extracted
 
 
 def test_truncated_archive_is_a_clear_error(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     archive, _, _ = _synthetic_notmnist(tmp_path / "src")
-    (folder / data.NOTMNIST_FILE).write_bytes(archive.read_bytes()[:-200])
+    (folder / nm.NOTMNIST_FILE).write_bytes(archive.read_bytes()[:-200])
     with pytest.raises(DataError, match="is not a readable tar.gz archive"):
-        data.load_notmnist(data_dir=folder)
-    assert (folder / data.NOTMNIST_FILE).exists()
+        nm.load_notmnist(data_dir=folder)
+    assert (folder / nm.NOTMNIST_FILE).exists()
 
 
 # --------------------------------------------------------------------- Fashion-MNIST
@@ -589,14 +591,14 @@ def _serve_fashion(server, monkeypatch, bodies: dict[str, bytes], prefix: str = 
     for name, body in bodies.items():
         route = f"{prefix}/{_upstream(name)}"
         server.routes[route] = {"body": body}
-        monkeypatch.setitem(data.MIRRORS, name, [server.url + route])
+        monkeypatch.setitem(files.MIRRORS, name, [server.url + route])
 
 
 @pytest.fixture(scope="module")
 def fashion(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(data, "MIRRORS", _offline_mirrors())
-        mp.setattr(data, "PACKAGE_PATHS", _absent_package_paths(tmp_path_factory.mktemp("pkg")))
+        mp.setattr(files, "MIRRORS", _offline_mirrors())
+        mp.setattr(files, "PACKAGE_PATHS", _absent_package_paths(tmp_path_factory.mktemp("pkg")))
         mp.setenv("CDE_CACHE_DIR", str(tmp_path_factory.mktemp("fashion_cache")))
         return data.load_fashion_mnist(data_dir=SHARED)
 
@@ -652,18 +654,18 @@ def test_fashion_is_read_from_the_debian_package_path_without_copying(tmp_path, 
     package.mkdir()
     for name in data.FASHION_FILES.values():  # Debian installs the upstream names
         (package / _upstream(name)).write_bytes(_real(name))
-    monkeypatch.setattr(data, "PACKAGE_PATHS", {n: package / _upstream(n) for n in data.FASHION_FILES.values()})
+    monkeypatch.setattr(files, "PACKAGE_PATHS", {n: package / _upstream(n) for n in data.FASHION_FILES.values()})
     empty = tmp_path / "data"
     empty.mkdir()
     monkeypatch.setenv("CDE_DATA_DIR", str(empty))
-    assert data.find_data_file(FASHION_IMAGES) == package / _upstream(FASHION_IMAGES)
+    assert files.find_data_file(FASHION_IMAGES) == package / _upstream(FASHION_IMAGES)
     _, y = data.load_fashion_mnist(subset=20)
     assert y.tolist() == np.frombuffer(gzip.decompress(_real(FASHION_LABELS)), np.uint8)[8:28].tolist()
     assert _files_under(isolated) == []  # nothing cached or downloaded
 
     # A data folder that holds the files wins over the package.
     monkeypatch.setenv("CDE_DATA_DIR", str(SHARED))
-    assert data.find_data_file(FASHION_IMAGES) == SHARED / FASHION_IMAGES
+    assert files.find_data_file(FASHION_IMAGES) == SHARED / FASHION_IMAGES
 
 
 def test_fashion_download_accepts_any_gzip_wrapper_of_the_right_content_then_uses_the_cache(
@@ -684,9 +686,9 @@ def test_fashion_download_accepts_any_gzip_wrapper_of_the_right_content_then_use
 
 def test_fashion_404_on_first_mirror_falls_back_to_zalandos_second_host(server, monkeypatch, isolated):
     server.routes["/s3/" + _upstream(FASHION_LABELS)] = {"body": _real(FASHION_LABELS)}
-    monkeypatch.setitem(data.MIRRORS, FASHION_LABELS, [f"{server.url}/gh/{_upstream(FASHION_LABELS)}",
+    monkeypatch.setitem(files.MIRRORS, FASHION_LABELS, [f"{server.url}/gh/{_upstream(FASHION_LABELS)}",
                                                        f"{server.url}/s3/{_upstream(FASHION_LABELS)}"])  # fmt: skip
-    path = data.find_data_file(FASHION_LABELS)
+    path = files.find_data_file(FASHION_LABELS)
     assert [r.split("/")[1] for r in server.requests] == ["gh", "s3"]
     assert path == isolated / FASHION_LABELS and path.read_bytes() == _real(FASHION_LABELS)
 
@@ -711,9 +713,9 @@ def test_fashion_download_with_wrong_content_is_removed_from_the_cache(server, m
 def test_fashion_interrupted_download_leaves_nothing_behind(server, monkeypatch, isolated):
     route = f"/cut/{_upstream(FASHION_LABELS)}"
     server.routes[route] = {"body": _real(FASHION_LABELS), "send": 1000}
-    monkeypatch.setitem(data.MIRRORS, FASHION_LABELS, [server.url + route])
+    monkeypatch.setitem(files.MIRRORS, FASHION_LABELS, [server.url + route])
     with pytest.raises(DataError, match="interrupted"):
-        data.find_data_file(FASHION_LABELS)
+        files.find_data_file(FASHION_LABELS)
     assert _files_under(isolated) == []
 
 
@@ -749,11 +751,11 @@ def test_missing_fashion_file_names_every_place_searched_and_the_fix(tmp_path, m
     empty.mkdir()
     monkeypatch.setenv("CDE_DATA_DIR", str(empty))
     url = _closed_port_url(_upstream(FASHION_LABELS))
-    monkeypatch.setitem(data.MIRRORS, FASHION_LABELS, [url])
+    monkeypatch.setitem(files.MIRRORS, FASHION_LABELS, [url])
     with pytest.raises(DataError) as err:
-        data.find_data_file(FASHION_LABELS)
+        files.find_data_file(FASHION_LABELS)
     message = str(err.value)
-    for part in (FASHION_LABELS, f"{empty} (CDE_DATA_DIR)", f"{data.PACKAGE_PATHS[FASHION_LABELS]} (system package)",
+    for part in (FASHION_LABELS, f"{empty} (CDE_DATA_DIR)", f"{files.PACKAGE_PATHS[FASHION_LABELS]} (system package)",
                  str(isolated), url, "could not connect", "set CDE_DATA_DIR"):  # fmt: skip
         assert part in message
     assert "\n" not in message
@@ -768,7 +770,7 @@ def test_synthetic_fashion_files_decode_in_file_order(tmp_path, monkeypatch, iso
     for name, raw in raws.items():
         (folder / name).write_bytes(gzip.compress(raw))
         monkeypatch.setitem(data.IDX_SHA256, name, hashlib.sha256(raw).hexdigest())
-    monkeypatch.setitem(data.CONTENT_SHA256, "fashion_mnist", data.content_sha256(pixels, labels))
+    monkeypatch.setitem(data.CONTENT_SHA256, "fashion_mnist", files.content_sha256(pixels, labels))
     monkeypatch.setattr(data, "FASHION_SIZE", 3)
     x, y = data.load_fashion_mnist(data_dir=folder)
     assert y.tolist() == [9, 0, 4]
@@ -782,4 +784,4 @@ def test_an_oversized_image_in_the_letters_archive_is_skipped_not_a_traceback(mo
     buf = _io.BytesIO()
     Image.new("L", (64, 64)).save(buf, format="PNG")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 is then a "decompression bomb"
-    assert data._decode_png(buf.getvalue()) is None
+    assert nm._decode_png(buf.getvalue()) is None

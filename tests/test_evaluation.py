@@ -13,7 +13,7 @@ from helpers.core.config import load_config  # noqa: E402
 from helpers.core.variants import variants  # noqa: E402
 from helpers.engine import models  # noqa: E402
 from helpers.stages import evaluation
-from helpers.stats import metrics
+from helpers.stats import metrics, uncertainty
 from helpers.store.artifacts import Store  # noqa: E402
 
 N_IN, N_OUT, K = 400, 300, 10
@@ -126,7 +126,7 @@ def test_family_means_average_the_sets(results):
 
 def test_vs_control_is_the_paired_mean_difference(fake, results):
     d = results["vs_control"]["s50_q8"]["notmnist"]["entropy"]
-    ent = lambda v: metrics.entropy(metrics.ensemble_mean(fake._probs[v, "notmnist"]))  # noqa: E731
+    ent = lambda v: uncertainty.entropy(metrics.ensemble_mean(fake._probs[v, "notmnist"]))  # noqa: E731
     assert d["estimate"] == pytest.approx(float(np.mean(ent("s50_q8") - ent("ft_q8"))))
     assert d["low"] <= d["estimate"] <= d["high"]
 

@@ -4,8 +4,10 @@ and re-trains only the new sparsity's; counted, not timed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from conftest import needs_real_data
@@ -14,6 +16,7 @@ from helpers.core.fileio import sha256_file
 from helpers.engine import compression, ensemble
 from helpers.stages.experiment import Experiment
 from helpers.store import reuse
+from helpers.store.artifacts import Store
 
 
 def test_member_keys_separate_what_shapes_a_member_from_what_does_not():
@@ -52,3 +55,61 @@ def test_adding_a_sparsity_trains_only_its_members(artifacts_dir, monkeypatch, c
     histories = json.loads(second.store.path("histories.json").read_text())
     assert {"train", "retrain_s50_float", "retrain_s75_float"} <= set(histories)
     assert "copied from the store smoke (the same values shape them): not trained again." in capsys.readouterr().out
+
+
+# -------------------------------------------------------------- a new out-of-distribution set
+
+
+def _again(monkeypatch):
+    """Register Fashion-MNIST's files a second time, under another name: one entry."""
+    from helpers.core import datasets
+    entry = dataclasses.replace(datasets.DATASETS["fashion_mnist"], name="fashion_again",
+                                label="Fashion-MNIST again")
+    monkeypatch.setitem(datasets.DATASETS, "fashion_again", entry)
+    return entry
+
+
+def test_a_registered_ood_set_is_evaluated_on_every_variant_without_touching_a_model(tmp_path, monkeypatch):
+    """One registry entry: the next evaluation (not served from the cached results, which lack
+    it) scores it on every variant like the other sets, and the aggregate labels it."""
+    from helpers.stages import evaluation
+    from helpers.stages.aggregate import numbers
+    from test_evaluation import FakeExperiment
+
+    fake = FakeExperiment(tmp_path / "store")
+    before = evaluation.evaluate(fake, force=True)
+    assert "fashion_again" not in before["datasets"]
+    _again(monkeypatch)
+    served = fake.member_probabilities
+    asked = []
+    fake.member_probabilities = lambda v, d: asked.append(d) or served(v, "fashion_mnist" if d == "fashion_again" else d)
+    after = evaluation.evaluate(fake)  # no force: the cached results lack the new set
+    assert after["datasets"]["fashion_again"] == {**before["datasets"]["fashion_mnist"], "family": "fashion_again"}
+    assert "fashion_again" in asked
+    for name, entry in after["variants"].items():  # the same images, so the same numbers
+        if "fashion_mnist" in entry:
+            assert entry["fashion_again"] == entry["fashion_mnist"], name
+        assert entry["notmnist"] == before["variants"][name]["notmnist"], name  # the rest unchanged
+    summary = numbers([after], [0], 0.05)
+    assert summary["datasets"]["fashion_again"] == {"label": "Fashion-MNIST again", "kind": "ood"}
+
+
+@needs_real_data
+def test_a_registered_ood_set_loads_through_the_registry(tmp_path, monkeypatch):
+    """The loader follows the entry (its files, digests, subset key); the experiment serves it
+    by name and the config's data: section is checked against the registry."""
+    from helpers.core import datasets
+    from helpers.data.loaders import load_dataset
+
+    entry = _again(monkeypatch)
+    cfg = load_config("smoke")
+    exp = Experiment(cfg, store=Store(cfg, root=tmp_path / "store"), compute=False)
+    x, y = exp.dataset("fashion_again")
+    x_ref, y_ref = load_dataset("fashion_mnist", subset=exp.config.ood_subset, subset_seed=exp.config.subset_seed)
+    assert len(x) == exp.config.ood_subset and np.array_equal(x, x_ref) and np.array_equal(y, y_ref)
+    assert datasets.ood_names()[0] == "notmnist" and "fashion_again" in datasets.ood_names()
+    assert datasets.label("fashion_again") == entry.label and datasets.label("rotated_mnist") == "rotated MNIST"
+    broken = dataclasses.replace(entry, content_sha256="0" * 64)
+    monkeypatch.setitem(datasets.DATASETS, "fashion_again", broken)
+    with pytest.raises(ValueError, match="decoded Fashion-MNIST again arrays have sha256 .* but 0{64} was expected"):
+        load_dataset("fashion_again")

@@ -23,11 +23,12 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, needs_real_data, real_data_dir
-from helpers.build import pipeline
+from helpers.build import outdir, pipeline
+from helpers.build.chapters import PipelineError
 from helpers.build.cli import main
-from helpers.build.pipeline import PipelineError
 from helpers.core import fileio
 from helpers.core.config import load_config
+from helpers.data import files, notmnist
 from helpers.data import loaders as data
 from helpers.engine import compression, ensemble
 from helpers.stages import evaluation
@@ -140,20 +141,20 @@ def test_02_out_dir_never_overwrites_a_folder_it_did_not_make(tmp_path, capsys):
     assert rc == 1
     assert one_sentence(err) == (
         f"error: --out-dir {clone} is not empty and was not made by a previous --out-dir build "
-        f"(it has no {pipeline.OUT_DIR_MARKER} file), so nothing was written to it; choose a new "
+        f"(it has no {outdir.OUT_DIR_MARKER} file), so nothing was written to it; choose a new "
         "or empty folder.")
     assert _snapshot(clone) == before  # not one byte changed, nothing added
 
     inside = pipeline.BOOK_DIR / "copy"
     with pytest.raises(PipelineError, match=f"--out-dir {inside} is inside the book source "):
-        pipeline.prepare_out_dir(inside, pipeline.BOOK_DIR)
+        outdir.prepare_out_dir(inside, pipeline.BOOK_DIR)
     assert not inside.exists()
 
     fresh = tmp_path / "new" / "book"
-    pipeline.prepare_out_dir(fresh, pipeline.BOOK_DIR)  # new folder: made, with its marker
-    assert [p.name for p in fresh.iterdir()] == [pipeline.OUT_DIR_MARKER]
+    outdir.prepare_out_dir(fresh, pipeline.BOOK_DIR)  # new folder: made, with its marker
+    assert [p.name for p in fresh.iterdir()] == [outdir.OUT_DIR_MARKER]
     (fresh / "chapters").mkdir()
-    pipeline.prepare_out_dir(fresh, pipeline.BOOK_DIR)  # its own previous build: accepted
+    outdir.prepare_out_dir(fresh, pipeline.BOOK_DIR)  # its own previous build: accepted
 
 
 # ----------------------------------------------------------------------------- case 3
@@ -312,7 +313,8 @@ _WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from helpers.core.config import load_config
-    from helpers.store.artifacts import Store, atomic_write_bytes
+    from helpers.core.fileio import atomic_write_bytes
+    from helpers.store.artifacts import Store
     root, tag = Path(sys.argv[1]), sys.argv[2]
     st = Store(load_config("smoke"), root=root)
     for i in range(200):
@@ -369,7 +371,7 @@ def test_07_files_get_the_users_umask_not_0600(tmp_path, monkeypatch):
 
         monkeypatch.setenv("CDE_CACHE_DIR", str(tmp_path / "cache"))
         cached = tmp_path / "cache" / "decoded" / "x.npz"
-        data._write_decoded_cache(cached, np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8))
+        notmnist._write_decoded_cache(cached, np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8))
         assert cached.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
@@ -384,8 +386,8 @@ def test_07_an_unreadable_shared_cache_file_is_not_called_corrupt(tmp_path, monk
     monkeypatch.setenv("CDE_CACHE_DIR", str(cache))
     monkeypatch.delenv("CDE_DATA_DIR", raising=False)
     monkeypatch.setattr(data.os, "access", lambda path, mode: False)  # tests run as root
-    with pytest.raises(data.DataError) as err:
-        data.find_data_file(name)
+    with pytest.raises(files.DataError) as err:
+        files.find_data_file(name)
     assert one_sentence(str(err.value)) == (
         f"{cache / name} is in the cache but this user cannot read it (mode 600, made by "
         "another user); ask its owner to run chmod a+r on it, or set CDE_CACHE_DIR to a folder "
@@ -414,7 +416,7 @@ def test_08_a_data_error_in_train_is_one_line(artifacts_dir, tmp_path, monkeypat
     empty = tmp_path / "no_data"
     empty.mkdir()
     monkeypatch.setenv("CDE_DATA_DIR", str(empty))
-    monkeypatch.setattr(data, "MIRRORS", {name: ["http://127.0.0.1:9/x"] for name in data.MIRRORS})
+    monkeypatch.setattr(files, "MIRRORS", {name: ["http://127.0.0.1:9/x"] for name in files.MIRRORS})
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert main(["train", "--profile", "smoke"]) == 1
     err = capsys.readouterr().err
@@ -437,7 +439,7 @@ def test_08_build_in_a_read_only_checkout_suggests_out_dir(tmp_path, monkeypatch
 
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
     with pytest.raises(PipelineError) as err:
-        pipeline.check_writable([tmp_path / "book" / "_build"])
+        outdir.check_writable([tmp_path / "book" / "_build"])
     assert one_sentence(str(err.value)) == (
         f"{tmp_path / 'book' / '_build'} cannot be written (Read-only file system), as in a "
         "read-only checkout; build a copy of the book elsewhere with --out-dir DIR (e.g. "
@@ -570,10 +572,10 @@ def test_11_partial_downloads_are_removed_by_the_next_download(tmp_path, monkeyp
     monkeypatch.setenv("CDE_CACHE_DIR", str(cache))
     monkeypatch.delenv("CDE_DATA_DIR", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setitem(data.MIRRORS, name, [f"http://127.0.0.1:{httpd.server_address[1]}/{name}"])
+    monkeypatch.setitem(files.MIRRORS, name, [f"http://127.0.0.1:{httpd.server_address[1]}/{name}"])
     old = os.umask(0o022)
     try:
-        path = data.find_data_file(name)
+        path = files.find_data_file(name)
     finally:
         os.umask(old)
         httpd.shutdown()
@@ -589,7 +591,7 @@ def test_11_temp_files_of_killed_runs_are_removed(tmp_path):
     work.mkdir(parents=True)
     (work / f"01_data.{dead}.ipynb").write_text("{}")
     (work / f"02_training.{alive}.ipynb").write_text("{}")  # a build still running
-    removed = pipeline.remove_stale_temp_notebooks(tmp_path / "book")
+    removed = outdir.remove_stale_temp_notebooks(tmp_path / "book")
     assert [p.name for p in removed] == [f"01_data.{dead}.ipynb"]
     assert [p.name for p in work.iterdir()] == [f"02_training.{alive}.ipynb"]
 

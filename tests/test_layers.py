@@ -141,6 +141,11 @@ def test_every_name_is_imported_from_where_it_is_defined():
     assert wrong == []
 
 
+def test_no_module_is_over_the_line_limit():
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}, f"modules over {MAX_LINES} lines (split them by job): {long}"
+
+
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) in ("core", "data", "store", "stats")))
 def test_layers_below_the_engine_import(module):
     assert importlib.import_module(module).__name__ == module

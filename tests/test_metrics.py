@@ -1,4 +1,5 @@
-"""Tests for helpers.stats.metrics: hand-computed cases, analytic extremes, identities, sklearn agreement."""
+"""Tests for helpers.stats.metrics, uncertainty and bootstrap: hand-computed cases, analytic extremes,
+identities, sklearn agreement."""
 
 import math
 import time
@@ -8,6 +9,8 @@ import pytest
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from helpers.stats import metrics as m
+from helpers.stats import uncertainty as u
+from helpers.stats.bootstrap import bootstrap_ci
 
 # Three samples, three classes; labels 0, 1, 2.
 P3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.3, 0.2]])
@@ -46,7 +49,7 @@ def test_brier_hand():
 def test_entropy_hand():
     # H = -sum p log p per row
     expected = [-sum(p * math.log(p) for p in row) for row in P3]
-    np.testing.assert_allclose(m.entropy(P3), expected)
+    np.testing.assert_allclose(u.entropy(P3), expected)
 
 
 def test_confidence_and_mean_hand():
@@ -61,7 +64,7 @@ def test_disagreement_hand():
     members = np.array([[[1.0, 0.0]], [[0.5, 0.5]]])
     kl1 = math.log(1 / 0.75)
     kl2 = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)
-    np.testing.assert_allclose(m.disagreement(members), [(kl1 + kl2) / 2])
+    np.testing.assert_allclose(u.disagreement(members), [(kl1 + kl2) / 2])
 
 
 def test_ece_hand():
@@ -84,26 +87,26 @@ def test_confidence_curve_hand():
 
 def test_uniform_entropy_is_log_k():
     for k in (2, 10):
-        np.testing.assert_allclose(m.entropy(np.full((4, k), 1 / k)), math.log(k))
+        np.testing.assert_allclose(u.entropy(np.full((4, k), 1 / k)), math.log(k))
 
 
 def test_identical_members_have_zero_disagreement_and_mi(rng):
     members = np.repeat(dirichlet(rng, (1, 50, 10)), 5, axis=0)
-    np.testing.assert_allclose(m.disagreement(members), 0, atol=1e-12)
-    np.testing.assert_allclose(m.mutual_information(members), 0, atol=1e-12)
+    np.testing.assert_allclose(u.disagreement(members), 0, atol=1e-12)
+    np.testing.assert_allclose(u.mutual_information(members), 0, atol=1e-12)
 
 
 def test_disagreement_equals_mutual_information(rng):
     """mean_m KL(p_m || p_mean) (rel_entr route) == H(p_mean) - mean_m H(p_m) (entr route)."""
     members = dirichlet(rng, (5, 200, 10), alpha=0.3)
-    np.testing.assert_allclose(m.disagreement(members), m.mutual_information(members), rtol=1e-9, atol=1e-12)
-    assert (m.disagreement(members) >= 0).all()
-    assert (m.mutual_information(members) <= math.log(5) + 1e-12).all()
+    np.testing.assert_allclose(u.disagreement(members), u.mutual_information(members), rtol=1e-9, atol=1e-12)
+    assert (u.disagreement(members) >= 0).all()
+    assert (u.mutual_information(members) <= math.log(5) + 1e-12).all()
 
 
 def test_disagreement_invariant_to_member_order(rng):
     members = dirichlet(rng, (5, 100, 10))
-    np.testing.assert_allclose(m.disagreement(members), m.disagreement(members[rng.permutation(5)]))
+    np.testing.assert_allclose(u.disagreement(members), u.disagreement(members[rng.permutation(5)]))
 
 
 def test_brier_range(rng):
@@ -167,33 +170,33 @@ def test_nll_matches_sklearn_log_loss(rng):
 
 def test_ood_scores_match_sklearn(rng):
     p_in, p_out = dirichlet(rng, (300, 10), alpha=0.2), dirichlet(rng, (200, 10), alpha=1.0)
-    result = m.ood_scores(p_in, p_out, score="entropy")
+    result = u.ood_scores(p_in, p_out, score="entropy")
     y = np.r_[np.zeros(300), np.ones(200)]
-    s = np.r_[m.entropy(p_in), m.entropy(p_out)]
+    s = np.r_[u.entropy(p_in), u.entropy(p_out)]
     assert result["auroc"] == pytest.approx(roc_auc_score(y, s))
     assert result["aupr"] == pytest.approx(average_precision_score(y, s))
-    conf = m.ood_scores(p_in, p_out, score="one_minus_confidence")
+    conf = u.ood_scores(p_in, p_out, score="one_minus_confidence")
     s = np.r_[1 - p_in.max(1), 1 - p_out.max(1)]
     assert conf["auroc"] == pytest.approx(roc_auc_score(y, s))
 
 
 def test_auroc_extremes(rng):
     same = rng.normal(size=2000)
-    assert m.ood_scores_from_scores(same, same)["auroc"] == pytest.approx(0.5)
-    separated = m.ood_scores_from_scores(np.linspace(0, 1, 50), np.linspace(2, 3, 50))
+    assert u.ood_scores_from_scores(same, same)["auroc"] == pytest.approx(0.5)
+    separated = u.ood_scores_from_scores(np.linspace(0, 1, 50), np.linspace(2, 3, 50))
     assert separated == {"auroc": 1.0, "aupr": 1.0, "fpr_at_95_tpr": 0.0}
 
 
 def test_fpr_at_95_tpr_hand():
     # OOD scores 1..20: TPR >= 0.95 first at threshold 2 (19 of 20 flagged);
     # in-distribution scores 0, 1.5, 2.5, 3.5: those >= 2 are 2.5, 3.5 -> FPR 2/4
-    result = m.ood_scores_from_scores([0, 1.5, 2.5, 3.5], np.arange(1, 21))
+    result = u.ood_scores_from_scores([0, 1.5, 2.5, 3.5], np.arange(1, 21))
     assert result["fpr_at_95_tpr"] == 0.5
 
 
 def test_ood_scores_from_disagreement(rng):
     m_in, m_out = dirichlet(rng, (5, 100, 10), alpha=0.1), dirichlet(rng, (5, 100, 10), alpha=1.0)
-    result = m.ood_scores_from_scores(m.disagreement(m_in), m.disagreement(m_out))
+    result = u.ood_scores_from_scores(u.disagreement(m_in), u.disagreement(m_out))
     assert 0 <= result["auroc"] <= 1
 
 
@@ -202,39 +205,39 @@ def test_ood_scores_from_disagreement(rng):
 
 def test_bootstrap_contains_estimate_and_is_deterministic(rng):
     probs, labels = dirichlet(rng, (500, 10), alpha=0.2), rng.integers(0, 10, 500)
-    ci = m.bootstrap_ci(m.nll, probs, labels, n=200, seed=3)
+    ci = bootstrap_ci(m.nll, probs, labels, n=200, seed=3)
     assert ci.low <= ci.estimate <= ci.high
     assert ci.estimate == pytest.approx(m.nll(probs, labels))
-    assert ci == m.bootstrap_ci(m.nll, probs, labels, n=200, seed=3)
-    assert ci != m.bootstrap_ci(m.nll, probs, labels, n=200, seed=4)
+    assert ci == bootstrap_ci(m.nll, probs, labels, n=200, seed=3)
+    assert ci != bootstrap_ci(m.nll, probs, labels, n=200, seed=4)
 
 
 def test_bootstrap_fast_path_equals_generic(rng):
     probs, labels = dirichlet(rng, (500, 10)), rng.integers(0, 10, 500)
-    fast = m.bootstrap_ci(np.mean, m.correct(probs, labels), n=300, seed=1)
-    generic = m.bootstrap_ci(m.accuracy, probs, labels, n=300, seed=1)
+    fast = bootstrap_ci(np.mean, m.correct(probs, labels), n=300, seed=1)
+    generic = bootstrap_ci(m.accuracy, probs, labels, n=300, seed=1)
     assert fast.estimate == pytest.approx(generic.estimate)
     assert abs(fast.low - generic.low) < 0.03 and abs(fast.high - generic.high) < 0.03
 
 
 def test_bootstrap_narrows_with_n_samples(rng):
     small, large = rng.random(200) < 0.9, rng.random(20000) < 0.9
-    ci_small, ci_large = m.bootstrap_ci(np.mean, small), m.bootstrap_ci(np.mean, large)
+    ci_small, ci_large = bootstrap_ci(np.mean, small), bootstrap_ci(np.mean, large)
     assert ci_large.high - ci_large.low < (ci_small.high - ci_small.low) / 5  # width ~ 1/sqrt(N)
 
 
 def test_paired_bootstrap_with_itself_is_exactly_zero(rng):
     probs, labels = dirichlet(rng, (300, 10)), rng.integers(0, 10, 300)
-    assert tuple(m.bootstrap_ci(m.accuracy, probs, labels, n=100, paired_with=(probs, labels))) == (0, 0, 0)
+    assert tuple(bootstrap_ci(m.accuracy, probs, labels, n=100, paired_with=(probs, labels))) == (0, 0, 0)
     hits = m.correct(probs, labels)
-    assert tuple(m.bootstrap_ci(np.mean, hits, paired_with=(hits,))) == (0, 0, 0)
+    assert tuple(bootstrap_ci(np.mean, hits, paired_with=(hits,))) == (0, 0, 0)
 
 
 def test_paired_bootstrap_is_narrower_than_unpaired_for_correlated_variants(rng):
     a = rng.random(2000) < 0.9
     b = a.copy()
     b[:20] = ~b[:20]  # the two variants differ on 1 % of samples
-    paired = m.bootstrap_ci(np.mean, a, paired_with=(b,))
+    paired = bootstrap_ci(np.mean, a, paired_with=(b,))
     assert paired.low <= paired.estimate <= paired.high
     assert paired.high - paired.low < 0.01
 
@@ -243,7 +246,7 @@ def test_bootstrap_accuracy_is_fast():
     rng = np.random.default_rng(0)
     hits = rng.random(10_000) < 0.99
     start = time.perf_counter()
-    m.bootstrap_ci(np.mean, hits, n=1000)
+    bootstrap_ci(np.mean, hits, n=1000)
     assert time.perf_counter() - start < 1.0
 
 
@@ -272,11 +275,11 @@ def test_bad_inputs_raise_clear_errors(probs, labels, message):
 
 def test_bad_member_probs_and_scores():
     with pytest.raises(ValueError, match=r"member_probs has shape \(3, 3\); expected a 3-D array of shape \(M, N, K\)"):
-        m.disagreement(P3)
+        u.disagreement(P3)
     with pytest.raises(ValueError, match="score is 'variance'; expected one of 'entropy', 'one_minus_confidence'"):
-        m.ood_scores(P3, P3, score="variance")
+        u.ood_scores(P3, P3, score="variance")
     with pytest.raises(ValueError, match="score_out contains NaN"):
-        m.ood_scores_from_scores([0.1, 0.2], [np.nan])
+        u.ood_scores_from_scores([0.1, 0.2], [np.nan])
     with pytest.raises(ValueError, match="n_bins is 0; expected a positive integer"):
         m.ece(P3, Y3, n_bins=0)
 
@@ -284,10 +287,10 @@ def test_bad_member_probs_and_scores():
 def test_bad_bootstrap_arguments():
     x = np.ones(10)
     with pytest.raises(ValueError, match="n is 0; expected a positive integer"):
-        m.bootstrap_ci(np.mean, x, n=0)
+        bootstrap_ci(np.mean, x, n=0)
     with pytest.raises(ValueError, match="level is 95; expected a coverage strictly between 0 and 1"):
-        m.bootstrap_ci(np.mean, x, level=95)
+        bootstrap_ci(np.mean, x, level=95)
     with pytest.raises(ValueError, match="share one non-zero sample count N"):
-        m.bootstrap_ci(m.accuracy, P3, np.array([0, 1]))
+        bootstrap_ci(m.accuracy, P3, np.array([0, 1]))
     with pytest.raises(ValueError, match="paired_with has 1 arrays but 2 were given"):
-        m.bootstrap_ci(m.accuracy, P3, Y3, paired_with=(P3,))
+        bootstrap_ci(m.accuracy, P3, Y3, paired_with=(P3,))

@@ -1,4 +1,4 @@
-"""Tests for helpers.build.pipeline on tiny throwaway notebooks (stdlib only, a few seconds each).
+"""Tests for helpers.build.pipeline and .chapters on tiny throwaway notebooks (stdlib only, a few seconds each).
 
 Every test builds into tmp_path with `out_dir`, so `book/`, `artifacts/` and the repo's
 chapters are never touched; each executes real notebooks on the `cde-book` kernel.
@@ -17,9 +17,10 @@ import pytest
 
 from conftest import needs_real_data
 from helpers.book import bookio
-from helpers.build import pipeline
+from helpers.build import chapters, pipeline
+from helpers.build.chapters import PipelineError
 from helpers.build.cli import main
-from helpers.build.pipeline import PipelineError, run
+from helpers.build.pipeline import run
 
 PARAMS = '# %% tags=["parameters"]\nprofile = "paper"\n'
 
@@ -102,7 +103,7 @@ def test_config_keys_reach_a_chapter_through_its_overrides_mapping(tmp_path):
     nb = nbformat.read(tmp_path / "out" / "chapters" / "01_demo.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "got [('bootstrap_samples', 50), ('seed', 3)]" in printed
-    assert pipeline.chapter_parameters({"profile", "overrides"}, {"profile": "quick", "seed": 3, "x": 1}) == {
+    assert chapters.chapter_parameters({"profile", "overrides"}, {"profile": "quick", "seed": 3, "x": 1}) == {
         "profile": "quick", "overrides": {"seed": 3}}
 
 
@@ -167,10 +168,10 @@ def test_only_selects_one_chapter(tmp_path):
     result = run_quiet(tmp_path, only="02")
     assert list(result.chapters) == ["02_two"]
     assert sorted(p.name for p in (tmp_path / "out" / "chapters").iterdir()) == ["02_two.ipynb"]
-    assert [p.stem for p in pipeline.discover_chapters(nbs, "3")] == ["03_three"]
-    assert [p.stem for p in pipeline.discover_chapters(nbs, "01_one")] == ["01_one"]
+    assert [p.stem for p in chapters.discover_chapters(nbs, "3")] == ["03_three"]
+    assert [p.stem for p in chapters.discover_chapters(nbs, "01_one")] == ["01_one"]
     with pytest.raises(PipelineError, match="choose one of 01_one, 02_two, 03_three"):
-        pipeline.discover_chapters(nbs, "09")
+        chapters.discover_chapters(nbs, "09")
 
 
 def test_out_dir_copies_the_book_skeleton(tmp_path):
@@ -253,7 +254,7 @@ def test_the_intro_chapter_00_runs_last(tmp_path):
     nbs = tmp_path / "nbs"
     for name in ("02_b", "00_intro", "01_a"):
         write_nb(nbs, name, "# %%\nx = 1\n")
-    assert [p.stem for p in pipeline.discover_chapters(nbs)] == ["01_a", "02_b", "00_intro"]
+    assert [p.stem for p in chapters.discover_chapters(nbs)] == ["01_a", "02_b", "00_intro"]
 
 
 # --- post-processing: code a reader can open, reproducible and clean chapters ----------

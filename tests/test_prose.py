@@ -284,36 +284,36 @@ def test_engine_limit_other_branches():
 
 
 def test_benchmark_table_shows_every_ratio_and_yes_no_for_flags():
-    from helpers.book import report
-    table = report.benchmark_table({"ratios": {"limit": {"engine / raw TensorFlow step speed": 0.987,
+    from helpers.book import appendix_tables
+    table = appendix_tables.benchmark_table({"ratios": {"limit": {"engine / raw TensorFlow step speed": 0.987,
                                                          "weights identical to the default's": False,
                                                          "steps": 16}}})
     assert table["Value"].tolist() == ["0.99", "no", "16"]
     assert table.index[0] == "limit: engine / raw TensorFlow step speed"
-    assert list(report.benchmark_table({}).index) == ["not run yet (make bench)"]
+    assert list(appendix_tables.benchmark_table({}).index) == ["not run yet (make bench)"]
 
 
 def test_inference_table_has_one_row_per_configuration():
-    from helpers.book import report
-    table = report.inference_table(bench_world({"float32, member files, XNNPACK": 1.0, "full int8, one graph": 0.5}))
+    from helpers.book import appendix_tables
+    table = appendix_tables.inference_table(bench_world({"float32, member files, XNNPACK": 1.0, "full int8, one graph": 0.5}))
     assert list(table.index) == ["float32, member files, XNNPACK", "full int8, one graph"]
     assert table.loc["full int8, one graph", "vs TFLite float32"] == "0.50×"
     assert table.loc["full int8, one graph", "Member-images / s"] == "5,000"
-    assert list(report.inference_table({}).index) == ["not run yet (make bench)"]
+    assert list(appendix_tables.inference_table({}).index) == ["not run yet (make bench)"]
 
 
 def test_stage_times_name_the_cpu_of_each_row():
-    from helpers.book import report
+    from helpers.book import appendix_tables
     manifest = {"timings": {"training": 1123.68}, "machine": {"cpu_count": 2}}
     records = [{"seed": 1, "timings": {"training": 2880.0, "pruning": 2760.0},
                 "machine": {"cpu_model": "AMD EPYC"}}]
-    table = report.stage_times(manifest, records)
+    table = appendix_tables.stage_times(manifest, records)
     assert table.loc["training (this store)"].tolist() == ["18.7", "CPU not recorded", "not recorded"]
     assert table.loc["seed 1: pruning 46.0, training 48.0"].tolist() == ["94.0", "AMD EPYC", "not recorded"]
 
 
 def test_tf_threads_reads_manifests_and_older_seed_records():
-    from helpers.book.report import tf_threads
+    from helpers.book.appendix_tables import tf_threads
     machine = lambda intra, inter: {"machine": {"tf_threads": {"intra_op": intra, "inter_op": inter}}}
     assert tf_threads(machine(0, 0)) == "default"
     assert tf_threads(machine(1, 1)) == "intra-op 1, inter-op 1"

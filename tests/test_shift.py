@@ -1,5 +1,6 @@
-"""Tests for helpers.data.shift (rotated MNIST, the MNIST-C corruptions, the shifted-set loop)
-and helpers.book.shift_plots (the figures, on small synthetic inputs, Agg backend).
+"""Tests for helpers.data.shift and helpers.data.corruptions (rotated MNIST, the MNIST-C
+corruptions, the shifted-set loop) and helpers.book.shift_plots (the figures, on small
+synthetic inputs, Agg backend).
 
 Known answers where a corruption has one (a dot's motion-blur trail, Poisson and
 salt-and-pepper rates, the HSV route to brightness, exact pixel shifts), invariants for
@@ -23,7 +24,7 @@ from skimage import color, draw  # noqa: E402
 from conftest import needs_real_data, real_data_dir  # noqa: E402
 from helpers.book import plots, shift_plots
 from helpers.core import variants
-from helpers.data import shift  # noqa: E402
+from helpers.data import corruptions, files, shift  # noqa: E402
 
 MNIST_C_NAMES = ("shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate",
                  "brightness", "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag",
@@ -58,7 +59,7 @@ def mnist_test():
     from helpers.data import loaders as data
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(data, "MIRRORS", {name: [] for name in data.MIRRORS})  # never download
+        mp.setattr(files, "MIRRORS", {name: [] for name in files.MIRRORS})  # never download
         (_, _), (x, y) = data.load_mnist(train_subset=1, test_subset=500, data_dir=real_data_dir())
     return x, y
 
@@ -78,15 +79,16 @@ def _correlation(a, b) -> np.ndarray:
 
 
 def test_constants_are_mnist_c_and_ovadia():
-    assert shift.CORRUPTIONS == MNIST_C_NAMES
+    assert corruptions.CORRUPTIONS == MNIST_C_NAMES
     assert shift.ROTATION_ANGLES == (0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165, 180)
-    assert shift.RANDOM_CORRUPTIONS == set(MNIST_C_NAMES) - {"scale", "brightness", "stripe", "canny_edges"}
+    assert corruptions.RANDOM_CORRUPTIONS == set(MNIST_C_NAMES) - {"scale", "brightness", "stripe", "canny_edges"}
     # MNIST-C's default severities (google-research/mnist-c corruptions.py)
-    assert (shift.SHOT_NOISE_PHOTONS, shift.IMPULSE_AMOUNT, shift.GLASS_BLUR, shift.MOTION_BLUR) == (
+    c = corruptions
+    assert (c.SHOT_NOISE_PHOTONS, c.IMPULSE_AMOUNT, c.GLASS_BLUR, c.MOTION_BLUR) == (
         3, 0.17, (0.7, 1, 2), (10, 3.0))
-    assert (shift.SHEAR, shift.SCALE, shift.ROTATE, shift.BRIGHTNESS, shift.TRANSLATE, shift.FOG) == (
+    assert (c.SHEAR, c.SCALE, c.ROTATE, c.BRIGHTNESS, c.TRANSLATE, c.FOG) == (
         0.4, 1 / 0.7, 0.4, 0.5, 3, (3.0, 1.4))
-    assert shift.SPATTER == (0.65, 0.3, 1.0, 0.65, 1.5)
+    assert corruptions.SPATTER == (0.65, 0.3, 1.0, 0.65, 1.5)
 
 
 # ---------------------------------------------------------------- every corruption
@@ -105,7 +107,7 @@ def test_corruption_is_deterministic_and_seeded(name, digits):
     first = shift.corrupt(digits, name, seed=3)
     np.testing.assert_array_equal(first, shift.corrupt(digits, name, seed=3))
     other = shift.corrupt(digits, name, seed=4)
-    if name in shift.RANDOM_CORRUPTIONS:
+    if name in corruptions.RANDOM_CORRUPTIONS:
         assert not np.array_equal(first, other)
     else:
         np.testing.assert_array_equal(first, other)
@@ -290,7 +292,7 @@ def _reference_plasma(rng, mapsize=256, decay=1.4) -> np.ndarray:
 def test_fast_fog_has_the_statistics_of_mnist_cs_full_256_pixel_fractal():
     rng = np.random.default_rng(0)
     reference = np.stack([_reference_plasma(rng)[:28, :28] for _ in range(300)])
-    fast = shift._plasma_crops(np.random.default_rng(1).uniform(-1, 1, (2000, shift._FOG_DRAWS)), 1.4)
+    fast = corruptions._plasma_crops(np.random.default_rng(1).uniform(-1, 1, (2000, corruptions._FOG_DRAWS)), 1.4)
 
     def stats(p):
         return (p.mean(), p.mean(axis=(1, 2)).std(), p.std(axis=(1, 2)).mean(), np.abs(np.diff(p, axis=2)).mean())
@@ -324,7 +326,7 @@ def test_zigzag_spans_columns_2_to_25_and_has_eight_corners_for_every_draw():
     out = shift.corrupt(np.zeros((30, 28, 28, 1), np.float32), "zigzag")[..., 0]
     columns = np.nonzero(out.max(axis=(0, 1)))[0]
     assert columns.min() == 2 and 24 <= columns.max() <= 26
-    counts = {shift._zigzag_corners(r0, r0 + rise).shape for r0 in range(27) for rise in range(-5, 5)}
+    counts = {corruptions._zigzag_corners(r0, r0 + rise).shape for r0 in range(27) for rise in range(-5, 5)}
     assert counts == {(2, 8)}
 
 
@@ -348,8 +350,8 @@ def test_glass_blur_keeps_ink_and_differs_from_a_plain_blur(digits):
 def test_warping_a_group_as_one_stack_equals_warping_each_image(digits):
     from skimage import transform
 
-    tf = shift._about_centre(np.array([[1.0, -0.3], [0.0, 0.95]]))
-    stacked = shift._warp_by_group(digits[..., 0], np.zeros(len(digits)), lambda _: tf)
+    tf = corruptions._about_centre(np.array([[1.0, -0.3], [0.0, 0.95]]))
+    stacked = corruptions._warp_by_group(digits[..., 0], np.zeros(len(digits)), lambda _: tf)
     single = np.stack([transform.warp(im, tf, order=1) for im in digits[..., 0]])
     np.testing.assert_allclose(stacked, single, atol=1e-7)
 

@@ -13,6 +13,7 @@ from helpers.core import fileio
 from helpers.core.config import load_config
 from helpers.store import artifacts as S
 from helpers.store.artifacts import Store, StoreError
+from helpers.store.manifest import BUILD_LOCK, LOCK_FILE
 
 
 def _files(folder):
@@ -150,7 +151,7 @@ def test_fresh_wipes_the_store(tmp_path):
     (root / "models" / "stale.keras").write_bytes(b"x")
     cfg = load_config("smoke", epochs=2)
     st = Store(cfg, root=root, fresh=True)  # fresh also accepts another config
-    assert _files(root) == [S.LOCK_FILE, "manifest.json"]  # the lock file is git-ignored
+    assert _files(root) == [LOCK_FILE, "manifest.json"]  # the lock file is git-ignored
     assert st.manifest()["config_hash"] == cfg.hash
 
 
@@ -408,7 +409,7 @@ def test_a_second_build_of_one_store_waits_for_the_first(tmp_path):
     st = Store(load_config("smoke"), root=tmp_path / "s")
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys\nfrom filelock import FileLock\nlock = FileLock(sys.argv[1])\n"
-         "lock.acquire()\nprint('held', flush=True)\nsys.stdin.readline()", str(st.root / S.BUILD_LOCK)],
+         "lock.acquire()\nprint('held', flush=True)\nsys.stdin.readline()", str(st.root / BUILD_LOCK)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     said = []

@@ -1,7 +1,8 @@
-"""helpers.stages.sweep: seed parsing, seed records, the sweep's control flow (stand-in seeds), the
-driver's side of the Ray engine on hand-made replies, and, on the real smoke profile, the
-local engine and the Ray engine (a local Ray instance, ray.init(num_cpus=2)) on two seeds,
-the Ray sweep killed with SIGKILL after its first seed and resumed."""
+"""helpers.stages.sweep, .records and .ray_sweep: seed parsing, seed records, the sweep's
+control flow (stand-in seeds), the driver's side of the Ray engine on hand-made replies, and,
+on the real smoke profile, the local engine and the Ray engine (a local Ray instance,
+ray.init(num_cpus=2)) on two seeds, the Ray sweep killed with SIGKILL after its first seed and
+resumed."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from conftest import REPO_ROOT, needs_real_data, real_data_dir
 from helpers.core import fileio
 from helpers.core.config import load_config
 from helpers.core.fileio import sha256_file
+from helpers.stages import ray_sweep as RS
+from helpers.stages import records as R
 from helpers.stages import sweep as S
 from helpers.stages.evaluation import EVALUATION_VERSION
 
@@ -68,37 +71,37 @@ def _record(seed: int, config_hash: str = "h", accuracy: float = 0.9) -> dict:
 
 def test_parse_seeds_refuses_a_huge_range_at_once():
     # refused from the range's two ends, before any seed of it is listed
-    with pytest.raises(S.SweepError, match=r"Seeds '0-100000' name more than 1000 seeds"):
+    with pytest.raises(R.SweepError, match=r"Seeds '0-100000' name more than 1000 seeds"):
         S.parse_seeds("0-100000")
-    with pytest.raises(S.SweepError, match=r"Seeds '0-10,20-1009' name more than 1000 seeds"):
+    with pytest.raises(R.SweepError, match=r"Seeds '0-10,20-1009' name more than 1000 seeds"):
         S.parse_seeds("0-10,20-1009")
     assert len(S.parse_seeds("0-999")) == 1000
 
 
 def test_load_seed_records_sorted_by_seed(tmp_path):
-    assert S.load_seed_records(tmp_path) == []
+    assert R.load_seed_records(tmp_path) == []
     for seed in (10, 2, 0):
-        fileio.atomic_write_json(S.record_path(tmp_path, seed), _record(seed, accuracy=seed / 100))
+        fileio.atomic_write_json(R.record_path(tmp_path, seed), _record(seed, accuracy=seed / 100))
     (tmp_path / "seeds" / "notes.txt").write_text("not a record")
-    records = S.load_seed_records(tmp_path)
+    records = R.load_seed_records(tmp_path)
     assert [r["seed"] for r in records] == [0, 2, 10]
     assert records[1]["results"]["variants"]["baseline"]["mnist"]["accuracy"] == 0.02
 
 
 def test_corrupt_seed_record_is_named(tmp_path):
-    fileio.atomic_write_json(S.record_path(tmp_path, 0), _record(0))
-    bad = S.record_path(tmp_path, 3)
+    fileio.atomic_write_json(R.record_path(tmp_path, 0), _record(0))
+    bad = R.record_path(tmp_path, 3)
     bad.write_text('{"seed": 3, "config')
     with pytest.raises(ValueError, match=rf"Seed record {bad} is not valid JSON \(.*\); delete it "
                                          r"and re-run the sweep for that seed to recompute it "
                                          r"\(python -m helpers sweep --profile PROFILE --seeds N\)\."):
-        S.load_seed_records(tmp_path)
+        R.load_seed_records(tmp_path)
     fileio.atomic_write_json(bad, {k: v for k, v in _record(3).items() if k not in ("timings", "files")})
     with pytest.raises(ValueError, match=rf"Seed record {bad} lacks timings, files; delete it"):
-        S.load_seed_records(tmp_path)
+        R.load_seed_records(tmp_path)
     fileio.atomic_write_json(bad, _record(4))
     with pytest.raises(ValueError, match=rf"Seed record {bad} holds seed 4, not the seed its name"):
-        S.load_seed_records(tmp_path)
+        R.load_seed_records(tmp_path)
 
 
 # --- run_sweep's control flow, with stand-in seeds ----------------------------------------
@@ -111,7 +114,7 @@ def fake_compute(artifacts_dir, monkeypatch):
     def compute(profile, seed, engine="local"):
         calls.append(seed)
         return None, _record(seed, load_config(profile, seed=seed).hash, accuracy=0.5 + seed / 10)
-    monkeypatch.setattr(S, "compute_seed", compute)
+    monkeypatch.setattr(R, "compute_seed", compute)
     return calls
 
 
@@ -125,7 +128,7 @@ def test_sweep_records_each_seed_and_skips_recorded_ones(artifacts_dir, fake_com
     assert out[2]["record"] == str(root / "seeds" / "seed_2.json")
     assert out[2]["config_hash"] == load_config("smoke", seed=2).hash
     assert [r["results"]["variants"]["baseline"]["mnist"]["accuracy"]
-            for r in S.load_seed_records(root)] == [0.5, 0.7]
+            for r in R.load_seed_records(root)] == [0.5, 0.7]
     # again, with one more seed: only the new one is computed
     out = S.run_sweep("smoke", [0, 1, 2])
     assert fake_compute == [2, 0, 1]
@@ -133,10 +136,10 @@ def test_sweep_records_each_seed_and_skips_recorded_ones(artifacts_dir, fake_com
 
 
 def test_sweep_recomputes_a_seed_recorded_under_another_config(artifacts_dir, fake_compute):
-    fileio.atomic_write_json(S.record_path(artifacts_dir / "smoke", 1), _record(1, "stale"))
+    fileio.atomic_write_json(R.record_path(artifacts_dir / "smoke", 1), _record(1, "stale"))
     out = S.run_sweep("smoke", [1])
     assert fake_compute == [1] and out[1]["status"] == "computed"
-    assert S.load_seed_records(artifacts_dir / "smoke")[0]["config_hash"] == \
+    assert R.load_seed_records(artifacts_dir / "smoke")[0]["config_hash"] == \
         load_config("smoke", seed=1).hash
 
 
@@ -175,7 +178,7 @@ def _reply(seed: int, files: dict) -> dict:
 
 def test_received_files_land_in_the_seed_store_with_checksums(artifacts_dir):
     files = {"models/baseline/member_0.tflite": b"\x00tflite", "results.json": b'{"a": 1}'}
-    root = S.receive_seed("smoke", _reply(1, files))
+    root = RS.receive_seed("smoke", _reply(1, files))
     assert root == artifacts_dir / f"smoke_{load_config('smoke', seed=1).hash}"
     assert (root / "models" / "baseline" / "member_0.tflite").read_bytes() == b"\x00tflite"
     manifest = json.loads((root / "manifest.json").read_text())
@@ -192,14 +195,14 @@ def test_a_file_damaged_in_transit_is_refused(artifacts_dir):
     with pytest.raises(ValueError, match=rf"{path} arrived from the Ray worker with sha256 "
                                          r"[0-9a-f]{16}\.\.\. but the worker sent [0-9a-f]{16}\.\.\.; "
                                          r"re-run the sweep to fetch seed 1 again\."):
-        S.receive_seed("smoke", reply)
+        RS.receive_seed("smoke", reply)
 
 
 def test_worker_refuses_a_config_that_hashes_differently(artifacts_dir):
     with pytest.raises(ValueError, match=r"Seed 2 of profile 'smoke' hashes to [0-9a-f]{16} on "
                                          r"Ray node .* but to 0123 on the driver; install the same "
                                          r"commit of the repository \(and _config.yml\) on every node\."):
-        S.seed_on_worker("smoke", 2, "0123")
+        RS.seed_on_worker("smoke", 2, "0123")
 
 
 class FakeRay:
@@ -268,9 +271,9 @@ def test_ray_engine_records_the_seeds_that_succeed_and_names_those_that_fail(
             raise RuntimeError("out of memory\nsecond line")
         reply = _reply(seed, {"models/baseline/member_0.tflite": b"m%d" % seed})
         return {**reply, "record": _record(seed, expected_hash)}
-    monkeypatch.setattr(S, "seed_on_worker", worker)
+    monkeypatch.setattr(RS, "seed_on_worker", worker)
     # the fake replies carry no real models to pack (packing on Ray is tested on the smoke sweep)
-    monkeypatch.setattr(S, "with_weights", lambda profile, seed, record: record)
+    monkeypatch.setattr(R, "with_weights", lambda profile, seed, record: record)
     done = []
     with pytest.raises(ValueError, match=r"^1 seed\(s\) failed on Ray \(seed 1: RuntimeError: out "
                                          r"of memory\); the others are recorded, and re-running the "
@@ -279,7 +282,7 @@ def test_ray_engine_records_the_seeds_that_succeed_and_names_those_that_fail(
                     on_seed_done=done.append)
     assert [(d["seed"], d["status"], d["host"]) for d in done] == [(0, "computed", "node-a"),
                                                                     (2, "computed", "node-a")]
-    assert [r["seed"] for r in S.load_seed_records(artifacts_dir / "smoke")] == [0, 2]
+    assert [r["seed"] for r in R.load_seed_records(artifacts_dir / "smoke")] == [0, 2]
     assert fake.calls[0] == ("init", {"num_cpus": max(os.cpu_count(), 3),
                                       "include_dashboard": False, "log_to_driver": False})
     assert fake.calls[1] == ("options", {"num_cpus": 3, "max_retries": 0}, {"runtime_env": {
@@ -325,7 +328,7 @@ def test_local_engine_records_two_different_seeds(local_sweep):
     lines = [line for line in stdout.strip().splitlines() if line.startswith("seed ")]
     assert [line.split(":")[0] for line in lines] == ["seed 0", "seed 1"]
     assert all(" done in " in line and line.endswith(".json") for line in lines)
-    records = S.load_seed_records(root)
+    records = R.load_seed_records(root)
     assert [r["seed"] for r in records] == SMOKE_SEEDS
     for record in records:
         cfg = load_config("smoke", seed=record["seed"])
@@ -349,7 +352,7 @@ def test_local_engine_skips_recorded_seeds_without_training(local_sweep, monkeyp
 
     def no_training(*args, **kwargs):
         raise AssertionError("a recorded seed was computed again")
-    monkeypatch.setattr(S, "compute_seed", no_training)
+    monkeypatch.setattr(R, "compute_seed", no_training)
     out = S.run_sweep("smoke", SMOKE_SEEDS)
     assert [out[s]["status"] for s in SMOKE_SEEDS] == ["skipped", "skipped"]
     assert {p: p.read_bytes() for p in before} == before
@@ -386,8 +389,8 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
     other; the driver is killed (SIGKILL) once seed 0 is recorded, then run again."""
     artifacts, cache = tmp_path / "artifacts", tmp_path / "cache"
     env = _env(artifacts, cache)
-    record_0 = S.record_path(artifacts / "smoke", 0)
-    record_1 = S.record_path(artifacts / "smoke", 1)
+    record_0 = R.record_path(artifacts / "smoke", 0)
+    record_1 = R.record_path(artifacts / "smoke", 1)
     worker_tmp = set(Path(tempfile.gettempdir()).glob("cde-sweep-smoke-*"))
     # its own session, so that the Ray processes it starts can be ended with it
     proc = subprocess.Popen([sys.executable, "-c", RAY_SWEEP], env=env, start_new_session=True,
@@ -419,8 +422,8 @@ def test_ray_engine_killed_and_resumed_matches_the_local_engine(local_sweep, tmp
     assert [(s["seed"], s["status"]) for s in summaries] == [(0, "skipped"), (1, "computed")]
     assert (record_0.read_bytes(), record_0.stat().st_mtime_ns) == kept  # not recomputed
 
-    local = {r["seed"]: r for r in S.load_seed_records(local_sweep[0] / "smoke")}
-    for record in S.load_seed_records(artifacts / "smoke"):
+    local = {r["seed"]: r for r in R.load_seed_records(local_sweep[0] / "smoke")}
+    for record in R.load_seed_records(artifacts / "smoke"):
         seed = record["seed"]
         cfg = load_config("smoke", seed=seed)
         store = artifacts / ("smoke" if seed == 0 else f"smoke_{cfg.hash}")
@@ -469,8 +472,8 @@ def test_ray_engine_exports_seeds_already_complete_here_without_ray(local_sweep,
     monkeypatch.setattr(ray, "init", no_ray)
     out = S.run_sweep("smoke", SMOKE_SEEDS, engine="ray")
     assert [(out[s]["status"], out[s]["host"]) for s in SMOKE_SEEDS] == [("exported", "driver")] * 2
-    local = S.load_seed_records(local_sweep[0] / "smoke")
-    exported = S.load_seed_records(artifacts / "smoke")
+    local = R.load_seed_records(local_sweep[0] / "smoke")
+    exported = R.load_seed_records(artifacts / "smoke")
     assert [r["results"] for r in exported] == [r["results"] for r in local]
     assert [r["files"] for r in exported] == [r["files"] for r in local]
 
@@ -481,16 +484,16 @@ def test_a_ray_address_that_does_not_answer_fails_within_seconds():
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # a free port: nothing listens there
-    with pytest.raises(S.SweepError, match=rf"Nothing answered at the Ray address 127.0.0.1:{port} within 5 s "
+    with pytest.raises(R.SweepError, match=rf"Nothing answered at the Ray address 127.0.0.1:{port} within 5 s "
                                            rf"\(ConnectionRefusedError.*`ray start --head --port {port}`"):
-        S.check_ray_address(f"127.0.0.1:{port}")
-    with pytest.raises(S.SweepError, match=r"The Ray address 'HEAD' is not HOST:PORT"):
-        S.check_ray_address("HEAD")
+        RS.check_ray_address(f"127.0.0.1:{port}")
+    with pytest.raises(R.SweepError, match=r"The Ray address 'HEAD' is not HOST:PORT"):
+        RS.check_ray_address("HEAD")
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
     try:
-        S.check_ray_address(f"127.0.0.1:{server.getsockname()[1]}")  # something answers: no error
+        RS.check_ray_address(f"127.0.0.1:{server.getsockname()[1]}")  # something answers: no error
     finally:
         server.close()
-    S.check_ray_address("auto")
+    RS.check_ray_address("auto")

@@ -73,12 +73,13 @@ def test_read_pack_checks_sha256_version_and_config(tmp_path):
 def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(artifacts_dir, monkeypatch):
     from helpers.core.fileio import sha256_file
     from helpers.engine import compression, ensemble
+    from helpers.stages import records as R
     from helpers.stages import reopen
     from helpers.stages import sweep as S
 
     S.run_sweep("smoke", [0])
     root = artifacts_dir / "smoke"
-    record = S.read_seed_record(root / "seeds" / "seed_0.json")
+    record = R.read_seed_record(root / "seeds" / "seed_0.json")
     (rel, sha), = record["weights"].items()
     assert rel == "weights/seed_0.weights.zip" and sha256_file(root / rel) == sha
     (per_image_rel, per_image_sha), = record["per_image"].items()
@@ -97,24 +98,24 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
     assert reopen.reevaluate("smoke", [0], echo=lambda *_: None) == {0: "re-evaluated"}
     assert {k: sha256_file(root / k) for k in tflite} == tflite  # the same bytes, rebuilt
     assert json.loads((root / "results.json").read_text()) == before
-    assert S.read_seed_record(root / "seeds" / "seed_0.json")["results"] == before
+    assert R.read_seed_record(root / "seeds" / "seed_0.json")["results"] == before
     assert sha256_file(root / per_image_rel) == per_image_sha  # the same per-image losses
 
     # A record from before per-image packs: `weights` re-opens the seed from its weights
     # pack (its store wiped again) and writes the same per-image pack.
     (root / per_image_rel).unlink()
     path = root / "seeds" / "seed_0.json"
-    path.write_text(json.dumps({k: v for k, v in S.read_seed_record(path).items() if k != "per_image"}))
+    path.write_text(json.dumps({k: v for k, v in R.read_seed_record(path).items() if k != "per_image"}))
     for folder in root.iterdir():
         if folder.name not in ("seeds", "weights"):
             shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
     assert reopen.export_weights("smoke", [0]) == {0: f"{rel}, {per_image_rel}"}
-    assert S.read_seed_record(path)["per_image"] == {per_image_rel: per_image_sha}
+    assert R.read_seed_record(path)["per_image"] == {per_image_rel: per_image_sha}
 
 
 def test_reevaluate_names_a_seed_without_weights(artifacts_dir):
+    from helpers.stages import records as R
     from helpers.stages import reopen
-    from helpers.stages import sweep as S
     seeds = artifacts_dir / "paper" / "seeds"
     seeds.mkdir(parents=True)
     record = {"seed": 1, "config_hash": "h", "results": {}, "timings": {}, "machine": {},
@@ -124,5 +125,5 @@ def test_reevaluate_names_a_seed_without_weights(artifacts_dir):
     assert reopen.reevaluate("paper", [1], echo=said.append) == {
         1: "skipped: no committed weights (its models were not kept); its record stays as it is"}
     assert said == ["seed 1: skipped: no committed weights (its models were not kept); its record stays as it is"]
-    with pytest.raises(S.SweepError, match=r"Seed 2 of profile 'paper' has no record"):
+    with pytest.raises(R.SweepError, match=r"Seed 2 of profile 'paper' has no record"):
         reopen.reevaluate("paper", [2])

@@ -1,6 +1,6 @@
 """From an executed notebook to a chapter a reader can open and git can keep unchanged.
 
-`helpers.build.pipeline` calls these on every chapter (pure functions on nbformat notebooks):
+`helpers.build.chapters` calls these on every chapter (pure functions on nbformat notebooks):
 
 - `apply_cell_convention(nb, where)` before execution: code cells are folded, not removed.
   Only the `parameters` cell and the setup cell right after it may be tagged

@@ -377,9 +377,9 @@ def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.0
 
 
 def seed_threads(records: list) -> str:
-    """Which thread setting each seed of the sweep ran under (report.tf_threads): weights
+    """Which thread setting each seed of the sweep ran under (appendix_tables.tf_threads): weights
     reproduce bit for bit only under a seed's own setting, so a mixed sweep says so."""
-    from helpers.book.report import tf_threads
+    from helpers.book.appendix_tables import tf_threads
     if not records:
         return "No seed of the sweep has finished yet."
     groups: dict[str, list[int]] = {}

@@ -18,10 +18,10 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers.data import shift
 from helpers.book.plots import plot_style, sort_variants, variant_color, variant_linestyle
-from helpers.core.variants import variant_label
-from helpers.core.variants import parse_variant
+from helpers.core.variants import parse_variant, variant_label
+from helpers.data import shift
+from helpers.data.corruptions import CORRUPTIONS
 
 __all__ = [
     "corruption_grid",
@@ -65,7 +65,7 @@ def _first(x, n_examples: int) -> np.ndarray:
     return x[:n_examples]
 
 
-def corruption_grid(x, names: Sequence[str] = shift.CORRUPTIONS, n_examples: int = 4, seed: int = 0):
+def corruption_grid(x, names: Sequence[str] = CORRUPTIONS, n_examples: int = 4, seed: int = 0):
     """The first ``n_examples`` images of x, clean and under each corruption in ``names``.
 
     One column per corruption (the clean images first), one row per image; ink dark.
@@ -167,7 +167,7 @@ def metric_vs_rotation(
 def _corruption_order(series: Mapping[str, Mapping]) -> list[str]:
     """MNIST-C's order for known corruptions, then any others as first met."""
     seen = list(dict.fromkeys(name for values in series.values() for name in values))
-    known = [name for name in shift.CORRUPTIONS if name in seen]
+    known = [name for name in CORRUPTIONS if name in seen]
     return known + [name for name in seen if name not in known]
 
 

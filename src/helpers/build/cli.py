@@ -131,8 +131,8 @@ def _sweep(args) -> None:
 
 
 def _config(args):
-    from helpers.core.config import NULL, load_config
     from helpers.build.pipeline import parameters_from_pairs
+    from helpers.core.config import NULL, load_config
     # `-p test_subset null` sets the key to null (a None override would mean "the profile's value")
     values = {k: NULL if v is None else v for k, v in parameters_from_pairs(args.parameter).items()}
     return load_config(args.profile, **values)
@@ -182,9 +182,9 @@ def _aggregate(args) -> None:
 
 def _adopt(args) -> None:
     from helpers.engine import compression
-    from helpers.stages.experiment import Experiment
     from helpers.engine.member_check import check_member
     from helpers.engine.predict import TFLiteMember
+    from helpers.stages.experiment import Experiment
     from helpers.store.artifacts import Store, StoreError
     cfg = _config(args)
     store = Store(cfg, adopt=True)
@@ -204,7 +204,8 @@ def _adopt(args) -> None:
 
 
 def _build(args) -> int:
-    from helpers.build.pipeline import PipelineError, parameters_from_pairs, run
+    from helpers.build.chapters import PipelineError
+    from helpers.build.pipeline import parameters_from_pairs, run
     parameters = parameters_from_pairs(args.parameter)
     nulls = [k for k, v in parameters.items() if v is None]
     if nulls:  # a chapter parameter left at None means "the profile's value": null cannot pass
@@ -245,7 +246,7 @@ def _permission_fix(filename) -> str:
     """The advice for a file that cannot be read or written, by where it lies."""
     from pathlib import Path
 
-    from helpers.data.loaders import cache_dir
+    from helpers.data.files import cache_dir
     from helpers.store.artifacts import artifacts_root
     path = Path(filename).resolve() if filename else None
     data = os.environ.get("CDE_DATA_DIR")
@@ -264,8 +265,8 @@ def main(argv=None) -> int:
     if args.command in ("train", "evaluate", "aggregate", "adopt", "weights", "sweep"):
         from helpers.core.quiet import import_tensorflow
         import_tensorflow()  # its oneDNN / CUDA / absl start-up lines go to a log, not the terminal
-    from helpers.data.loaders import DataError
-    from helpers.build.pipeline import PipelineError
+    from helpers.build.chapters import PipelineError
+    from helpers.data.files import DataError
     from helpers.store.artifacts import artifacts_root
     if os.environ.get("CDE_ARTIFACTS_DIR"):
         # Resolved once, here: the chapter kernels run in another working directory.

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from helpers.core.datasets import check_data_section
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "_config.yml"
 
@@ -221,6 +223,7 @@ def _read_yaml(path: Path) -> dict:
         if not isinstance(raw, dict) or not isinstance(raw.get(section), dict):
             raise ValueError(f"Experiment config file {path} lacks the mapping '{section}:'; "
                              "restore it from the repository's _config.yml.")
+    check_data_section(raw["data"], str(path))  # against the dataset registry
     expected = {f.name for f in dataclasses.fields(Config)} - set(_NOT_DEFAULTS)
     missing = sorted(expected - set(raw["defaults"]))
     extra = sorted(set(map(str, raw["defaults"])) - expected)

@@ -36,9 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.core import datasets
 from helpers.core.fileio import sha256_bytes
 from helpers.core.variants import BUDGET_PANELS
-from helpers.stats.claims_v2 import DATASET_LABELS, IMAGE_CLAIMS, seed_table, v2_two_level, v2_verdicts
+from helpers.stats.claims_v2 import IMAGE_CLAIMS, seed_table, v2_two_level, v2_verdicts
 from helpers.stats.inference import t_interval
 from helpers.stats.rules import VERSION as RULES_VERSION
 from helpers.stats.rules import RulesV2, load_rules_v2, rules_digest
@@ -73,7 +74,7 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
     """
     import dataclasses
 
-    from helpers.stages.sweep import read_seed_record
+    from helpers.stages.records import read_seed_record
 
     folder = Path(profile_root) / "seeds"
     paths = sorted(folder.glob("seed_*.json"), key=lambda p: int(p.stem.split("_")[1])
@@ -294,7 +295,7 @@ def numbers(runs: list[dict], seeds: list[int], alpha: float) -> dict:
     return _json_safe({
         "seeds": list(seeds), "n_seeds": len(seeds), "alpha": alpha,
         "evaluation_version": runs[0].get("evaluation_version"),
-        "datasets": {d: {"label": DATASET_LABELS.get(d, d),
+        "datasets": {d: {"label": datasets.label(d),
                          "kind": runs[0]["datasets"].get(d, {}).get("kind", "shift")}
                      for d in dataset_names(runs)},
         "stats": stats, "fronts": budget_fronts(stats, budget_variants(runs)),

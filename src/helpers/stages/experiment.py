@@ -20,12 +20,12 @@ import functools
 
 import numpy as np
 
-from helpers.core import progress
+from helpers.core import datasets, progress
 from helpers.core.config import Config
 from helpers.core.fileio import atomic_path
 from helpers.core.variants import CONTROL, CONTROL_FLOAT, float_source, parse_variant, variant_name, variants
+from helpers.data import corruptions, shift
 from helpers.data import loaders as data
-from helpers.data import shift
 from helpers.store import reuse
 from helpers.store.artifacts import Store, StoreError
 from helpers.store.keras_archive import save_keras
@@ -34,7 +34,11 @@ from helpers.store.keras_archive import save_keras
 # or run, never at import: a read-only Experiment (compute=False: the chapters) reads the
 # store's JSON and loads no TensorFlow (tests/test_layers.py).
 
-DATASETS = ("mnist_test", "notmnist", "fashion_mnist")
+
+
+def registered() -> tuple[str, ...]:
+    """The store names of every registered dataset (helpers.core.datasets), read now."""
+    return tuple(d.key for d in datasets.DATASETS.values())
 
 
 def variant_info(config: Config, name: str) -> dict:
@@ -68,30 +72,30 @@ class Experiment:
         return self._mnist[0]
 
     def dataset(self, name: str):
-        """(x, y) of 'mnist_test', 'notmnist' (labels are letters A..J), 'fashion_mnist'
-        (clothing classes), or a shifted MNIST set named by shift_dataset_names()."""
-        if name == "mnist_test":
-            return self._mnist[1]
-        if name == "notmnist":
-            return self._notmnist
-        if name == "fashion_mnist":
-            return self._fashion
+        """(x, y) of a registered dataset by its store name ('mnist_test', 'notmnist': labels are
+        letters A..J, 'fashion_mnist': clothing classes, any other entry of
+        helpers.core.datasets), or of a shifted MNIST set named by shift_dataset_names()."""
+        if name == datasets.DATASETS["mnist"].key:
+            return self._mnist[1]  # loaded with the training split
+        if name in registered():
+            return self._registered(name)
         if name in self.shift_dataset_names():
             return self._shifted(name)
-        known = ", ".join([*DATASETS, *self.shift_dataset_names()])
+        known = ", ".join([*registered(), *self.shift_dataset_names()])
         raise ValueError(f"Dataset {name!r} is unknown; use one of {known}.")
 
-    @functools.cached_property
-    def _notmnist(self):
-        return data.load_notmnist(subset=self.config.ood_subset, subset_seed=self.config.subset_seed)
+    @functools.lru_cache(maxsize=None)  # noqa: B019 (an Experiment lives as long as its run)
+    def _registered(self, name: str):
+        entry = datasets.by_store_name(name)
+        return data.load_dataset(entry.name, subset=self.subset(name), subset_seed=self.config.subset_seed)
 
-    @functools.cached_property
-    def _fashion(self):
-        return data.load_fashion_mnist(subset=self.config.ood_subset, subset_seed=self.config.subset_seed)
+    def subset(self, name: str):
+        """How many images of a registered dataset this config uses (None: all)."""
+        return getattr(self.config, datasets.by_store_name(name).subset_key)
 
     def shift_dataset_names(self) -> list[str]:
         """Rotated MNIST (every 15° to 180°) and MNIST-C's corruptions, as helpers.data.shift names them."""
-        return shift.shifted_dataset_names(shift.ROTATION_ANGLES[1:], shift.CORRUPTIONS)
+        return shift.shifted_dataset_names(shift.ROTATION_ANGLES[1:], corruptions.CORRUPTIONS)
 
     def shift_info(self, name: str) -> tuple[str, object]:
         """('rotated_mnist', 30) or ('corrupted_mnist', 'fog') for a shifted set's name."""
@@ -360,7 +364,7 @@ class Experiment:
     def member_probabilities(self, variant: str, dataset: str) -> np.ndarray:
         """(M, N, 10) float32 probabilities of each member; cached (git-ignored), keyed by
         the model files' checksums and the data subset."""
-        if dataset not in DATASETS:
+        if dataset not in registered():
             self.dataset(dataset)  # the one-sentence error
         from helpers.engine.predict import keras_probabilities, tflite_probabilities
         info = variant_info(self.config, variant)
@@ -375,8 +379,7 @@ class Experiment:
             predict = lambda: tflite_probabilities(self.tflite_paths(variant),  # noqa: E731
                                                    self.dataset(dataset)[0])
         c = self.config
-        subset = {"mnist_test": c.test_subset, "notmnist": c.ood_subset,
-                  "fashion_mnist": c.ood_subset}.get(dataset, [c.test_subset, c.shift_subset])
+        subset = self.subset(dataset) if dataset in registered() else [c.test_subset, c.shift_subset]
         key = self.store.lineage(paths, dataset=dataset, subset_seed=c.subset_seed, subset=subset,
                                  seed=c.seed if dataset.startswith("c_") else None)
         return self.store.cached_array(f"predictions/{variant}_{dataset}", key, predict)

@@ -13,7 +13,7 @@ against the record's sha256), evaluates, and writes the new results into the rec
 from __future__ import annotations
 
 from helpers.core.fileio import atomic_write_json
-from helpers.stages.sweep import (
+from helpers.stages.records import (
     SweepError,
     profile_store_root,
     read_seed_record,

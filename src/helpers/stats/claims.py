@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core import fmt, paper
+from helpers.core import datasets, fmt, paper
 from helpers.core.variants import int8_variants, sparsity_label
 from helpers.stats.inference import compare_paired
 from helpers.stats.verdicts import (
@@ -173,7 +173,7 @@ def c5(ev: Evidence, variants: list[str]) -> dict:
         for dataset, (lo, hi) in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, 1.0)),
                                   ("notmnist", paper.NOTMNIST_BAND)):
             mean, low, high = _fraction_interval(ev, v, dataset)
-            what = f"{DATASET_LABELS[dataset]} at {'the float32 baseline' if v == 'baseline' else sparsity_label(v)}"
+            what = f"{datasets.label(dataset)} at {'the float32 baseline' if v == 'baseline' else sparsity_label(v)}"
             parts.append((what, region(low, high, lo, hi)))
             ours.append(f"{what} {fmt.interval(fmt.pct, mean, low, high, decimals=1)}")
     return _row("C5", f"MNIST > {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)}; NotMNIST "
@@ -214,7 +214,7 @@ def trend_claim(cid: str, ev: Evidence, variants: list[str], series: list[tuple[
         values = np.stack([ev.values(n, dataset, key) for n in names], axis=1)
         verdict, _ = trend(values, increasing, ev.rules.alpha, ev.rules.min_seeds)
         label, formatter = TREND_MEASURES[key]
-        where = DATASET_LABELS.get(dataset, dataset)
+        where = datasets.label(dataset)
         parts.append((f"{label} on {where}", verdict))
         means = " → ".join(fmt.bare(formatter, x) for x in values.mean(axis=0))
         ours.append(f"{label} on {where}: {means}")
@@ -223,7 +223,6 @@ def trend_claim(cid: str, ev: Evidence, variants: list[str], series: list[tuple[
     return _row(cid, paper_text, "; ".join(ours), criterion, evidence, parts)
 
 
-DATASET_LABELS = {"mnist": "MNIST", "notmnist": "NotMNIST"}
 
 
 def c8(ev: Evidence, variants: list[str]) -> dict:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from helpers.core import paper
+from helpers.core import datasets, paper
 from helpers.stats.rules import (
     RulesV2,
     equivalence_part,
@@ -26,9 +26,7 @@ from helpers.stats.rules import (
 )
 
 TREND_POINTS = ["q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"]
-DATASET_LABELS = {"mnist": "MNIST", "notmnist": "NotMNIST", "fashion_mnist": "Fashion-MNIST",
-                  "rotated_mnist": "rotated MNIST", "corrupted_mnist": "corrupted MNIST"}
-TREND_DATASETS = ("notmnist", "fashion_mnist", "rotated_mnist", "corrupted_mnist")
+TREND_DATASETS = (*datasets.ood_names(), *datasets.SHIFT_LABELS)
 """The datasets each trend claim (C6, C7, C10) is judged on, the paper's (NotMNIST) first."""
 SCALAR_SKIP = ("_low", "_high")
 
@@ -102,7 +100,7 @@ def v2_c5(runs, variants: list[str], rules: RulesV2) -> dict:
         for dataset, region in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, math.inf)),
                                 ("notmnist", paper.NOTMNIST_BAND)):
             what = "float32 baseline" if v == "baseline" else ("0 %" if v == "q8" else _pct(float(v[1:3]) / 100))
-            parts.append({**region_part(f"{DATASET_LABELS[dataset]} at {what}",
+            parts.append({**region_part(f"{datasets.label(dataset)} at {what}",
                                         _values(runs, v, dataset, "classified_fraction"), region, rules),
                           "variant": v, "dataset": dataset})
     return {"notmnist": judge(parts, rules.alpha)}
@@ -189,7 +187,7 @@ def v2_verdicts(runs: list[dict], rules: RulesV2, table1_rows: list[dict], confi
             "mnist": judge([], rules.alpha)}
     out["C5"] = v2_c5(runs, q8, rules)
     out["C6"] = v2_trend(runs, lambda d: [("MNIST", "mnist", "classified_fraction"),
-                                          (DATASET_LABELS[d], d, "classified_fraction")], False, rules)
+                                          (datasets.label(d), d, "classified_fraction")], False, rules)
     out["C7"] = v2_trend(runs, lambda d: [("entropy", d, "mean_entropy"),
                                           ("disagreement", d, "mean_disagreement")], True, rules)
     out["C8"] = v2_c8(runs, q8, rules)

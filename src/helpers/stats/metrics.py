@@ -1,4 +1,9 @@
-"""Metrics on predicted probabilities: pure, vectorized NumPy (no TensorFlow).
+"""In-distribution metrics on predicted probabilities: pure, vectorized NumPy (no TensorFlow).
+
+Accuracy, NLL, Brier, calibration (ECE and its bins) and the confidence curve, with the
+per-sample quantities they average and the input validation helpers.stats.uncertainty shares.
+Uncertainty scores and OOD detection are helpers.stats.uncertainty's; bootstrap intervals
+helpers.stats.bootstrap's.
 
 Shapes used throughout:
 
@@ -8,16 +13,11 @@ Shapes used throughout:
 
 Conventions (stated once, used by the book):
 
-- Logarithms are natural: entropy, NLL, disagreement and mutual information are in nats.
+- Logarithms are natural: NLL is in nats.
 - ``nll`` clips probabilities to [EPS, 1] before the log, so a confident mistake costs
   at most -log(EPS) ~ 27.6 nats instead of infinity.
 - ``brier`` is *summed* over classes (as in torch-uncertainty), not divided by K, so it
   lies in [0, 2].
-- ``disagreement`` is the paper's: the mean over members of KL(p_m || p_mean). It equals
-  the mutual information H(p_mean) - mean_m H(p_m) (the BALD score); both routes are
-  implemented and the tests check the identity.
-- OOD detection: out-of-distribution samples are the positives, in-distribution the
-  negatives, and every score grows with uncertainty.
 
 Every public function validates its inputs and raises a one-sentence ``ValueError`` that
 names the argument, what was wrong and what is expected.
@@ -25,21 +25,15 @@ names the argument, what was wrong and what is expected.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
-from scipy.special import entr, rel_entr
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 EPS = 1e-12
 """Lower clip for probabilities inside logarithms (``nll``)."""
 
 SUM_TOLERANCE = 1e-3
 """How far a probability row may sum away from 1 before it is rejected."""
-
-OOD_SCORES = ("entropy", "one_minus_confidence")
-"""Names accepted by ``uncertainty_score`` / ``ood_scores`` (for disagreement, see
-``ood_scores_from_scores``)."""
 
 
 # --------------------------------------------------------------------------- validation
@@ -91,24 +85,9 @@ def _as_labels(labels, n_samples: int, n_classes: int, name: str = "labels") -> 
     return arr.astype(np.intp, copy=False)
 
 
-def _as_scores(scores, name: str) -> np.ndarray:
-    """Return a 1-D finite, non-empty float array of per-sample scores."""
-    arr = np.asarray(scores, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} has shape {arr.shape}; expected a non-empty 1-D array of shape (N,).")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values; expected finite scores.")
-    return arr
-
-
 def _probs_and_labels(probs, labels):
     p = _as_probs(probs, "probs")
     return p, _as_labels(labels, p.shape[0], p.shape[1])
-
-
-def _entropy_last_axis(p: np.ndarray) -> np.ndarray:
-    """H(p) = -sum_k p_k log p_k over the last axis (0 log 0 = 0), unvalidated."""
-    return entr(p).sum(axis=-1)
 
 
 # ------------------------------------------------------------------ per-sample quantities
@@ -158,54 +137,6 @@ def brier_per_sample(probs, labels) -> np.ndarray:
     onehot = np.zeros_like(p)
     onehot[np.arange(len(y)), y] = 1.0
     return ((p - onehot) ** 2).sum(axis=1)
-
-
-def entropy(probs) -> np.ndarray:
-    """Per-sample predictive entropy H(p_n) = -sum_k p[n, k] log p[n, k], in nats (0 log 0 = 0).
-
-    probs: (N, K). Returns (N,), each value in [0, log K].
-    """
-    return _entropy_last_axis(_as_probs(probs, "probs"))
-
-
-def disagreement(member_probs) -> np.ndarray:
-    """The paper's disagreement: D_n = mean_m KL(p_m[n] || p_mean[n]), in nats.
-
-    KL(p || q) = sum_k p_k log(p_k / q_k), computed with ``scipy.special.rel_entr``; it is
-    always finite here because p_mean[n, k] >= p_m[n, k] / M > 0 wherever p_m[n, k] > 0.
-    Equal to ``mutual_information`` (see there). Invariant to the order of the members.
-
-    member_probs: (M, N, K). Returns (N,), each value >= 0.
-    """
-    p = _as_probs(member_probs, "member_probs", ndim=3)
-    return rel_entr(p, p.mean(axis=0, keepdims=True)).sum(axis=2).mean(axis=0)
-
-
-def mutual_information(member_probs) -> np.ndarray:
-    """Mutual information (BALD) I_n = H(p_mean[n]) - mean_m H(p_m[n]), in nats.
-
-    Mathematically identical to ``disagreement``: sum_k mean_m p_m log(p_m / p_mean)
-    = mean_m sum_k p_m log p_m - sum_k p_mean log p_mean. Computed here by the entropy
-    route (``scipy.special.entr``) so the tests can check the identity independently.
-    Round-off below zero is clipped to 0.
-
-    member_probs: (M, N, K). Returns (N,), each value in [0, log M].
-    """
-    p = _as_probs(member_probs, "member_probs", ndim=3)
-    total = _entropy_last_axis(p.mean(axis=0))
-    expected = _entropy_last_axis(p).mean(axis=0)
-    return np.maximum(total - expected, 0.0)
-
-
-def uncertainty_score(probs, score: str = "entropy") -> np.ndarray:
-    """Per-sample uncertainty score that grows with uncertainty.
-
-    score: "entropy" -> H(p_n) (nats); "one_minus_confidence" -> 1 - max_k p[n, k].
-    probs: (N, K). Returns (N,).
-    """
-    if score not in OOD_SCORES:
-        raise ValueError(f"score is {score!r}; expected one of {', '.join(map(repr, OOD_SCORES))}.")
-    return entropy(probs) if score == "entropy" else 1.0 - confidence(probs)
 
 
 # ------------------------------------------------------------------------ aggregate metrics
@@ -307,139 +238,3 @@ def confidence_curve(probs, labels=None, thresholds=None) -> ConfidenceCurve:
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = np.where(n_kept > 0, hits_from[first] / n_kept, np.nan)
     return ConfidenceCurve(taus, fraction, acc)
-
-
-# ------------------------------------------------------------------------------------- OOD
-
-
-def ood_scores_from_scores(score_in, score_out) -> dict:
-    """AUROC, AUPR and FPR at 95 % TPR for separating OOD (positives) from in-distribution.
-
-    score_in: (N_in,), score_out: (N_out,); larger score = more uncertain = more OOD-like.
-    Use it for any score, e.g. ``ood_scores_from_scores(disagreement(m_in), disagreement(m_out))``.
-    Returns ``{"auroc", "aupr", "fpr_at_95_tpr"}``, fractions in [0, 1] (AUPR with OOD as
-    the positive class; FPR = fraction of in-distribution samples flagged at the first
-    threshold whose TPR >= 0.95).
-    """
-    s_in, s_out = _as_scores(score_in, "score_in"), _as_scores(score_out, "score_out")
-    y = np.concatenate([np.zeros(len(s_in)), np.ones(len(s_out))])
-    s = np.concatenate([s_in, s_out])
-    fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
-    return {
-        "auroc": float(roc_auc_score(y, s)),
-        "aupr": float(average_precision_score(y, s)),
-        "fpr_at_95_tpr": float(fpr[np.searchsorted(tpr, 0.95, side="left")]),
-    }
-
-
-def ood_roc(score_in, score_out) -> tuple[np.ndarray, np.ndarray]:
-    """ROC curve (fpr, tpr) with OOD as positives; score_in: (N_in,), score_out: (N_out,)."""
-    s_in, s_out = _as_scores(score_in, "score_in"), _as_scores(score_out, "score_out")
-    y = np.concatenate([np.zeros(len(s_in)), np.ones(len(s_out))])
-    fpr, tpr, _ = roc_curve(y, np.concatenate([s_in, s_out]))
-    return fpr, tpr
-
-
-def ood_scores(probs_in, probs_out, score: str = "entropy") -> dict:
-    """OOD detection metrics from predictions: ``ood_scores_from_scores`` on ``uncertainty_score``.
-
-    probs_in: (N_in, K) in-distribution, probs_out: (N_out, K) OOD; score: "entropy" or
-    "one_minus_confidence". Returns ``{"auroc", "aupr", "fpr_at_95_tpr"}``.
-    """
-    if score not in OOD_SCORES:
-        raise ValueError(f"score is {score!r}; expected one of {', '.join(map(repr, OOD_SCORES))}.")
-    s_in = uncertainty_score(_as_probs(probs_in, "probs_in"), score)
-    s_out = uncertainty_score(_as_probs(probs_out, "probs_out"), score)
-    return ood_scores_from_scores(s_in, s_out)
-
-
-# ------------------------------------------------------------------------------ bootstrap
-
-
-class CI(NamedTuple):
-    """A point estimate with a percentile bootstrap interval [low, high]."""
-
-    estimate: float
-    low: float
-    high: float
-
-
-_CHUNK_ELEMENTS = 4_000_000  # resample indices drawn per chunk in the fast path (~32 MB)
-
-
-def _check_bootstrap_args(arrays, paired_with, n, level) -> int:
-    if not (isinstance(n, (int, np.integer)) and n >= 1):
-        raise ValueError(f"n is {n!r}; expected a positive integer number of resamples.")
-    if not 0 < level < 1:
-        raise ValueError(f"level is {level!r}; expected a coverage strictly between 0 and 1, e.g. 0.95.")
-    if not arrays:
-        raise ValueError("bootstrap_ci got no arrays; expected at least one per-sample array after metric.")
-    if paired_with is not None and len(paired_with) != len(arrays):
-        raise ValueError(
-            f"paired_with has {len(paired_with)} arrays but {len(arrays)} were given; expected the "
-            "same arguments for the other variant."
-        )
-    everything = list(arrays) + list(paired_with or [])
-    lengths = {np.shape(a)[0] if np.ndim(a) else None for a in everything}
-    if len(lengths) != 1 or None in lengths or 0 in lengths:
-        raise ValueError(
-            f"bootstrap_ci arrays have first-axis lengths {sorted(map(str, lengths))}; expected all "
-            "arrays (and paired_with) to share one non-zero sample count N on axis 0."
-        )
-    return lengths.pop()
-
-
-def _mean_replicates(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``n`` resamples of a 1-D array, gathered in chunks (vectorized)."""
-    size = len(values)
-    chunk = max(1, _CHUNK_ELEMENTS // size)
-    out = [values[rng.integers(0, size, size=(min(chunk, n - i), size))].mean(axis=1) for i in range(0, n, chunk)]
-    return np.concatenate(out)
-
-
-def bootstrap_ci(
-    metric: Callable[..., float],
-    *arrays,
-    n: int = 1000,
-    seed: int = 0,
-    paired_with: Sequence | None = None,
-    level: float = 0.95,
-) -> CI:
-    """Percentile bootstrap interval of ``metric(*arrays)`` over samples (axis 0 of each array).
-
-    Without ``paired_with``: estimate = metric(*arrays), interval = the (1 - level)/2 and
-    (1 + level)/2 quantiles of metric(*[a[idx] for a in arrays]) over ``n`` index
-    resamples ``idx`` drawn with replacement. With ``paired_with`` (the same arguments for
-    another variant on the same samples, e.g. ``(probs_b, labels)``), everything is for the
-    paired difference metric(*arrays) - metric(*paired_with), and each resample uses the
-    same ``idx`` for both variants, so shared per-sample difficulty cancels out.
-
-    Shapes: each array has the sample axis first, e.g. probs (N, K), labels (N,), or a
-    per-sample metric (N,). Deterministic for a given ``seed``.
-
-    Hand-rolled rather than ``scipy.stats.bootstrap`` because our metrics take (N, K)
-    arrays and are not vectorized over a resample axis (scipy then calls them once per
-    resample anyway), and scipy's default BCa method adds an O(N^2) jackknife at N = 10,000.
-    Fast path: when ``metric is np.mean`` and the arrays are one 1-D per-sample array
-    (e.g. ``correct(probs, labels)``), the resample means are computed in one vectorized
-    gather (about 0.1 s for N = 10,000 and n = 1000).
-    """
-    n_samples = _check_bootstrap_args(arrays, paired_with, n, level)
-    arrays = [np.asarray(a) for a in arrays]
-    other = None if paired_with is None else [np.asarray(a) for a in paired_with]
-    rng = np.random.default_rng(seed)
-    estimate = float(metric(*arrays)) - (0.0 if other is None else float(metric(*other)))
-    if metric is np.mean and len(arrays) == 1 and all(a.ndim == 1 for a in arrays + (other or [])):
-        values = arrays[0].astype(np.float64)
-        if other is not None:
-            values = values - other[0].astype(np.float64)  # mean(a[idx]) - mean(b[idx]) = mean((a - b)[idx])
-        replicates = _mean_replicates(values, n, rng)
-    else:
-        replicates = np.empty(n)
-        for i in range(n):
-            idx = rng.integers(0, n_samples, size=n_samples)
-            replicates[i] = metric(*[a[idx] for a in arrays])
-            if other is not None:
-                replicates[i] -= metric(*[a[idx] for a in other])
-    low, high = np.quantile(replicates, [(1 - level) / 2, (1 + level) / 2])
-    return CI(estimate, float(low), float(high))

@@ -44,8 +44,6 @@ Trust rules:
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import json
 import os
 import re
@@ -54,27 +52,11 @@ import shutil
 import time
 from pathlib import Path
 
-from helpers.core import fileio
-from helpers.core.config import REPO_ROOT, Config, load_config, stage_hash_of
-from helpers.core.fileio import (
-    atomic_write_bytes,
-    atomic_write_json,
-    json_bytes,
-    sha256_bytes,
-    sha256_file,
-)
-from helpers.core.provenance import (
-    library_versions,
-    machine_info,
-)
-from helpers.store.keras_archive import normalize_keras_archive, save_keras  # noqa: F401 (re-exported)
+from helpers.core.config import REPO_ROOT, Config, load_config
+from helpers.core.fileio import atomic_write_json, sha256_file
+from helpers.store.derived import DerivedFilesMixin
+from helpers.store.manifest import MANIFEST, ManifestMixin
 
-MANIFEST = "manifest.json"
-LOCK_FILE = ".manifest.lock"
-BUILD_LOCK = ".build.lock"
-# Which command rebuilds a derived file (names in StoreError messages).
-PRODUCERS = {"histories.json": "train", "sizes.json": "train", "results.json": "evaluate",
-             "seed_spread.json": "evaluate"}
 # Temp files of atomic_write_bytes / atomic_path: `.<name>.<pid>.<8 random>.tmp` and
 # `.<name>.<pid>.tmp.<ext>`; the pid says whether their writer is still alive.
 _TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)\.(?:tmp\.\w+|\w{8}\.tmp)$")
@@ -94,11 +76,6 @@ def artifacts_root() -> Path:
     env = os.environ.get("CDE_ARTIFACTS_DIR")
     path = Path(env).expanduser() if env else REPO_ROOT / "artifacts"
     return (path if path.is_absolute() else REPO_ROOT / path).resolve()
-
-
-def file_mode() -> int:
-    """The mode a plain `open(path, "w")` gives a new file under the user's umask."""
-    return fileio.file_mode()
 
 
 def remove_stale_temp_files(folder: Path) -> list[Path]:
@@ -138,23 +115,7 @@ def cli_command(verb: str, config: Config) -> str:
     return shlex.join(parts)
 
 
-def _short(digest) -> str:
-    return f"{str(digest)[:16]}..." if digest else "nothing"
-
-
-def _differences(recorded: dict, current: dict) -> list[str]:
-    """Names of the inputs that differ (file paths for the `files` entry)."""
-    out = []
-    for key in sorted(set(recorded) | set(current)):
-        a, b = recorded.get(key), current.get(key)
-        if key == "files" and isinstance(a, dict) and isinstance(b, dict):
-            out += [name for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]
-        elif a != b:
-            out.append(key)
-    return out
-
-
-class Store:
+class Store(ManifestMixin, DerivedFilesMixin):
     """Artifacts of one config. `Store(cfg)` opens (or creates) its folder.
 
     The folder is `artifacts/<profile>/` when `cfg` has the profile's own pruning-stage
@@ -166,7 +127,11 @@ class Store:
 
     create=False refuses (StoreError naming the command that builds it) a store that does
     not exist yet; adopt=True opens a store whose manifest was lost (see `adopt`).
+    The manifest's methods are helpers.store.manifest's, those of derived files and caches
+    helpers.store.derived's.
     """
+
+    StoreError = StoreError  # raised by the mixins' methods, which cannot import this module
 
     def __init__(self, config: Config, root: Path | None = None, fresh: bool = False,
                  create: bool = True, adopt: bool = False):
@@ -193,128 +158,6 @@ class Store:
         """The command line that runs `verb` ("train", "evaluate", "adopt") for this config."""
         return cli_command(verb, self.config)
 
-    # --- manifest -------------------------------------------------------------------
-    @property
-    def manifest_path(self) -> Path:
-        return self.root / MANIFEST
-
-    @contextlib.contextmanager
-    def building(self, echo=print):
-        """Hold the store's build lock for a whole build: a second build of the same store
-        (another process) waits here, then finds what the first one made and reuses it,
-        instead of training everything twice and adding both runs' times."""
-        from filelock import FileLock, Timeout
-        lock = FileLock(self.root / BUILD_LOCK, mode=file_mode())
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            echo(f"Another build of {self.root} is running: waiting for it, then reusing what it made.",
-                 flush=True)
-            lock.acquire()
-        try:
-            yield
-        finally:
-            lock.release()
-
-    @contextlib.contextmanager
-    def locked(self):
-        """Hold the store's manifest lock (reentrant within this Store object)."""
-        from filelock import FileLock
-        if self._lock is None:
-            # mode: filelock would force 0644, and another user of a shared store must open it
-            self._lock = FileLock(self.root / LOCK_FILE, mode=file_mode())
-        with self._lock:
-            yield
-
-    def _read_manifest_file(self, path: Path) -> dict:
-        if not path.exists():
-            return {}
-        try:
-            return json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise StoreError(f"{path} is not valid JSON ({e}); restore it (git checkout) or "
-                             f"rebuild the store with `{self.command('train')} --fresh`.") from None
-
-    def manifest(self) -> dict:
-        return self._read_manifest_file(self.manifest_path)
-
-    def _model_files(self) -> list[Path]:
-        folder = self.root / "models"
-        return sorted(p for p in folder.rglob("member_*") if p.is_file()) if folder.is_dir() else []
-
-    def _new_manifest(self, **fields) -> dict:
-        c = self.config
-        return {"config_hash": c.hash, "profile": c.profile, "config": c.values(),
-                "stage_hashes": {s: c.stage_hash(s) for s in ("training", "pruning")},
-                "versions": library_versions(), "machine": machine_info(), **fields}
-
-    def _check_manifest(self) -> None:
-        m = self.manifest()
-        if not m:
-            if self._model_files():
-                raise StoreError(
-                    f"{self.root} holds model files but no {MANIFEST}, so nothing says which "
-                    f"config made them or whether they are intact; rebuild the store with "
-                    f"`{self.command('train')} --fresh`, or adopt the files as they are with "
-                    f"`{self.command('adopt')}`.")
-            with self.locked():
-                if not self.manifest():
-                    atomic_write_json(self.manifest_path, self._new_manifest())
-            return
-        legacy = "stage_hashes" not in m
-        recorded = (stage_hash_of(m["config"], "pruning") if legacy and isinstance(m.get("config"), dict)
-                    else m.get("stage_hashes", {}).get("pruning"))
-        if recorded != self.config.hash:
-            raise StoreError(
-                f"{self.root} was written by config hash {recorded} but the current "
-                f"config hashes to {self.config.hash}; re-run with --fresh to rebuild it "
-                f"(python -m helpers build --profile {self.config.profile} --fresh), or restore "
-                f"the config values that made it.")
-        if legacy:
-            self._migrate(m)
-
-    def _migrate(self, m: dict) -> None:
-        """A manifest of the single-hash era: record the stage hashes, and adopt
-        histories.json (written with the recorded models); sizes and results, which have
-        no lineage, are recomputed when next needed."""
-        def edit(m):
-            m.update(config_hash=self.config.hash,
-                     stage_hashes={s: stage_hash_of(m["config"], s) for s in ("training", "pruning")})
-            if self.path("histories.json").exists():
-                files = {k: v for k, v in m.get("files", {}).items() if k.endswith(".keras")}
-                m.setdefault("derived", {})["histories.json"] = {
-                    "sha256": sha256_file(self.path("histories.json")), "inputs": {"files": files}}
-        with contextlib.suppress(OSError):  # read-only: checked again on the next writable open
-            self._edit(self.manifest_path, edit)
-
-    def _edit(self, manifest_path: Path, change) -> dict:
-        """Read, change (in place) and atomically rewrite a manifest, under the lock."""
-        with self.locked():
-            m = self._read_manifest_file(manifest_path)
-            change(m)
-            atomic_write_json(manifest_path, m)
-            return m
-
-    def update_manifest(self, **fields) -> dict:
-        return self._edit(self.manifest_path, lambda m: m.update(fields))
-
-    def add_time(self, stage: str, seconds: float) -> None:
-        """Add wall time (seconds) to a stage in the manifest's `timings`; added in pieces
-        (per epoch), so the completed epochs of a killed run still count."""
-        def add(m):
-            timings = m.setdefault("timings", {})
-            timings[stage] = round(timings.get(stage, 0.0) + seconds, 2)
-        self._edit(self.manifest_path, add)
-
-    def stage_clock(self, stage: str):
-        """A callable that adds the time since its previous call (or creation) to `stage`."""
-        last = [time.perf_counter()]
-
-        def tick(*_):
-            now = time.perf_counter()
-            self.add_time(stage, now - last[0])
-            last[0] = now
-        return tick
 
     # --- files ----------------------------------------------------------------------
     def path(self, *parts: str) -> Path:
@@ -399,156 +242,6 @@ class Store:
         if any(r not in files for r in rels):
             return None
         return {"files": {r: files[r] for r in rels}, **extra}
-
-    # --- derived files ---------------------------------------------------------------
-    def _records_path(self, name: str) -> Path:
-        """Where the record of a derived file lives: the manifest, or for the git-ignored
-        evaluations/<hash>/ folders their own lineage.json (the manifest stays as committed)."""
-        parts = Path(name).parts
-        if parts[0] == "evaluations" and len(parts) > 2:
-            return self.path(*parts[:2], "lineage.json")
-        return self.manifest_path
-
-    def _record(self, name: str) -> dict | None:
-        return self._read_manifest_file(self._records_path(name)).get("derived", {}).get(name)
-
-    def results_name(self, name: str = "results.json") -> str:
-        """Where the evaluation results of this config live: `name` for the profile's own
-        evaluation values, `evaluations/<eval_hash>/name` for others."""
-        from helpers.core.config import STAGE_KEYS
-        c, d = self.config, self._default
-        # every value that shapes an evaluation and not the models (shift_subset too)
-        evaluation_only = [k for k in STAGE_KEYS["evaluation"] if k not in STAGE_KEYS["pruning"]]
-        if all(getattr(c, k) == getattr(d, k) for k in evaluation_only):
-            return name
-        return f"evaluations/{c.stage_hash('evaluation')}/{name}"
-
-    def _check_record(self, name: str, path: Path, record: dict | None) -> str | None:
-        """Why a derived file cannot be trusted as it is (None: it can)."""
-        if record is None:
-            return ("has no recorded checksum and inputs (written by an older version or "
-                    "copied in)")
-        actual = sha256_file(path)
-        if actual != record.get("sha256"):
-            return (f"was changed after it was written (sha256 {_short(actual)}, the "
-                    f"manifest records {_short(record.get('sha256'))})")
-        files = self.manifest().get("files", {})
-        stale = [k for k, v in record.get("inputs", {}).get("files", {}).items() if files.get(k) != v]
-        if stale:
-            return f"was computed from other model files than those in the store ({', '.join(stale[:3])})"
-        return None
-
-    def _load_json(self, path: Path, verb: str | None):
-        try:
-            return json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            fix = (f"delete it and rebuild it with `{self.command(verb)}`" if verb
-                   else "delete it (the next run writes it again)")
-            raise StoreError(f"{path} is not valid JSON ({' '.join(str(e).split())}); {fix}.") from None
-
-    def read_json(self, name: str, default=None):
-        """A JSON file of the store; derived files are checked against their record first
-        (StoreError naming the fix when one was edited or its models changed)."""
-        path = self.path(name)
-        if not path.exists():
-            return default
-        verb = PRODUCERS.get(Path(name).name)
-        record = self._record(name)
-        if record is not None or verb:
-            why = self._check_record(name, path, record)
-            if why:
-                fix = ("restore it (git checkout) or rebuild the store with "
-                       f"`{self.command('train')} --fresh`" if name == "histories.json"
-                       else f"rebuild it with `{self.command(verb or 'train')}`")
-                raise StoreError(f"{path} {why}; {fix}.")
-        return self._load_json(path, verb)
-
-    def read_derived(self, name: str, inputs: dict | None, *, compute: bool, verb: str | None = None):
-        """A derived JSON if it is intact and was computed from `inputs`, else None (when
-        `compute`: after printing why it is recomputed) or StoreError (naming the command)."""
-        path = self.path(name)
-        verb = verb or PRODUCERS.get(Path(name).name, "train")
-        if not path.exists():
-            if compute:
-                return None
-            raise StoreError(f"{path} is not in the store, and chapters never compute it; build it "
-                             f"with `{self.command(verb)}`.")
-        record = self._record(name)
-        why = self._check_record(name, path, record)
-        if why is None and inputs is None:
-            why = "was computed from model files that are not all in the store now"
-        elif why is None and record.get("inputs") != inputs:
-            changed = _differences(record.get("inputs", {}), inputs)
-            why = f"was computed from other inputs ({', '.join(changed[:4])} changed)"
-        if why is None:
-            return self._load_json(path, verb)
-        if compute:
-            print(f"{path} {why}: recomputing it.", flush=True)
-            return None
-        raise StoreError(f"{path} {why}; rebuild it with `{self.command(verb)}`.")
-
-    def write_derived(self, name: str, obj, inputs: dict | None) -> Path:
-        """Write a derived JSON atomically and record its sha256 and inputs."""
-        path = self.path(name)
-        data = json_bytes(obj)
-        with self.locked():
-            atomic_write_bytes(path, data)
-            record = {"sha256": sha256_bytes(data), "inputs": inputs or {}}
-            self._edit(self._records_path(name),
-                       lambda m: m.setdefault("derived", {}).__setitem__(name, record))
-        return path
-
-    def update_derived(self, name: str, key: str, value, inputs: dict | None) -> None:
-        """Set one key of a derived JSON (e.g. one stage's histories); the record's input
-        files become the union of the old and the new ones."""
-        with self.locked():
-            data = self.read_json(name, {})
-            record = self._record(name) or {}
-            merged = {**record.get("inputs", {}), **(inputs or {})}
-            merged["files"] = {**record.get("inputs", {}).get("files", {}),
-                               **(inputs or {}).get("files", {})}
-            data[key] = value
-            self.write_derived(name, data, merged)
-
-    def write_json(self, name: str, obj) -> Path:
-        """A plain JSON without lineage (execution.json: times, not results)."""
-        path = self.path(name)
-        atomic_write_json(path, obj)
-        return path
-
-    def update_json(self, name: str, key: str, value) -> None:
-        with self.locked():
-            data = self.read_json(name, {})
-            data[key] = value
-            self.write_json(name, data)
-
-    # --- caches -----------------------------------------------------------------------
-    def cached_array(self, name: str, key: dict, compute):
-        """`compute()` (an array), cached in cache/<name>_<digest of key>.npy with its sha256
-        beside it; a truncated or changed cache is recomputed with a line saying so."""
-        import numpy as np
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        path = self.path("cache", f"{name}_{digest}.npy")
-        sidecar = path.with_name(path.name + ".sha256")
-        if path.exists():
-            expected = sidecar.read_text().strip() if sidecar.exists() else None
-            actual = sha256_file(path)
-            if actual == expected:
-                try:
-                    return np.load(path, allow_pickle=False)
-                except (ValueError, OSError, EOFError) as e:
-                    why = f"cannot be read ({type(e).__name__})"
-            else:
-                why = ("is truncated or changed (its sha256 differs from the one written beside "
-                       "it)" if expected else "has no checksum beside it")
-            print(f"The prediction cache {path} {why}: recomputing it.", flush=True)
-        array = compute()
-        buf = io.BytesIO()
-        np.save(buf, array, allow_pickle=False)
-        data = buf.getvalue()
-        atomic_write_bytes(path, data)
-        atomic_write_bytes(sidecar, (sha256_bytes(data) + "\n").encode())
-        return array
 
     # --- adopting a store whose manifest was lost -------------------------------------
     def adopt(self, check, known_names) -> list[str]:
