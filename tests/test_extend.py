@@ -113,3 +113,30 @@ def test_a_registered_ood_set_loads_through_the_registry(tmp_path, monkeypatch):
     monkeypatch.setitem(datasets.DATASETS, "fashion_again", broken)
     with pytest.raises(ValueError, match="decoded Fashion-MNIST again arrays have sha256 .* but 0{64} was expected"):
         load_dataset("fashion_again")
+
+
+# ---------------------------------------------------------------------------- a new metric
+
+
+def test_a_new_metric_is_one_function_and_its_name(tmp_path, monkeypatch):
+    """helpers.stats.metrics.LABELLED: the evaluation scores every variant with it, on MNIST
+    and the shifted sets; the aggregate describes it across seeds. Known answer: the top-2
+    error of an ensemble is at most its error, and equal to it when one class takes it all."""
+    from helpers.stages import evaluation
+    from helpers.stages.aggregate import numbers
+    from helpers.stats import metrics
+    from test_evaluation import FakeExperiment
+
+    def top2_error(probs, labels):
+        return float(np.mean([label not in np.argsort(p)[-2:] for p, label in zip(probs, labels)]))
+
+    monkeypatch.setitem(metrics.LABELLED, "top2_error", top2_error)
+    results = evaluation.evaluate(FakeExperiment(tmp_path / "store"), force=True)
+    for name, entry in results["variants"].items():
+        assert 0.0 <= entry["mnist"]["top2_error"] <= 1.0 - entry["mnist"]["accuracy"] + 1e-12, name
+    assert "top2_error" in results["variants"]["q8"]["rot_090"]
+    assert set(metrics.LABELLED) - {"top2_error"} == {"nll", "brier", "ece"}  # the others unchanged
+    stats = numbers([results, results], [0, 1], 0.05)["stats"]
+    described = stats["q8"]["mnist"]["top2_error"]
+    assert described["n"] == 2 and described["mean"] == results["variants"]["q8"]["mnist"]["top2_error"]
+    assert top2_error(np.eye(10)[[3, 4]], [3, 5]) == 0.5  # one-hot: top-2 error is the error

@@ -116,8 +116,7 @@ def uncertainty(member_probs: np.ndarray, n_boot: int, seed: int, alpha: float) 
 def labelled(probs: np.ndarray, labels: np.ndarray, n_boot: int, seed: int) -> dict:
     ok = M.correct(probs, labels)
     out = _with_ci("accuracy", ok, n_boot, seed)
-    out.update({"nll": M.nll(probs, labels), "brier": M.brier(probs, labels),
-                "ece": M.ece(probs, labels)})
+    out.update({name: float(score(probs, labels)) for name, score in M.LABELLED.items()})
     return out
 
 

@@ -238,3 +238,11 @@ def confidence_curve(probs, labels=None, thresholds=None) -> ConfidenceCurve:
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = np.where(n_kept > 0, hits_from[first] / n_kept, np.nan)
     return ConfidenceCurve(taus, fraction, acc)
+
+
+LABELLED = {"nll": nll, "brier": brier, "ece": ece}
+"""The scores of an ensemble's mean probabilities against the labels, by their name in
+results.json (accuracy, with its bootstrap interval, comes first). Adding a metric is one
+function `f(probs, labels) -> float` and its name here: the evaluation computes it for every
+variant on MNIST and every shifted set, and the aggregate gives it seed means, intervals and
+paired differences like the others (tests/test_extend.py)."""
