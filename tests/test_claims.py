@@ -6,6 +6,7 @@ import copy
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from helpers.core import paper
 from helpers.stats import claims
@@ -69,6 +70,10 @@ def _run(seed: int, jitter: float = 0.0) -> dict:
                "mean_entropy": ENTROPY[v] + j() / 100, "mean_disagreement": DISAGREEMENT[v] + j() / 1000}
         out[v] = {"mnist": mnist, "notmnist": ood, "compression_ratio": RATIO[v],
                   "zipped_bytes": 500_000 / RATIO[v]}
+    for v in VARIANTS:  # each stored test judged with the band the rules give around this run's baseline
+        for metric in ("accuracy", "nll", "brier"):
+            test = out[v]["mnist"]["vs_baseline"][metric]["no_change"]
+            test["band_low"], test["band_high"] = claims.no_change_band(metric, out["baseline"]["mnist"][metric], RULES)
     return {"seed": seed, "variants": out}
 
 
@@ -193,3 +198,16 @@ def test_every_row_names_its_criterion_and_evidence():
     for row in claims.assess(seeds(5), PAPER_ROWS, PAPER_CFG):
         assert row["criterion"] and row["verdict"] in claims.verdicts_vocabulary()
         assert row["evidence"]
+
+
+def test_a_stored_within_run_test_judged_with_other_margins_is_refused():
+    """One run: the verdict uses results.json's own test, so it must be the rules' band."""
+    import dataclasses
+
+    ev = seeds(1, jitter=0.0)
+    claims.assess(ev, PAPER_ROWS, PAPER_CFG)  # the bands the rules give: judged
+    wider = dataclasses.replace(RULES, nll_margin_relative=0.2)
+    with pytest.raises(ValueError, match=r"within-run test of s25_q8's nll \(no_change\) was judged with the band "
+                                         r"\[-0\.002, 0\.002\] at α = 0\.05, but _config.yml's verdict rules now give "
+                                         r"\[-0\.004, 0\.004\] .* `python -m helpers evaluate --profile paper --force`"):
+        claims.assess(Evidence(ev.runs, wider), PAPER_ROWS, PAPER_CFG)

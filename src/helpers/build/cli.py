@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     _config_options(evaluate)
     evaluate.add_argument("--seeds", help="re-evaluate these recorded seeds from their committed "
                           "weights (e.g. 0-14); seeds without weights are named and skipped")
+    evaluate.add_argument("--force", action="store_true", help="evaluate again even if results.json is "
+                          "current (e.g. after the verdict rules' margins changed); the models are reused")
 
     weights = sub.add_parser(
         "weights", help="pack the trained members and per-image losses of recorded seeds for committing",
@@ -171,7 +173,7 @@ def _evaluate(args) -> None:
     if missing:
         raise StoreError(f"{store.rel(missing[0])} is not in the store {store.root} and evaluate "
                          f"never trains; build the models first with `{store.command('train')}`.")
-    evaluation.evaluate(exp)
+    evaluation.evaluate(exp, force=args.force)
     print(f"results in {store.path(store.results_name())}")
 
 

@@ -15,6 +15,7 @@ each part, for the "ours" column and the tests).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,21 @@ def _comparison(ev: Evidence, variant: str, metric: str, band: tuple[float, floa
     if ev.between_seeds:
         return compare_paired(ev.values(variant, "mnist", metric), ev.values("baseline", "mnist", metric),
                               band, ev.rules.alpha).as_dict()
-    return ev.runs[0]["variants"][variant]["mnist"]["vs_baseline"][metric][stored]
+    test = ev.runs[0]["variants"][variant]["mnist"]["vs_baseline"][metric][stored]
+    check_stored_band(test, band, ev.rules.alpha, f"{variant}'s {metric} ({stored})", ev.runs[0].get("profile", "paper"))
+    return test
+
+
+def check_stored_band(test: dict, band: tuple[float, float], alpha: float, what: str, profile: str = "paper") -> None:
+    """A within-run test stored by the evaluation is used only if it was judged with the band and
+    α the verdict rules give now: margins changed in _config.yml make it stale, never silently used."""
+    stored = (test["band_low"], test["band_high"], test["alpha"])
+    if not all(math.isclose(s, w, rel_tol=1e-9, abs_tol=1e-12) for s, w in zip(stored, (*band, alpha))):
+        raise ValueError(
+            f"results.json's within-run test of {what} was judged with the band "
+            f"[{stored[0]:.6g}, {stored[1]:.6g}] at α = {stored[2]:g}, but _config.yml's verdict rules now give "
+            f"[{band[0]:.6g}, {band[1]:.6g}] at α = {alpha:g}; re-evaluate with "
+            f"`python -m helpers evaluate --profile {profile} --force` (the models are reused) before judging it.")
 
 
 def accuracy_band(variant: str, rules: Rules) -> tuple[float, float]:
