@@ -27,6 +27,7 @@ book: $(STAMP)
 # this takes about 0.7x the wall time of one worker.
 test: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks notebooks
+	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m pytest -n 2 --dist loadfile
 
 smoke: $(STAMP)

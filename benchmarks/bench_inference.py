@@ -47,8 +47,7 @@ from helpers.engine.predict import TFLiteMember, keras_probabilities  # noqa: E4
 from helpers.store.artifacts import artifacts_root
 
 RESULTS = Path(__file__).with_name("results.json")
-FORMATS = {"baseline": ("float32", "float32"), "q8": ("int8", "int8 weights (q8)"),
-           "int8full": ("int8full", "full int8")}
+FORMATS = {"baseline": ("float32", "float32"), "q8": ("int8", "int8 weights (q8)"), "int8full": ("int8full", "full int8")}
 REFERENCE = "float32, member files, XNNPACK"
 
 
@@ -80,6 +79,7 @@ def _smoke_models(tmp: Path) -> tuple[list, dict, np.ndarray]:
     os.environ["CDE_ARTIFACTS_DIR"] = str(tmp / "artifacts")
     os.environ.setdefault("CDE_CACHE_DIR", str(tmp / "cache"))
     from helpers.stages.experiment import Experiment
+
     exp = Experiment(load_config("smoke", ensemble_size=5))
     rep = compression.representative_images(exp.config, exp.train_data[0])
     return exp.baseline(), {v: exp.tflite_paths(v) for v in FORMATS}, rep
@@ -93,8 +93,7 @@ def runners(members: list, tflite: dict, rep: np.ndarray, threads: int) -> dict:
         kernels = "XNNPACK" if xnnpack else "built-in kernels"
         for v, (_, label) in FORMATS.items():
             its = [TFLiteMember(p, num_threads=threads, xnnpack=xnnpack) for p in tflite[v]]
-            out[f"{label}, member files, {kernels}"] = (
-                lambda x, its=its: np.stack([it(x) for it in its]))
+            out[f"{label}, member files, {kernels}"] = lambda x, its=its: np.stack([it(x) for it in its])
             one = TFLiteMember(graphs[v], num_threads=threads, xnnpack=xnnpack)
             out[f"{label}, one graph, {kernels}"] = lambda x, one=one: one(x).transpose(1, 0, 2)
     return out
@@ -113,10 +112,13 @@ def measure(configs: dict, x: np.ndarray, y: np.ndarray, repeats: int) -> dict:
     out = {}
     for name in configs:
         median = statistics.median(times[name])
-        out[name] = {"median_s": median, "best_s": min(times[name]),
-                     "member_images_per_s": m * len(x) / median,
-                     "accuracy": float(np.mean(probs[name].mean(0).argmax(1) == y)),
-                     "mean_abs_dp_vs_keras": float(np.abs(probs[name] - ref_probs).mean())}
+        out[name] = {
+            "median_s": median,
+            "best_s": min(times[name]),
+            "member_images_per_s": m * len(x) / median,
+            "accuracy": float(np.mean(probs[name].mean(0).argmax(1) == y)),
+            "mean_abs_dp_vs_keras": float(np.abs(probs[name] - ref_probs).mean()),
+        }
     ref = out[REFERENCE]["member_images_per_s"]
     for entry in out.values():
         entry["vs_tflite_float32"] = entry["member_images_per_s"] / ref
@@ -124,25 +126,32 @@ def measure(configs: dict, x: np.ndarray, y: np.ndarray, repeats: int) -> dict:
 
 
 def report(result: dict, source: str, threads: int, n: int) -> None:
-    print(f"bench_inference: {source}; {n} MNIST test images, LiteRT num_threads={threads}, "
-          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(f"  {'configuration':<44} {'median s':>9} {'member-img/s':>13} {'vs TFLite f32':>14} "
-          f"{'ens. acc':>9} {'|dp| vs Keras':>14}")
+    print(
+        f"bench_inference: {source}; {n} MNIST test images, LiteRT num_threads={threads}, "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  {'configuration':<44} {'median s':>9} {'member-img/s':>13} {'vs TFLite f32':>14} "
+        f"{'ens. acc':>9} {'|dp| vs Keras':>14}"
+    )
     for name, r in result.items():
-        print(f"  {name:<44} {r['median_s']:9.3f} {r['member_images_per_s']:13.0f} "
-              f"{r['vs_tflite_float32']:13.2f}x {r['accuracy']:9.2%} {r['mean_abs_dp_vs_keras']:14.2e}")
+        print(
+            f"  {name:<44} {r['median_s']:9.3f} {r['member_images_per_s']:13.0f} "
+            f"{r['vs_tflite_float32']:13.2f}x {r['accuracy']:9.2%} {r['mean_abs_dp_vs_keras']:14.2e}"
+        )
 
 
 def headline(result: dict) -> dict:
     int8 = {k: v for k, v in result.items() if "int8" in k}
     best = max(int8, key=lambda k: int8[k]["vs_tflite_float32"])
     q8 = "int8 weights (q8), member files, XNNPACK"
-    return {"best int8 configuration": best,
-            "best int8 / TFLite float32 (same runtime)": int8[best]["vs_tflite_float32"],
-            "q8 member files / TFLite float32 (same runtime)": result[q8]["vs_tflite_float32"],
-            "q8 member files / Keras float32": (result[q8]["member_images_per_s"]
-                                                / result["Keras float32"]["member_images_per_s"]),
-            "goal (best int8 / TFLite float32)": 1.5}
+    return {
+        "best int8 configuration": best,
+        "best int8 / TFLite float32 (same runtime)": int8[best]["vs_tflite_float32"],
+        "q8 member files / TFLite float32 (same runtime)": result[q8]["vs_tflite_float32"],
+        "q8 member files / Keras float32": (result[q8]["member_images_per_s"] / result["Keras float32"]["member_images_per_s"]),
+        "goal (best int8 / TFLite float32)": 1.5,
+    }
 
 
 def main(argv=None) -> int:
@@ -166,8 +175,15 @@ def main(argv=None) -> int:
         print(f"  {k}: {v if isinstance(v, str) else f'{v:.2f}x'}")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault("ratios", {})["inference"] = {k: v for k, v in top.items() if k != "goal (best int8 / TFLite float32)"}
-    record = {"source": source, "threads": args.threads, "images": len(x), "load_average": os.getloadavg()[0],
-              "cpu_features": cpu_features(), "date": time.strftime("%Y-%m-%d"), "configurations": result}
+    record = {
+        "source": source,
+        "threads": args.threads,
+        "images": len(x),
+        "load_average": os.getloadavg()[0],
+        "cpu_features": cpu_features(),
+        "date": time.strftime("%Y-%m-%d"),
+        "configurations": result,
+    }
     # one record per CPU kind (helpers.book.bench_records): another CPU adds a row, never replaces one
     results = add_inference(results, record, machine_info())
     results["machine"], results["versions"] = machine_info(), library_versions()

@@ -50,11 +50,11 @@ RESULTS = Path(__file__).with_name("results.json")
 
 def gemm_gflops(n: int, repeats: int) -> dict:
     import tensorflow as tf
+
     a = np.random.default_rng(0).random((n, n), dtype=np.float32)
     b = np.random.default_rng(1).random((n, n), dtype=np.float32)
     out = {}
-    for name, fn in (("numpy", lambda: a @ b),
-                     ("tensorflow", lambda: tf.linalg.matmul(ta, tb).numpy())):
+    for name, fn in (("numpy", lambda: a @ b), ("tensorflow", lambda: tf.linalg.matmul(ta, tb).numpy())):
         if name == "tensorflow":
             ta, tb = tf.constant(a), tf.constant(b)
         fn()
@@ -77,6 +77,7 @@ def _best_seconds(fn, repeats: int, calls: int) -> float:
 def conv_kernel_gflops(cfg, batch: int, repeats: int) -> list[dict]:
     """GFLOP/s of each conv layer's three kernels alone, on random tensors of the layer's shapes."""
     import tensorflow as tf
+
     rng = np.random.default_rng(0)
     out = []
     conv_macs = [macs for kind, macs in flops.layer_macs(cfg) if kind == "conv2d"]
@@ -87,15 +88,28 @@ def conv_kernel_gflops(cfg, batch: int, repeats: int) -> list[dict]:
         dy = tf.constant(rng.random((batch, h - k + 1, w - k + 1, f), dtype=np.float32))
         kernels = {
             "forward": tf.function(lambda: tf.nn.conv2d(x, kernel, 1, "VALID")),
-            "kernel gradient": tf.function(lambda: tf.raw_ops.Conv2DBackpropFilter(
-                input=x, filter_sizes=kernel.shape, out_backprop=dy, strides=[1, 1, 1, 1], padding="VALID")),
-            "input gradient": tf.function(lambda: tf.raw_ops.Conv2DBackpropInput(
-                input_sizes=x.shape, filter=kernel, out_backprop=dy, strides=[1, 1, 1, 1], padding="VALID"))}
+            "kernel gradient": tf.function(
+                lambda: tf.raw_ops.Conv2DBackpropFilter(
+                    input=x, filter_sizes=kernel.shape, out_backprop=dy, strides=[1, 1, 1, 1], padding="VALID"
+                )
+            ),
+            "input gradient": tf.function(
+                lambda: tf.raw_ops.Conv2DBackpropInput(
+                    input_sizes=x.shape, filter=kernel, out_backprop=dy, strides=[1, 1, 1, 1], padding="VALID"
+                )
+            ),
+        }
         layer_flops = 2 * batch * macs  # each of the three kernels does one forward's multiply-adds
         for name, fn in kernels.items():
             seconds = _best_seconds(fn, repeats, calls=20)
-            out.append({"layer": f"conv{index + 1}", "kernel": name, "gflops": layer_flops / seconds / 1e9,
-                        "needed_in_training": not (index == 0 and name == "input gradient")})
+            out.append(
+                {
+                    "layer": f"conv{index + 1}",
+                    "kernel": name,
+                    "gflops": layer_flops / seconds / 1e9,
+                    "needed_in_training": not (index == 0 and name == "input gradient"),
+                }
+            )
     return out
 
 
@@ -104,6 +118,7 @@ def raw_step_gflops(cfg, x, y, repeats: int) -> float:
     and Adam as the engine, batches already in one tensor, one tf.function call per step."""
     import tensorflow as tf
     import tf_keras as keras
+
     m_count, batch = cfg.ensemble_size, cfg.batch_size
     steps = len(x) // batch
     rng = np.random.default_rng(0)
@@ -118,8 +133,7 @@ def raw_step_gflops(cfg, x, y, repeats: int) -> float:
     @tf.function
     def step(i):
         with tf.GradientTape() as tape:
-            loss = tf.add_n([loss_fn(ys[i][:, m], member(xs[i][:, m], training=True))
-                             for m, member in enumerate(members)])
+            loss = tf.add_n([loss_fn(ys[i][:, m], member(xs[i][:, m], training=True)) for m, member in enumerate(members)])
         optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
 
     def epoch():
@@ -130,8 +144,7 @@ def raw_step_gflops(cfg, x, y, repeats: int) -> float:
     return flops.training_flops_per_image(cfg) * steps * batch * m_count / seconds / 1e9
 
 
-def epoch_seconds(cfg, x, y, retrain: bool, steps_per_execution: int = 1,
-                  epochs: int = 3) -> tuple[float, int, str]:
+def epoch_seconds(cfg, x, y, retrain: bool, steps_per_execution: int = 1, epochs: int = 3) -> tuple[float, int, str]:
     """(mean wall seconds of epochs 2..`epochs`, member-images per epoch, sha256 of the
     resulting weights). The first epoch carries graph tracing and is left out; the mean of
     the rest, not the best, because TensorFlow's default pools use one core for some epochs
@@ -168,15 +181,17 @@ def thread_settings_compared(n: int) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES.values()}
         env.update({THREAD_VARIABLES[pool]: str(count) for pool, count in setting.items()})
         env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        child = subprocess.run([sys.executable, __file__, "--thread-child", "--n", str(n)], env=env,
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--thread-child", "--n", str(n)], env=env, capture_output=True, text=True, check=True
+        )
         out[name] = json.loads(child.stdout.strip().splitlines()[-1])
     base = out["default"]
     for r in out.values():
         r["training_speedup"] = base["training_seconds"] / r["training_seconds"]
         r["retraining_speedup"] = base["retraining_seconds"] / r["retraining_seconds"]
-        r["weights_identical_to_default"] = (r["training_digest"] == base["training_digest"]
-                                             and r["retraining_digest"] == base["retraining_digest"])
+        r["weights_identical_to_default"] = (
+            r["training_digest"] == base["training_digest"] and r["retraining_digest"] == base["retraining_digest"]
+        )
     return out
 
 
@@ -187,8 +202,16 @@ def _thread_child(n: int) -> None:
     cfg = load_config("paper", validation_split=0.0)
     train_s, _, train_digest = epoch_seconds(cfg, x, y, False, epochs=4)
     retrain_s, _, retrain_digest = epoch_seconds(cfg, x, y, True, epochs=3)
-    print(json.dumps({"training_seconds": train_s, "retraining_seconds": retrain_s,
-                      "training_digest": train_digest, "retraining_digest": retrain_digest}))
+    print(
+        json.dumps(
+            {
+                "training_seconds": train_s,
+                "retraining_seconds": retrain_s,
+                "training_digest": train_digest,
+                "retraining_digest": retrain_digest,
+            }
+        )
+    )
 
 
 def main(argv=None) -> int:
@@ -196,10 +219,10 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=6400, help="training images (first n)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--gemm", type=int, default=2048)
-    parser.add_argument("--steps-per-execution", type=int, default=16,
-                        help="batches per graph call for the second training measurement")
-    parser.add_argument("--threads-n", type=int, default=3200,
-                        help="training images for the thread-setting comparison")
+    parser.add_argument(
+        "--steps-per-execution", type=int, default=16, help="batches per graph call for the second training measurement"
+    )
+    parser.add_argument("--threads-n", type=int, default=3200, help="training images for the thread-setting comparison")
     parser.add_argument("--thread-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.thread_child:
@@ -215,45 +238,66 @@ def main(argv=None) -> int:
     for stage, retrain in (("training", False), ("retraining", True)):
         seconds, member_images, _ = epoch_seconds(cfg, x, y, retrain)
         achieved = per_image * member_images / seconds / 1e9
-        out[stage] = {"epoch_seconds": seconds, "member_images": member_images, "gflops": achieved,
-                      "of_numpy_peak": achieved / peak["numpy"], "of_tensorflow_peak": achieved / peak["tensorflow"]}
+        out[stage] = {
+            "epoch_seconds": seconds,
+            "member_images": member_images,
+            "gflops": achieved,
+            "of_numpy_peak": achieved / peak["numpy"],
+            "of_tensorflow_peak": achieved / peak["tensorflow"],
+        }
     out["conv_kernels"] = conv_kernel_gflops(cfg, cfg.batch_size, args.repeats)
     raw = raw_step_gflops(cfg, x, y, args.repeats)
     needed = flops.run_flops(cfg, 54_000) / (25 * 60) / 1e9
-    out["raw_tensorflow_step"] = {"gflops": raw, "of_numpy_peak": raw / peak["numpy"],
-                                  "engine_of_raw": out["training"]["gflops"] / raw}
-    out["needed_for_25_min"] = {"gflops": needed, "of_numpy_peak": needed / peak["numpy"],
-                                "of_raw_step": needed / raw}
+    out["raw_tensorflow_step"] = {
+        "gflops": raw,
+        "of_numpy_peak": raw / peak["numpy"],
+        "engine_of_raw": out["training"]["gflops"] / raw,
+    }
+    out["needed_for_25_min"] = {"gflops": needed, "of_numpy_peak": needed / peak["numpy"], "of_raw_step": needed / raw}
     spe_seconds, _, _ = epoch_seconds(cfg, x, y, False, args.steps_per_execution)
     out["thread_settings"] = thread_settings_compared(args.threads_n)
     out["training_steps_per_execution"] = {
-        "steps_per_execution": args.steps_per_execution, "epoch_seconds": spe_seconds,
-        "speedup": out["training"]["epoch_seconds"] / spe_seconds}
-    out["retraining_cost_per_member_image"] = (
-        (out["retraining"]["epoch_seconds"] / out["retraining"]["member_images"])
-        / (out["training"]["epoch_seconds"] / out["training"]["member_images"]))
+        "steps_per_execution": args.steps_per_execution,
+        "epoch_seconds": spe_seconds,
+        "speedup": out["training"]["epoch_seconds"] / spe_seconds,
+    }
+    out["retraining_cost_per_member_image"] = (out["retraining"]["epoch_seconds"] / out["retraining"]["member_images"]) / (
+        out["training"]["epoch_seconds"] / out["training"]["member_images"]
+    )
     print(f"bench_limit: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, {args.n} images")
     print(f"  GEMM {args.gemm}²: NumPy {peak['numpy']:.0f} GFLOP/s, TensorFlow {peak['tensorflow']:.0f} GFLOP/s")
     for stage in ("training", "retraining"):
         s = out[stage]
-        print(f"  {stage:<10} {s['gflops']:5.1f} GFLOP/s = {s['of_numpy_peak']:.0%} of NumPy's GEMM, "
-              f"{s['of_tensorflow_peak']:.0%} of TensorFlow's ({s['epoch_seconds']:.1f} s/epoch)")
+        print(
+            f"  {stage:<10} {s['gflops']:5.1f} GFLOP/s = {s['of_numpy_peak']:.0%} of NumPy's GEMM, "
+            f"{s['of_tensorflow_peak']:.0%} of TensorFlow's ({s['epoch_seconds']:.1f} s/epoch)"
+        )
     for k in out["conv_kernels"]:
-        print(f"  {k['layer']} {k['kernel']:<16} {k['gflops']:5.1f} GFLOP/s = {k['gflops'] / peak['numpy']:.0%} of NumPy's GEMM"
-              + ("" if k["needed_in_training"] else " (not needed: the image needs no gradient)"))
+        print(
+            f"  {k['layer']} {k['kernel']:<16} {k['gflops']:5.1f} GFLOP/s = {k['gflops'] / peak['numpy']:.0%} of NumPy's GEMM"
+            + ("" if k["needed_in_training"] else " (not needed: the image needs no gradient)")
+        )
     r, n = out["raw_tensorflow_step"], out["needed_for_25_min"]
-    print(f"  raw TensorFlow step {r['gflops']:5.1f} GFLOP/s = {r['of_numpy_peak']:.0%} of NumPy's GEMM; "
-          f"the engine runs at {r['engine_of_raw']:.2f}x its speed")
-    print(f"  a 25-minute paper run (training, 4 sparsities and the control) needs {n['gflops']:.0f} GFLOP/s "
-          f"= {n['of_numpy_peak']:.0%} of NumPy's GEMM = {n['of_raw_step']:.1f}x the raw step")
+    print(
+        f"  raw TensorFlow step {r['gflops']:5.1f} GFLOP/s = {r['of_numpy_peak']:.0%} of NumPy's GEMM; "
+        f"the engine runs at {r['engine_of_raw']:.2f}x its speed"
+    )
+    print(
+        f"  a 25-minute paper run (training, 4 sparsities and the control) needs {n['gflops']:.0f} GFLOP/s "
+        f"= {n['of_numpy_peak']:.0%} of NumPy's GEMM = {n['of_raw_step']:.1f}x the raw step"
+    )
     print(f"  re-training / training cost per member-image: {out['retraining_cost_per_member_image']:.2f}x")
     spe = out["training_steps_per_execution"]
-    print(f"  training with steps_per_execution={spe['steps_per_execution']}: {spe['epoch_seconds']:.1f} s/epoch, "
-          f"{spe['speedup']:.2f}x the engine's epoch")
+    print(
+        f"  training with steps_per_execution={spe['steps_per_execution']}: {spe['epoch_seconds']:.1f} s/epoch, "
+        f"{spe['speedup']:.2f}x the engine's epoch"
+    )
     for name, r in out["thread_settings"].items():
-        print(f"  threads {name:<16} training {r['training_speedup']:.2f}x, re-training "
-              f"{r['retraining_speedup']:.2f}x the default; weights "
-              + ("identical" if r["weights_identical_to_default"] else "differ from the default's"))
+        print(
+            f"  threads {name:<16} training {r['training_speedup']:.2f}x, re-training "
+            f"{r['retraining_speedup']:.2f}x the default; weights "
+            + ("identical" if r["weights_identical_to_default"] else "differ from the default's")
+        )
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault("ratios", {})["limit"] = {
         "training of NumPy GEMM peak": out["training"]["of_numpy_peak"],
@@ -266,9 +310,11 @@ def main(argv=None) -> int:
         "fastest conv kernel of NumPy GEMM peak": max(k["gflops"] for k in out["conv_kernels"]) / peak["numpy"],
         "training speed-up, threads intra 1, inter 2": out["thread_settings"]["intra 1, inter 2"]["training_speedup"],
         "re-training speed-up, threads intra 1, inter 2": out["thread_settings"]["intra 1, inter 2"]["retraining_speedup"],
-        "threads intra 1, inter 2: weights identical to the default's":
-            out["thread_settings"]["intra 1, inter 2"]["weights_identical_to_default"],
-        "25-minute paper run: needed / raw step GFLOP/s": out["needed_for_25_min"]["of_raw_step"]}
+        "threads intra 1, inter 2: weights identical to the default's": out["thread_settings"]["intra 1, inter 2"][
+            "weights_identical_to_default"
+        ],
+        "25-minute paper run: needed / raw step GFLOP/s": out["needed_for_25_min"]["of_raw_step"],
+    }
     results["limit"] = out
     results["machine"], results["versions"] = machine_info(), library_versions()
     results["load_average"] = os.getloadavg()[0]

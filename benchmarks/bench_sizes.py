@@ -39,6 +39,7 @@ def _stored_sizes(profile: str) -> tuple[dict | None, str]:
 
 def _computed_sizes(profile: str) -> dict:
     from helpers.stages.experiment import Experiment
+
     return Experiment(load_config(profile)).sizes()
 
 
@@ -48,8 +49,10 @@ def report(sizes: dict, source: str) -> None:
     keras_base = base.get("keras_zipped_bytes")
     sparsities = sorted({v["sparsity"] for v in sizes.values()})
     print(f"bench_sizes: {source}")
-    print(f"  float32 baseline ensemble: {base['zipped_bytes'] / kb:.1f} kB zipped .tflite"
-          + (f", {keras_base / kb:.1f} kB zipped .keras" if keras_base else ""))
+    print(
+        f"  float32 baseline ensemble: {base['zipped_bytes'] / kb:.1f} kB zipped .tflite"
+        + (f", {keras_base / kb:.1f} kB zipped .keras" if keras_base else "")
+    )
     print("  sparsity  variant        zipped kB  bound kB  zip/bound   ratio  ratio(.keras)  paper")
     for s in sparsities:
         name = "q8" if s == 0 else f"s{round(s * 100)}_q8"
@@ -59,21 +62,29 @@ def report(sizes: dict, source: str) -> None:
             v = sizes[variant]
             bound = v.get("lower_bound_bytes")
             claim = COMPRESSED.get(variant)
-            paper = (f"{claim.compression_ratio:.0f}x" if claim and not math.isnan(claim.compression_ratio)
-                     else ("n/a" if claim else ""))
+            paper = (
+                f"{claim.compression_ratio:.0f}x"
+                if claim and not math.isnan(claim.compression_ratio)
+                else ("n/a" if claim else "")
+            )
             vs_keras = f"{keras_base / v['zipped_bytes']:.2f}x" if keras_base else "-"
-            print(f"  {s:7.0%}   {variant:<13} {v['zipped_bytes'] / kb:9.1f} "
-                  f"{bound / kb if bound else float('nan'):9.1f} "
-                  f"{v['zipped_bytes'] / bound if bound else float('nan'):9.2f}  "
-                  f"{v['compression_ratio']:6.2f}x {vs_keras:>13}  {paper:>5}")
-    print("  zip/bound: zipped size over the lower bound (mask entropy + int8 value entropy +"
-          " 32 bits per bias/scale); ratio: float32 .tflite ensemble / variant;"
-          " ratio(.keras): zipped .keras baseline / variant.")
+            print(
+                f"  {s:7.0%}   {variant:<13} {v['zipped_bytes'] / kb:9.1f} "
+                f"{bound / kb if bound else float('nan'):9.1f} "
+                f"{v['zipped_bytes'] / bound if bound else float('nan'):9.2f}  "
+                f"{v['compression_ratio']:6.2f}x {vs_keras:>13}  {paper:>5}"
+            )
+    print(
+        "  zip/bound: zipped size over the lower bound (mask entropy + int8 value entropy +"
+        " 32 bits per bias/scale); ratio: float32 .tflite ensemble / variant;"
+        " ratio(.keras): zipped .keras baseline / variant."
+    )
 
 
 def report_encodings(profile: str) -> None:
     """The store's encodings.json (helpers.engine.encodings, built with the book), when present."""
     from helpers.book.report import encodings_table
+
     path = artifacts_root() / profile / "encodings.json"
     if not path.exists():
         print(f"  encodings: {path} does not exist yet (make book builds it)")
@@ -86,8 +97,7 @@ def report_encodings(profile: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="paper")
-    parser.add_argument("--compute", action="store_true",
-                        help="build the profile's sizes through Experiment if they are missing")
+    parser.add_argument("--compute", action="store_true", help="build the profile's sizes through Experiment if they are missing")
     args = parser.parse_args(argv)
     sizes, where = _stored_sizes(args.profile)
     if sizes is not None:
@@ -96,8 +106,10 @@ def main(argv=None) -> int:
     elif args.compute:
         report(_computed_sizes(args.profile), f"profile {args.profile!r}, computed now")
     else:
-        print(f"bench_sizes: {where}; reporting the smoke profile built in a temporary folder "
-              f"instead (pass --compute to build {args.profile!r}).")
+        print(
+            f"bench_sizes: {where}; reporting the smoke profile built in a temporary folder "
+            f"instead (pass --compute to build {args.profile!r})."
+        )
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["CDE_ARTIFACTS_DIR"] = str(Path(tmp) / "artifacts")
             os.environ.setdefault("CDE_CACHE_DIR", str(Path(tmp) / "cache"))

@@ -48,15 +48,15 @@ class Trainer:
 
     def __init__(self, cfg, x, y, member_ids, steps_per_execution=1):
         self.seeds = [cfg.member_seed(m) for m in member_ids]
-        members = [models.build_member(cfg, s, prefix=f"m{m}_")
-                   for m, s in zip(member_ids, self.seeds)]
+        members = [models.build_member(cfg, s, prefix=f"m{m}_") for m, s in zip(member_ids, self.seeds)]
         self.model = models.fuse(members)
         models.compile_for_training(self.model, cfg, steps_per_execution=steps_per_execution)
         self.cfg, self.x, self.y = cfg, x, y
 
     def dataset(self, epoch):
-        return ensemble.epoch_dataset(self.x, self.y, self.seeds, ensemble.TRAIN_STREAM, epoch,
-                                      self.cfg.batch_size, self.model.output_names)
+        return ensemble.epoch_dataset(
+            self.x, self.y, self.seeds, ensemble.TRAIN_STREAM, epoch, self.cfg.batch_size, self.model.output_names
+        )
 
     def warm_up(self):
         self.model.fit(self.dataset(0).take(WARMUP_BATCHES), epochs=1, verbose=0)
@@ -73,15 +73,17 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=9600, help="training images (first n)")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per mode")
     parser.add_argument("--members", type=int, default=5)
-    parser.add_argument("--steps-per-execution", type=int, default=1,
-                        help="Keras steps_per_execution for both modes (1 = the engine's setting)")
-    parser.add_argument("--intra-op-threads", type=int, default=0,
-                        help="TensorFlow intra-op threads (0 = TensorFlow's default, the engine's)")
-    parser.add_argument("--no-compare", action="store_true",
-                        help="do not re-run with --intra-op-threads 1 afterwards")
+    parser.add_argument(
+        "--steps-per-execution", type=int, default=1, help="Keras steps_per_execution for both modes (1 = the engine's setting)"
+    )
+    parser.add_argument(
+        "--intra-op-threads", type=int, default=0, help="TensorFlow intra-op threads (0 = TensorFlow's default, the engine's)"
+    )
+    parser.add_argument("--no-compare", action="store_true", help="do not re-run with --intra-op-threads 1 afterwards")
     args = parser.parse_args(argv)
     if args.intra_op_threads:  # before TensorFlow's runtime starts (no op has run yet)
         import tensorflow as tf
+
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
 
     cfg = load_config("paper", ensemble_size=args.members, validation_split=0.0)
@@ -110,24 +112,42 @@ def main(argv=None) -> int:
     best = {mode: samples / min(ts) for mode, ts in wall.items()}
     median = {mode: samples / statistics.median(ts) for mode, ts in wall.items()}
     per_cpu = {mode: samples / statistics.median(ts) for mode, ts in cpu.items()}
-    print(f"bench_training: M={cfg.ensemble_size}, batch {cfg.batch_size}, {len(x)} MNIST images "
-          f"({-(-len(x) // cfg.batch_size)} steps/epoch), steps_per_execution="
-          f"{args.steps_per_execution}, intra-op threads {args.intra_op_threads or 'default'}, "
-          f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"bench_training: M={cfg.ensemble_size}, batch {cfg.batch_size}, {len(x)} MNIST images "
+        f"({-(-len(x) // cfg.batch_size)} steps/epoch), steps_per_execution="
+        f"{args.steps_per_execution}, intra-op threads {args.intra_op_threads or 'default'}, "
+        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     for mode in ("sequential", "fused"):
         ts = ", ".join(f"{t:.1f}" for t in wall[mode])
-        print(f"  {mode:<10} wall s/epoch [{ts}]  best {best[mode]:6.0f}, median {median[mode]:6.0f}"
-              f" member-samples/s; CPU {statistics.median(cpu[mode]):5.1f} s/epoch"
-              f" -> {per_cpu[mode]:5.0f} member-samples per CPU-s")
-    print(f"  fused / sequential throughput: {best['fused'] / best['sequential']:.2f}x best wall, "
-          f"{median['fused'] / median['sequential']:.2f}x median wall, "
-          f"{per_cpu['fused'] / per_cpu['sequential']:.2f}x per CPU-second (target >= 1.6x)")
+        print(
+            f"  {mode:<10} wall s/epoch [{ts}]  best {best[mode]:6.0f}, median {median[mode]:6.0f}"
+            f" member-samples/s; CPU {statistics.median(cpu[mode]):5.1f} s/epoch"
+            f" -> {per_cpu[mode]:5.0f} member-samples per CPU-s"
+        )
+    print(
+        f"  fused / sequential throughput: {best['fused'] / best['sequential']:.2f}x best wall, "
+        f"{median['fused'] / median['sequential']:.2f}x median wall, "
+        f"{per_cpu['fused'] / per_cpu['sequential']:.2f}x per CPU-second (target >= 1.6x)"
+    )
     if not args.intra_op_threads and not args.no_compare:
         sys.stdout.flush()
-        cmd = [sys.executable, __file__, "--n", str(args.n), "--repeats", str(args.repeats),
-               "--members", str(args.members), "--steps-per-execution",
-               str(args.steps_per_execution), "--intra-op-threads", "1", "--no-compare"]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--n",
+            str(args.n),
+            "--repeats",
+            str(args.repeats),
+            "--members",
+            str(args.members),
+            "--steps-per-execution",
+            str(args.steps_per_execution),
+            "--intra-op-threads",
+            "1",
+            "--no-compare",
+        ]
         return subprocess.call(cmd)
     return 0
 

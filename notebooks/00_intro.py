@@ -41,7 +41,7 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 # Executed last by the pipeline: it summarizes what the other chapters show. Every number
 # here is between seeds, from summary.json (helpers.stages.aggregate).
-from helpers.book import answers, chapter, figures, report, verdict_answers
+from helpers.book import answers, chapter, figures, verdict_answers, verdict_tables
 from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -57,7 +57,7 @@ chapter.glue_markdown("contradictions", verdict_answers.contradictions(S, as_lis
 chapter.glue_text("provenance", verdict_answers.provenance(S))
 chapter.glue_text("counts", verdict_answers.verdict_counts(S))
 chapter.glue_figure("headline_fig", figures.figure2(R, ["baseline", "ft_q8", "q8", *q8], "notmnist", S), view)
-chapter.glue_table("verdicts", report.verdict_overview(S))
+chapter.glue_table("verdicts", verdict_tables.verdict_overview(S))
 
 # %% [markdown]
 # ## The answer

@@ -26,7 +26,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, figures, prose, report
+from helpers.book import answers, chapter, figures, prose, report, verdict_tables
 from helpers.core import fmt
 from helpers.core.variants import int8_variants
 
@@ -106,7 +106,7 @@ chapter.glue_table("seeds", report.seed_table(S, q8))
 
 # %%
 two_level_names = ["q8", *q8, *[n for n in R["variants"] if n.endswith("_float")], "ft_q8", "single"]
-chapter.glue_table("two_level", report.two_level_table(S, two_level_names))
+chapter.glue_table("two_level", verdict_tables.two_level_table(S, two_level_names))
 chapter.glue_text("image_variation", answers.image_variation(S, ["q8", *q8]))
 chapter.glue_text("ablation_finding", answers.ablation_finding(S, view.config.sparsities))
 

@@ -25,7 +25,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, figures, prose, report, shift_plots
+from helpers.book import answers, chapter, figures, prose, report, shift_plots, verdict_tables
 from helpers.core import fmt
 from helpers.core.variants import int8_variants
 from helpers.data import corruptions, shift
@@ -134,7 +134,7 @@ for family in ("rotated_mnist", "corrupted_mnist"):  # each section ends on its 
 
 # %%
 others = [d for d in ("fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]
-chapter.glue_table("verdicts_by_dataset", report.v2_by_dataset(S, ["notmnist", *others]))
+chapter.glue_table("verdicts_by_dataset", verdict_tables.v2_by_dataset(S, ["notmnist", *others]))
 # The rotated and corrupted sets' findings end their own sections above: here Fashion-MNIST's.
 fashion = [d for d in others if d == "fashion_mnist"]
 chapter.glue_text("findings_entropy", answers.answer_uncertainty(S, fashion) if fashion else "")

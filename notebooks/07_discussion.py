@@ -26,7 +26,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, prose, report, verdict_answers
+from helpers.book import answers, chapter, prose, verdict_answers, verdict_tables
 from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -34,7 +34,7 @@ R, S, q8 = view.results, view.summary, int8_variants(view.config)
 rows = view.claims()
 
 # %%
-chapter.glue_table("claims_v2", report.v2_table(S))
+chapter.glue_table("claims_v2", verdict_tables.v2_table(S))
 chapter.glue_text("counts_v2", verdict_answers.verdict_counts(S))
 chapter.glue_text("provenance", verdict_answers.provenance(S))
 chapter.glue_text("reopenable", verdict_answers.reopenable(S))
@@ -45,9 +45,9 @@ chapter.glue_text("margins_v2", f"α = {r2.alpha:g}; no change in entropy and in
                   f"±{r2.entropy_margin_nats:g} and ±{r2.disagreement_margin_nats:g} nats, in the "
                   f"fraction with confidence ≥ τ within ±{r2.fraction_margin_pp:g} pp; accuracy, "
                   f"NLL and Brier margins as in v1; seeds needed at {100 * r2.power:g} % power")
-chapter.glue_table("interval_verdicts", report.interval_verdicts(S))
+chapter.glue_table("interval_verdicts", verdict_tables.interval_verdicts(S))
 chapter.glue_text("image_variation", answers.image_variation(S, ["q8", *q8]))
-chapter.glue_table("claims", report.claims_table(rows))
+chapter.glue_table("claims", verdict_tables.claims_table(rows))
 chapter.glue_text("summary", prose.verdict_summary(rows, profile, S.n))
 chapter.glue_markdown("criteria", "\n".join(f"- **{r['id']}**: {r['criterion']}." for r in rows))
 r = view.rules

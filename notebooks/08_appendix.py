@@ -25,7 +25,7 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 import json
 
-from helpers.book import appendix_tables, chapter, prose
+from helpers.book import appendix_prose, appendix_tables, chapter
 from helpers.core.config import REPO_ROOT
 from helpers.stages.records import load_seed_records
 
@@ -39,18 +39,18 @@ chapter.glue_text("config_hash", view.config.hash)
 chapter.glue_text("store", f"artifacts/{view.store.root.name}")
 records = load_seed_records(view.store.root)
 chapter.glue_table("timings", appendix_tables.stage_times(manifest, records))
-chapter.glue_text("seed_threads", prose.seed_threads(records))
+chapter.glue_text("seed_threads", appendix_prose.seed_threads(records))
 chapter.glue_table("digests", appendix_tables.mapping_table(manifest.get("data_digests", {}), "Data", "sha256"))
 chapter.glue_table("versions", appendix_tables.mapping_table(manifest.get("versions", {}), "Package", "Version"))
 chapter.glue_text("cpu_count", str(manifest.get("machine", {}).get("cpu_count", "an unrecorded number of")))
 bench_file = REPO_ROOT / "benchmarks" / "results.json"
 bench = json.loads(bench_file.read_text()) if bench_file.exists() else {}
 chapter.glue_table("bench", appendix_tables.benchmark_table(bench))
-chapter.glue_text("engine_limit", prose.engine_limit(bench))
+chapter.glue_text("engine_limit", appendix_prose.engine_limit(bench))
 chapter.glue_table("inference", appendix_tables.inference_table(bench))
-chapter.glue_text("inference_verdict", prose.inference(bench))
+chapter.glue_text("inference_verdict", appendix_prose.inference(bench))
 chapter.glue_table("inference_by_cpu", appendix_tables.inference_by_cpu_table(bench))
-chapter.glue_text("inference_cpus", prose.inference_across_cpus(bench))
+chapter.glue_text("inference_cpus", appendix_prose.inference_across_cpus(bench))
 
 # %% [markdown]
 # ## Configuration

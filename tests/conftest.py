@@ -32,8 +32,8 @@ def real_data_dir() -> Path | None:
 
 
 needs_real_data = pytest.mark.skipif(
-    real_data_dir() is None,
-    reason="real data not available: CDE_DATA_DIR is not set (e.g. CDE_DATA_DIR=../shared/data)")
+    real_data_dir() is None, reason="real data not available: CDE_DATA_DIR is not set (e.g. CDE_DATA_DIR=../shared/data)"
+)
 
 
 @pytest.fixture
@@ -66,5 +66,4 @@ def tflite_blobs(trained_member):
 
     _, member, _ = trained_member
     rep, _ = synthetic_digits(32, seed=2)
-    return {mode: compression.to_tflite(member, mode, representative=rep)
-            for mode in ("float32", "int8", "int8full")}
+    return {mode: compression.to_tflite(member, mode, representative=rep) for mode in ("float32", "int8", "int8full")}

@@ -52,8 +52,15 @@ from helpers.core.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-LABELS = {"table1": "table", "table2-accuracy": "table", "table2-size": "table", "fig1": "img",
-          "fig2": "img", "memory-budget": "img", "claims-table": "table"}
+LABELS = {
+    "table1": "table",
+    "table2-accuracy": "table",
+    "table2-size": "table",
+    "fig1": "img",
+    "fig2": "img",
+    "memory-budget": "img",
+    "claims-table": "table",
+}
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 BUILD_TIMEOUT_S = 3600
 
@@ -64,19 +71,21 @@ def book(tmp_path_factory):
     if os.environ.get("CDE_BOOK_TEST_BUILT"):
         return Path(os.environ["CDE_BOOK_TEST_BUILT"]).resolve()
     if not os.environ.get("CDE_DATA_DIR"):
-        pytest.skip("CDE_DATA_DIR is not set: the end-to-end book build needs the real MNIST "
-                    "and NotMNIST files (e.g. CDE_DATA_DIR=../shared/data make test).")
+        pytest.skip(
+            "CDE_DATA_DIR is not set: the end-to-end book build needs the real MNIST "
+            "and NotMNIST files (e.g. CDE_DATA_DIR=../shared/data make test)."
+        )
     out = tmp_path_factory.mktemp("smoke_book")
-    cmd = [sys.executable, "-m", "helpers", "build", "--profile", "smoke", "--out-dir", str(out),
-           "--no-progress"]
+    cmd = [sys.executable, "-m", "helpers", "build", "--profile", "smoke", "--out-dir", str(out), "--no-progress"]
     if os.environ.get("CDE_BOOK_TEST_NOTEBOOKS"):
         cmd += ["--notebooks", os.environ["CDE_BOOK_TEST_NOTEBOOKS"]]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT_S)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     if proc.returncode != 0:
-        pytest.fail(f"`{' '.join(cmd[1:])}` failed (exit {proc.returncode}):\n"
-                    f"{proc.stderr[-4000:]}\n--- stdout (tail) ---\n{proc.stdout[-3000:]}",
-                    pytrace=False)
+        pytest.fail(
+            f"`{' '.join(cmd[1:])}` failed (exit {proc.returncode}):\n"
+            f"{proc.stderr[-4000:]}\n--- stdout (tail) ---\n{proc.stdout[-3000:]}",
+            pytrace=False,
+        )
     html = out / "_build" / "html"
     assert (html / "index.html").exists(), proc.stdout[-3000:]
     assert str((html / "index.html").resolve()) in proc.stdout  # the CLI prints where it is
@@ -131,15 +140,16 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
     for label, kind in LABELS.items():
         assert len(where[label]) == 1, (
             f"label {label!r} should mark exactly one element in the book, found "
-            f"{[n for n, _ in where[label]]} (MyST `:name: {label}` or `({label})=`)")
+            f"{[n for n, _ in where[label]]} (MyST `:name: {label}` or `({label})=`)"
+        )
         name, element = where[label][0]
         item = labelled(element, kind)
-        assert item is not None, (f"the element labelled {label!r} in {name}.html holds no "
-                                  f"<{kind}>: {str(element)[:300]}")
+        assert item is not None, f"the element labelled {label!r} in {name}.html holds no <{kind}>: {str(element)[:300]}"
         if kind == "img":
             src = item["src"]
             assert src.startswith("data:image") or (pages[name].parent / src).resolve().exists(), (
-                f"image of {label!r} in {name}.html points to a missing file {src}")
+                f"image of {label!r} in {name}.html points to a missing file {src}"
+            )
 
     for name, path in pages.items():
         text = path.read_text(encoding="utf-8")
@@ -149,7 +159,8 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
         for marker in ("<Figure size", "<matplotlib.", "<Axes:"):
             assert marker not in doc.get_text(), (
                 f"{name}.html shows {marker!r}: a figure was glued as text; glue a figure "
-                "with the inline backend (do not call matplotlib.use('Agg') in a notebook)")
+                "with the inline backend (do not call matplotlib.use('Agg') in a notebook)"
+            )
         prose = soup(path)
         for code in prose.select("pre, code, .cell_input"):
             code.decompose()
@@ -158,15 +169,15 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
         # Markdown inside text glued with {glue:text} is shown raw
         assert "`" not in prose.get_text(), (
             f"{name}.html shows a raw backtick: glued text must not carry Markdown "
-            f"({prose.get_text()[max(0, prose.get_text().find('`') - 80):][:160]!r})")
+            f"({prose.get_text()[max(0, prose.get_text().find('`') - 80) :][:160]!r})"
+        )
         assert not doc.select(".system-message, .problematic"), (
-            f"{name}.html has docutils problem markers: "
-            f"{[str(e)[:200] for e in doc.select('.system-message, .problematic')]}")
+            f"{name}.html has docutils problem markers: {[str(e)[:200] for e in doc.select('.system-message, .problematic')]}"
+        )
         assert "not found in glue data" not in text and "Glue reference" not in text
         outputs = " ".join(e.get_text() for e in doc.select(".cell_output, .output"))
         assert "Traceback" not in outputs, f"{name}.html shows a Python traceback in an output"
-        assert "ipythontb" not in text and not doc.select(".output.traceback"), (
-            f"{name}.html renders an error output")
+        assert "ipythontb" not in text and not doc.select(".output.traceback"), f"{name}.html renders an error output"
 
     # the executed notebooks themselves carry no error output
     for nb_path in sorted((book / "chapters").glob("*.ipynb")):
@@ -176,35 +187,37 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
 
     # code a reader can open: folded code cells and launch links on every chapter page
     url, branch = repository_from_config(book / "_config.yml")
-    repo_path = url.split("://", 1)[1].split("/", 1)[1]          # owner/name
+    repo_path = url.split("://", 1)[1].split("/", 1)[1]  # owner/name
     for nb_path in sorted((book / "chapters").glob("*.ipynb")):
         name = f"chapters/{nb_path.stem}"
         if name not in pages:
             continue
         nb = nbformat.read(nb_path, as_version=4)
-        folded = sum(HIDE_INPUT in c.metadata.get("tags", []) for c in nb.cells
-                     if c.cell_type == "code")
+        folded = sum(HIDE_INPUT in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code")
         doc = soup(pages[name])
         toggles = doc.select(f".cell.tag_{HIDE_INPUT} details")
         assert len(toggles) == folded, (
-            f"{name}.html shows {len(toggles)} folded code cells, its notebook tags {folded} "
-            "hide-input")
+            f"{name}.html shows {len(toggles)} folded code cells, its notebook tags {folded} hide-input"
+        )
         links = [a["href"] for a in doc.find_all("a", href=True)]
         notebook = f"{branch}/book/{name}.ipynb"
         for what, wanted in (
-                ("the repository button", url),
-                ("the Colab launch link", f"https://colab.research.google.com/github/{repo_path}/blob/{notebook}"),
-                ("the Binder launch link", f"https://mybinder.org/v2/gh/{repo_path}/{branch}?urlpath=")):
-            assert any(h == wanted or h.startswith(wanted) for h in links), (
-                f"{name}.html lacks {what} ({wanted}...)")
+            ("the repository button", url),
+            ("the Colab launch link", f"https://colab.research.google.com/github/{repo_path}/blob/{notebook}"),
+            ("the Binder launch link", f"https://mybinder.org/v2/gh/{repo_path}/{branch}?urlpath="),
+        ):
+            assert any(h == wanted or h.startswith(wanted) for h in links), f"{name}.html lacks {what} ({wanted}...)"
 
     # every chapter in the navigation sidebar of the root page
     nav = soup(root_page(html)).select_one("nav.bd-docs-nav")
     assert nav is not None, "no navigation sidebar (nav.bd-docs-nav) on the root page"
     root = toc_files(book)[0]
     # Sidebar links are relative to the root page (chapters/00_intro.html).
-    hrefs = {posixpath.normpath(posixpath.join(posixpath.dirname(root), a["href"].split("#")[0]))
-             for a in nav.find_all("a", href=True) if a["href"].split("#")[0]}
+    hrefs = {
+        posixpath.normpath(posixpath.join(posixpath.dirname(root), a["href"].split("#")[0]))
+        for a in nav.find_all("a", href=True)
+        if a["href"].split("#")[0]
+    }
     for page in toc_files(book)[1:]:
         assert f"{page}.html" in hrefs, f"{page} is not in the sidebar of {root}.html"
 
@@ -316,18 +329,28 @@ return out;
 def _chromium_driver():
     chromium, driver_path = _browser_paths()
     if not chromium or not driver_path:
-        pytest.skip("chromium and chromedriver are needed for the browser test "
-                    "(Debian: apt-get install chromium chromium-driver).")
+        pytest.skip(
+            "chromium and chromedriver are needed for the browser test (Debian: apt-get install chromium chromium-driver)."
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     profile_dir = tempfile.mkdtemp(prefix="cde-chromium-")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1400,1000",
-                 "--hide-scrollbars", f"--user-data-dir={profile_dir}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile_dir}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(60)
@@ -336,16 +359,16 @@ def _chromium_driver():
 
 def _load(driver, url: str, width: int) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
+
     # an exact viewport (a window's outer size differs from its inner width)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False}
+    )
     driver.get(url)
-    WebDriverWait(driver, 30).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
     # scroll through the page so lazy images load, then require every one to have decoded
     driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
-        "return Array.from(document.images).every(i => i.complete)"))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return Array.from(document.images).every(i => i.complete)"))
     driver.execute_script("window.scrollTo(0, 0);")
 
 
@@ -358,15 +381,13 @@ def page_problems(driver, url: str, page: str, width: int) -> list[str]:
     if inner != width:
         problems.append(f"{where}: the window is {inner} px wide, not {width}")
     if doc > inner:
-        problems.append(f"{where}: the page is {doc} px wide and scrolls sideways "
-                        f"(sticking out: {culprits})")
+        problems.append(f"{where}: the page is {doc} px wide and scrolls sideways (sticking out: {culprits})")
     broken = driver.execute_script(
-        "return Array.from(document.images).filter(i => !(i.naturalWidth > 0))"
-        ".map(i => i.getAttribute('src'))")
+        "return Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.getAttribute('src'))"
+    )
     if broken:
         problems.append(f"{where}: images that did not load: {broken}")
-    text = driver.execute_script(
-        "const m = document.querySelector('main') || document.body; return m.innerText;")
+    text = driver.execute_script("const m = document.querySelector('main') || document.body; return m.innerText;")
     raw = [m for m in RAW_MARKERS if m in text]
     if raw:
         problems.append(f"{where}: the page shows raw {raw}")
@@ -375,16 +396,15 @@ def page_problems(driver, url: str, page: str, width: int) -> list[str]:
         if under:
             problems.append(f"{where}: tables reach under the Contents panel: {under}")
     # dark theme: what the theme toggle sets (pydata-sphinx-theme)
-    driver.execute_script("document.documentElement.dataset.theme = 'dark';"
-                          "document.documentElement.dataset.mode = 'dark';")
+    driver.execute_script("document.documentElement.dataset.theme = 'dark';document.documentElement.dataset.mode = 'dark';")
     cells, low = driver.execute_script(_CONTRAST_JS, MIN_CONTRAST)
     if low:
-        problems.append(f"{where}, dark theme: table cells below contrast {MIN_CONTRAST} "
-                        f"(ratio, text, colour, background): {low}")
+        problems.append(
+            f"{where}, dark theme: table cells below contrast {MIN_CONTRAST} (ratio, text, colour, background): {low}"
+        )
     name = page.replace("/", "_")
     driver.save_screenshot(str(SCREENSHOTS / f"{name}-{width}-dark.png"))
-    driver.execute_script("document.documentElement.dataset.theme = 'light';"
-                          "document.documentElement.dataset.mode = 'light';")
+    driver.execute_script("document.documentElement.dataset.theme = 'light';document.documentElement.dataset.mode = 'light';")
     driver.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
     return problems
 
@@ -417,13 +437,14 @@ def test_pages_render_in_headless_chromium(book, server):
                 element = elements[0]
                 driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
                 items = element.find_elements(By.TAG_NAME, kind) or element.find_elements(
-                    By.XPATH, f"following-sibling::*[position() <= {NEAR}]"
-                              f"[not(self::section)]/descendant-or-self::{kind}")
+                    By.XPATH, f"following-sibling::*[position() <= {NEAR}][not(self::section)]/descendant-or-self::{kind}"
+                )
                 assert items, f"{page}: #{label} holds no <{kind}> in the rendered page"
                 item = items[0]
                 size = item.size
                 assert item.is_displayed() and size["width"] > 0 and size["height"] > 0, (
-                    f"{page}: <{kind}> of #{label} is not displayed (size {size})")
+                    f"{page}: <{kind}> of #{label} is not displayed (size {size})"
+                )
                 if kind == "img":
                     assert driver.execute_script("return arguments[0].naturalWidth", item) > 0
                 inside = bool(element.find_elements(By.TAG_NAME, kind))

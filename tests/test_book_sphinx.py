@@ -23,18 +23,26 @@ BIB = r"""
 def test_author_year_labels_follow_the_citation_rules():
     entries = parse_string(BIB, "bibtex").entries
     assert {k: book_sphinx.author_year_label(e) for k, e in entries.items()} == {
-        "one": "LeCun, 1998", "two": "Zhu and Gupta, 2017", "three": "Guo et al., 2017",
-        "corp": "TensorFlow Authors, 2019", "anon": "notMNIST dataset, n.d.",
-        "von": "van der Maaten, 2008"}
+        "one": "LeCun, 1998",
+        "two": "Zhu and Gupta, 2017",
+        "three": "Guo et al., 2017",
+        "corp": "TensorFlow Authors, 2019",
+        "anon": "notMNIST dataset, n.d.",
+        "von": "van der Maaten, 2008",
+    }
 
 
 def test_same_authors_and_year_get_letters():
     import pybtex.plugin
+
     book_sphinx.register_pybtex_styles()
-    entries = parse_string(r"""
+    entries = parse_string(
+        r"""
         @article{a, author = {Guo, Chuan and Pleiss, Geoff and Sun, Yu}, title = {A}, year = {2017}}
         @article{b, author = {Guo, Chuan and Other, Anne and Third, Bo}, title = {B}, year = {2017}}
-        """, "bibtex").entries
+        """,
+        "bibtex",
+    ).entries
     style = pybtex.plugin.find_plugin("pybtex.style.labels", book_sphinx.LABEL_STYLE)()
     assert list(style.format_labels(entries.values())) == ["Guo et al., 2017a", "Guo et al., 2017b"]
 
@@ -46,11 +54,11 @@ def test_glued_tables_and_figures_are_numbered_and_citations_are_author_year(tmp
     (skeleton / "_config.yml").write_text((BOOK_DIR / "_config.yml").read_text())
     (skeleton / "references.bib").write_text((BOOK_DIR / "references.bib").read_text())
     (skeleton / "references.md").write_text((BOOK_DIR / "references.md").read_text())
-    (skeleton / "_toc.yml").write_text("format: jb-book\nroot: chapters/01_demo\nchapters:\n"
-                                       "  - file: references\n")
+    (skeleton / "_toc.yml").write_text("format: jb-book\nroot: chapters/01_demo\nchapters:\n  - file: references\n")
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    (nbs / "01_demo.py").write_text(textwrap.dedent('''\
+    (nbs / "01_demo.py").write_text(
+        textwrap.dedent("""\
         # %% [markdown]
         # # Demo
         #
@@ -95,18 +103,19 @@ def test_glued_tables_and_figures_are_numbered_and_citations_are_author_year(tmp
         #
         # A glued pandas Styler.
         # ```
-        '''))
-    result = run("smoke", stages=False, notebooks_dir=nbs, out_dir=tmp_path / "out", book_source=skeleton,
-                 progress_bar=False, echo=None)
+        """)
+    )
+    result = run(
+        "smoke", stages=False, notebooks_dir=nbs, out_dir=tmp_path / "out", book_source=skeleton, progress_bar=False, echo=None
+    )
     html = tmp_path / "out" / "_build" / "html"
     page = BeautifulSoup((html / "chapters" / "01_demo.html").read_text(), "html.parser")
     assert result.index_html.exists()
     refs = [a.get_text() for a in page.select("a.reference.internal span.std-numref")]
     assert refs == ["Figure 1", "Table 1", "Table 2"]
-    numbers = {e.find_parent(id=True)["id"]: e.get_text().strip()
-               for e in page.select(".caption-number")}
+    numbers = {e.find_parent(id=True)["id"]: e.get_text().strip() for e in page.select(".caption-number")}
     assert numbers == {"demo-fig": "Figure 1", "demo-md": "Table 1", "demo-styler": "Table 2"}
-    assert page.select_one("#demo-styler table") is not None        # the Styler's HTML table
+    assert page.select_one("#demo-styler table") is not None  # the Styler's HTML table
     assert page.select_one("#demo-fig img")["src"].endswith(".svg")
     text = " ".join(page.select_one("article").get_text(" ").split())
     assert "Dorjsembe et al. ( 2021 )" in text and "( Lakshminarayanan et al. , 2017 )" in text

@@ -12,8 +12,9 @@ def test_a_chapter_on_an_empty_store_names_the_command(artifacts_dir):
         view = chapter.setup("smoke")
         _ = view.results
     message = str(err.value)
-    assert "python -m helpers train --profile smoke" in message or \
-        "python -m helpers evaluate --profile smoke" in message, message
+    assert "python -m helpers train --profile smoke" in message or "python -m helpers evaluate --profile smoke" in message, (
+        message
+    )
     assert message.count(". ") == 0 and "\n" not in message
     assert not (artifacts_dir / "smoke" / "checkpoints").exists()  # nothing was trained
 
@@ -24,8 +25,8 @@ def test_overrides_pick_config_keys_only():
 
 def test_every_config_key_is_a_chapter_parameter_through_overrides():
     from helpers.core.config import load_config
-    assert set(chapter.OVERRIDE_NAMES) == set(load_config("smoke").values()) - {"profile", "config_path",
-                                                                                "model", "data"}
+
+    assert set(chapter.OVERRIDE_NAMES) == set(load_config("smoke").values()) - {"profile", "config_path", "model", "data"}
     got = chapter.overrides({"overrides": {"bootstrap_samples": 50, "seed": None}, "seed": 3})
     assert got == {"bootstrap_samples": 50, "seed": 3}
     with pytest.raises(ValueError, match="overrides must be a mapping of config keys"):
@@ -34,6 +35,7 @@ def test_every_config_key_is_a_chapter_parameter_through_overrides():
 
 def test_a_table_has_one_header_row_with_its_index_name_in_the_corner():
     import pandas as pd
+
     frame = pd.DataFrame([{"Ensemble": "a", "x": 1}, {"Ensemble": "b", "x": 2}]).set_index("Ensemble")
     html = chapter.display_frame(frame).to_html()
     assert html.count("<tr") == 3 and "<th>Ensemble</th>\n      <th>x</th>" in html
@@ -44,12 +46,14 @@ def test_a_table_has_one_header_row_with_its_index_name_in_the_corner():
 
 def test_glued_outputs_show_in_the_cell_when_a_reader_runs_a_chapter(monkeypatch, capsys):
     from helpers.book import bookio
+
     monkeypatch.setattr("myst_nb.glue", lambda name, obj, display: shown.append((name, display)))
     shown = []
     monkeypatch.delenv(bookio.BOOK_BUILD, raising=False)
     chapter.glue_text("answer", "Yes.")
     assert capsys.readouterr().out == "answer: Yes.\n" and shown == [("answer", False)]
     import pandas as pd
+
     chapter.glue_table("t", pd.DataFrame({"x": [1]}))
     assert shown[-1] == ("t", True)
     monkeypatch.setenv(bookio.BOOK_BUILD, "1")  # as helpers.book.bookio.kernel_environment sets it

@@ -29,9 +29,16 @@ def pruning_run():
     pruned = {s: compression.prune_ensemble(cfg, base, x, y, s) for s in (0.5, 0.95)}
     alone, alone_hist = compression.prune_ensemble(cfg, [base[1]], x, y, 0.5, member_ids=[1])
     together, together_hist = compression.prune_all(cfg, base, x, y, [0.5, CONTROL, 0.95])
-    return {"cfg": cfg, "base": base, "before": before, "pruned": pruned,
-            "alone": alone[0], "alone_hist": alone_hist, "together": together,
-            "together_hist": together_hist}
+    return {
+        "cfg": cfg,
+        "base": base,
+        "before": before,
+        "pruned": pruned,
+        "alone": alone[0],
+        "alone_hist": alone_hist,
+        "together": together,
+        "together_hist": together_hist,
+    }
 
 
 @pytest.mark.slow
@@ -113,18 +120,24 @@ def test_member_ids_must_match_members():
     cfg = load_config("smoke")
     x, y = synthetic_digits(64)
     member = models.build_member(cfg, seed=0, prefix="m0_")
-    with pytest.raises(ValueError, match=r"member_ids=\[0, 1\] must name one ensemble index per "
-                                         r"member \(1 members were passed\)\."):
+    with pytest.raises(
+        ValueError,
+        match=r"member_ids=\[0, 1\] must name one ensemble index per "
+        r"member \(1 members were passed\)\.",
+    ):
         compression.prune_ensemble(cfg, [member], x, y, 0.5, member_ids=[0, 1])
 
 
-@pytest.mark.parametrize("n_train, batch, epochs, frequency, expected", [
-    (576, 32, 1, 10, (18, 9, 18)),          # smoke: frequency capped at half the steps
-    (54_000, 32, 5, 100, (8440, 100, 8400)),  # paper: 1,688 steps x 5 epochs
-    (100, 32, 1, 10, (4, 2, 4)),
-    (1000, 64, 3, 7, (48, 7, 42)),
-    (10, 32, 1, 100, (1, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "n_train, batch, epochs, frequency, expected",
+    [
+        (576, 32, 1, 10, (18, 9, 18)),  # smoke: frequency capped at half the steps
+        (54_000, 32, 5, 100, (8440, 100, 8400)),  # paper: 1,688 steps x 5 epochs
+        (100, 32, 1, 10, (4, 2, 4)),
+        (1000, 64, 3, 7, (48, 7, 42)),
+        (10, 32, 1, 100, (1, 1, 1)),
+    ],
+)
 def test_pruning_schedule_ends_on_a_mask_update(n_train, batch, epochs, frequency, expected):
     cfg = load_config("smoke", batch_size=batch, retrain_epochs=epochs, pruning_frequency=frequency)
     total, freq, end = expected
@@ -175,14 +188,12 @@ def test_tflite_tensor_types_and_sizes(tflite_blobs):
     for mode, blob in tflite_blobs.items():
         member = TFLiteMember(blob)
         io_types[mode] = (member.input["dtype"], member.output["dtype"])
-    assert io_types == {"float32": (np.float32, np.float32), "int8": (np.float32, np.float32),
-                        "int8full": (np.int8, np.int8)}
+    assert io_types == {"float32": (np.float32, np.float32), "int8": (np.float32, np.float32), "int8full": (np.int8, np.int8)}
 
 
 def test_bad_tflite_mode_and_missing_calibration_data(trained_member):
     _, member, _ = trained_member
-    with pytest.raises(ValueError, match="TFLite mode 'int4' is unknown; use 'float32', 'int8', "
-                                         "'int8sparse' or 'int8full'."):
+    with pytest.raises(ValueError, match="TFLite mode 'int4' is unknown; use 'float32', 'int8', 'int8sparse' or 'int8full'."):
         compression.to_tflite(member, "int4")
     with pytest.raises(ValueError, match="Full-integer conversion needs representative images"):
         compression.to_tflite(member, "int8full")
@@ -216,14 +227,10 @@ def test_zipped_size_equals_an_independent_zip(tmp_path):
 
 
 def test_quantize_symmetric_int8_by_hand():
-    kernel = np.array([[1.27, -2.54, 0.0],
-                       [-0.5, 1.00, 0.0],
-                       [0.013, 0.0, 0.0]], dtype=np.float32)  # 3 output channels (columns)
+    kernel = np.array([[1.27, -2.54, 0.0], [-0.5, 1.00, 0.0], [0.013, 0.0, 0.0]], dtype=np.float32)  # 3 output channels (columns)
     q, n_scales = compression.quantize_symmetric_int8(kernel)
     # column scales max|w| / 127: 0.01, 0.02 and (all zero) 1
-    np.testing.assert_array_equal(q, [[127, -127, 0],
-                                      [-50, 50, 0],
-                                      [1, 0, 0]])
+    np.testing.assert_array_equal(q, [[127, -127, 0], [-50, 50, 0], [1, 0, 0]])
     assert q.dtype == np.int8 and n_scales == 3
     conv = np.zeros((3, 3, 4, 8), np.float32)
     conv[0, 0, 0, :] = np.arange(1, 9)
@@ -234,10 +241,10 @@ def test_quantize_symmetric_int8_by_hand():
 
 
 def test_weight_lower_bound_bits_by_hand():
-    k1 = np.array([0, 0, 0, 0, 0, 3, 3, -5], dtype=np.int8)   # 3 of 8 non-zero
-    k2 = np.zeros((2, 2), dtype=np.int8)                      # all zero: a constant mask
-    mask_bits = -(5 * math.log2(5 / 8) + 3 * math.log2(3 / 8))    # n * H_b(3/8)
-    value_bits = -(2 * math.log2(2 / 3) + 1 * math.log2(1 / 3))   # {3, 3, -5}
+    k1 = np.array([0, 0, 0, 0, 0, 3, 3, -5], dtype=np.int8)  # 3 of 8 non-zero
+    k2 = np.zeros((2, 2), dtype=np.int8)  # all zero: a constant mask
+    mask_bits = -(5 * math.log2(5 / 8) + 3 * math.log2(3 / 8))  # n * H_b(3/8)
+    value_bits = -(2 * math.log2(2 / 3) + 1 * math.log2(1 / 3))  # {3, 3, -5}
     expected = mask_bits + value_bits + 0.0 + 32 * 4
     assert compression.weight_lower_bound_bits([k1, k2], 4) == pytest.approx(expected)
     assert compression.weight_lower_bound_bits([], 0) == 0.0
@@ -304,5 +311,6 @@ def test_litert_builtin_kernels_match_xnnpack(tflite_blobs, trained_member):
     weights within 2e-4 (each quantizes the activations on the fly its own way)."""
     _, _, x = trained_member
     for mode, atol in (("float32", 1e-5), ("int8", 2e-4)):
-        np.testing.assert_allclose(TFLiteMember(tflite_blobs[mode], xnnpack=False)(x),
-                                   TFLiteMember(tflite_blobs[mode])(x), atol=atol)
+        np.testing.assert_allclose(
+            TFLiteMember(tflite_blobs[mode], xnnpack=False)(x), TFLiteMember(tflite_blobs[mode])(x), atol=atol
+        )

@@ -12,8 +12,7 @@ def test_paper_profile_holds_the_papers_values():
     assert (cfg.batch_size, cfg.learning_rate, cfg.validation_split) == (32, 0.001, 0.1)
     assert cfg.sparsities == (0.25, 0.5, 0.75, 0.95)
     assert cfg.quantization_bits == 8
-    assert [layer["type"] for layer in cfg.model["layers"]] == [
-        "conv2d", "maxpool2d", "conv2d", "maxpool2d", "flatten", "dense"]
+    assert [layer["type"] for layer in cfg.model["layers"]] == ["conv2d", "maxpool2d", "conv2d", "maxpool2d", "flatten", "dense"]
     assert cfg.train_subset is None and cfg.test_subset is None and cfg.ood_subset is None
 
 
@@ -47,9 +46,21 @@ def test_hash_is_stable_and_tracks_result_shaping_values_only():
 
 def _smoke_overrides():
     s = load_config("smoke").values()
-    return {k: s[k] for k in ("ensemble_size", "epochs", "retrain_epochs", "sparsities",
-                              "pruning_frequency", "representative_samples", "train_subset",
-                              "test_subset", "ood_subset", "bootstrap_samples")}
+    return {
+        k: s[k]
+        for k in (
+            "ensemble_size",
+            "epochs",
+            "retrain_epochs",
+            "sparsities",
+            "pruning_frequency",
+            "representative_samples",
+            "train_subset",
+            "test_subset",
+            "ood_subset",
+            "bootstrap_samples",
+        )
+    }
 
 
 def test_member_seeds_differ():
@@ -60,41 +71,66 @@ def test_member_seeds_differ():
 F = str(DEFAULT_CONFIG_PATH)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"sparsities": [0.5, 1.0]},
-     f"Config value sparsities=[0.5, 1.0] is invalid: every sparsity must be a number in (0, 1), "
-     f"and 1.0 is not (from {F}; fix it there, in the profile or in the override)."),
-    ({"sparsities": [0.0]},
-     f"Config value sparsities=[0.0] is invalid: every sparsity must be a number in (0, 1), "
-     f"and 0.0 is not (from {F}; fix it there, in the profile or in the override)."),
-    ({"sparsities": []},
-     f"Config value sparsities=[] is invalid: it must be a non-empty list of numbers in (0, 1) "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"sparsities": [0.5, 0.5]},
-     f"Config value sparsities=[0.5, 0.5] is invalid: sparsities must not repeat "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"ensemble_size": 0},
-     f"Config value ensemble_size=0 is invalid: it must be an integer >= 1 "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"epochs": 0},
-     f"Config value epochs=0 is invalid: it must be an integer >= 1 "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"batch_size": -4},
-     f"Config value batch_size=-4 is invalid: it must be an integer >= 1 "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"validation_split": 1.0},
-     f"Config value validation_split=1.0 is invalid: it must be a number in [0, 1) "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"validation_split": -0.1},
-     f"Config value validation_split=-0.1 is invalid: it must be a number in [0, 1) "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"epochs": 2.5},
-     f"Config value epochs=2.5 is invalid: it must be an integer >= 1 "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-    ({"train_subset": 0},
-     f"Config value train_subset=0 is invalid: it must be an integer >= 1 or null "
-     f"(from {F}; fix it there, in the profile or in the override)."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"sparsities": [0.5, 1.0]},
+            f"Config value sparsities=[0.5, 1.0] is invalid: every sparsity must be a number in (0, 1), "
+            f"and 1.0 is not (from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"sparsities": [0.0]},
+            f"Config value sparsities=[0.0] is invalid: every sparsity must be a number in (0, 1), "
+            f"and 0.0 is not (from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"sparsities": []},
+            f"Config value sparsities=[] is invalid: it must be a non-empty list of numbers in (0, 1) "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"sparsities": [0.5, 0.5]},
+            f"Config value sparsities=[0.5, 0.5] is invalid: sparsities must not repeat "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"ensemble_size": 0},
+            f"Config value ensemble_size=0 is invalid: it must be an integer >= 1 "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"epochs": 0},
+            f"Config value epochs=0 is invalid: it must be an integer >= 1 "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"batch_size": -4},
+            f"Config value batch_size=-4 is invalid: it must be an integer >= 1 "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"validation_split": 1.0},
+            f"Config value validation_split=1.0 is invalid: it must be a number in [0, 1) "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"validation_split": -0.1},
+            f"Config value validation_split=-0.1 is invalid: it must be a number in [0, 1) "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"epochs": 2.5},
+            f"Config value epochs=2.5 is invalid: it must be an integer >= 1 "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+        (
+            {"train_subset": 0},
+            f"Config value train_subset=0 is invalid: it must be an integer >= 1 or null "
+            f"(from {F}; fix it there, in the profile or in the override).",
+        ),
+    ],
+)
 def test_invalid_values_raise_one_exact_sentence(overrides, message):
     with pytest.raises(ValueError) as err:
         load_config("smoke", **overrides)
@@ -112,8 +148,7 @@ def test_unknown_key_names_key_value_allowed_and_file():
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(ValueError) as err:
         load_config("fast")
-    assert str(err.value) == (f"Profile 'fast' is not defined in {F}; choose one of "
-                              f"{', '.join(profiles())}.")
+    assert str(err.value) == (f"Profile 'fast' is not defined in {F}; choose one of {', '.join(profiles())}.")
 
 
 def test_bad_key_inside_a_profile_is_reported_with_the_profile(tmp_path):
@@ -135,12 +170,15 @@ def test_each_stage_is_keyed_only_by_the_values_that_shape_it():
     h = {s: base.stage_hash(s) for s in ("training", "pruning", "evaluation")}
     assert base.hash == h["pruning"] and len(set(h.values())) == 3
     changes = {  # value -> the stages whose key it changes
-        "epochs": 2, "seed": 1, "train_subset": 1000, "learning_rate": 0.01}
+        "epochs": 2,
+        "seed": 1,
+        "train_subset": 1000,
+        "learning_rate": 0.01,
+    }
     for key, value in changes.items():
         other = load_config("smoke", **{key: value})
         assert all(other.stage_hash(s) != h[s] for s in h), key
-    for key, value in {"retrain_epochs": 2, "sparsities": [0.5], "pruning_frequency": 5,
-                       "representative_samples": 16}.items():
+    for key, value in {"retrain_epochs": 2, "sparsities": [0.5], "pruning_frequency": 5, "representative_samples": 16}.items():
         other = load_config("smoke", **{key: value})
         assert other.stage_hash("training") == h["training"], key
         assert other.stage_hash("pruning") != h["pruning"] and other.hash != base.hash, key
@@ -154,17 +192,22 @@ def test_stage_hash_of_a_manifests_values_matches_the_config():
     import json
 
     from helpers.core.config import stage_hash_of
+
     cfg = load_config("quick")
     values = json.loads(json.dumps(cfg.values()))  # as read back from a manifest
     for stage in ("training", "pruning", "evaluation"):
         assert stage_hash_of(values, stage) == cfg.stage_hash(stage)
-    with pytest.raises(ValueError, match=r"Stage 'eval' is unknown; use one of training, "
-                                         r"pruning, evaluation\."):
+    with pytest.raises(
+        ValueError,
+        match=r"Stage 'eval' is unknown; use one of training, "
+        r"pruning, evaluation\.",
+    ):
         cfg.stage_hash("eval")
 
 
 def test_the_evaluation_version_is_part_of_the_evaluation_key(monkeypatch):
     from helpers.core import config
+
     cfg = load_config("smoke")
     before = cfg.stage_hash("evaluation")
     monkeypatch.setattr(config, "EVALUATION_VERSION", config.EVALUATION_VERSION + 1)
@@ -175,8 +218,7 @@ def test_the_evaluation_version_is_part_of_the_evaluation_key(monkeypatch):
 def test_an_empty_profile_means_the_defaults(tmp_path):
     path = tmp_path / "_config.yml"
     path.write_text(DEFAULT_CONFIG_PATH.read_text().replace("  paper: {}", "  paper:"))
-    assert load_config("paper", config_path=path).values() | {"config_path": F} == \
-        load_config("paper").values()
+    assert load_config("paper", config_path=path).values() | {"config_path": F} == load_config("paper").values()
 
 
 def test_exponent_numbers_written_as_text_are_numbers():
@@ -188,6 +230,7 @@ def test_exponent_numbers_written_as_text_are_numbers():
 
 def test_null_sets_a_nullable_key_and_none_keeps_the_profile_value():
     from helpers.core.config import NULL
+
     assert load_config("smoke", test_subset=None).test_subset == 300
     assert load_config("smoke", test_subset=NULL).test_subset is None
     with pytest.raises(ValueError, match=r"epochs=None is invalid: it must be an integer >= 1"):
@@ -196,6 +239,7 @@ def test_null_sets_a_nullable_key_and_none_keeps_the_profile_value():
 
 def test_the_command_line_honours_null_or_refuses_it(capsys):
     from helpers.build.cli import _config, main
+
     args = type("A", (), {"profile": "smoke", "parameter": [["test_subset", "null"]]})()
     assert _config(args).test_subset is None
     assert main(["build", "--profile", "smoke", "-p", "ood_subset", "null"]) != 0
@@ -206,7 +250,8 @@ def test_the_command_line_honours_null_or_refuses_it(capsys):
 def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
     path = tmp_path / "_config.yml"
     bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
-        f'{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n' for p, c in zip("abcdefgh", "bcdefghi"))
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+    )
     path.write_text(DEFAULT_CONFIG_PATH.read_text() + bomb)
     with pytest.raises(ValueError, match=r"is not valid: an alias \(\*a\) on line \d+; write the value out"):
         load_config("smoke", config_path=path)

@@ -371,8 +371,15 @@ def test_missing_file_without_network_names_file_places_url_and_fix(tmp_path, mo
     with pytest.raises(DataError) as err:
         files.find_data_file(LABELS)
     message = str(err.value)
-    for part in (LABELS, str(empty), "(CDE_DATA_DIR)", str(isolated), *urls, "could not connect",
-                 "set CDE_DATA_DIR to a folder that holds it (e.g. CDE_DATA_DIR=../shared/data)"):
+    for part in (
+        LABELS,
+        str(empty),
+        "(CDE_DATA_DIR)",
+        str(isolated),
+        *urls,
+        "could not connect",
+        "set CDE_DATA_DIR to a folder that holds it (e.g. CDE_DATA_DIR=../shared/data)",
+    ):
         assert part in message
     assert message.count(".") >= 1 and "\n" not in message
     assert _files_under(isolated) == [] and _files_under(empty) == []
@@ -516,9 +523,7 @@ def test_notmnist_wrong_content_in_data_dir_raises_and_is_left(tmp_path, isolate
     assert _files_under(isolated) == []
 
 
-def test_downloaded_notmnist_with_wrong_content_is_removed_from_cache(
-    tmp_path, server, monkeypatch, isolated
-):
+def test_downloaded_notmnist_with_wrong_content_is_removed_from_cache(tmp_path, server, monkeypatch, isolated):
     archive, _, _ = _synthetic_notmnist(tmp_path / "src")
     server.routes["/nm.tar.gz"] = {"body": archive.read_bytes()}
     monkeypatch.setitem(files.MIRRORS, nm.NOTMNIST_FILE, [f"{server.url}/nm.tar.gz"])
@@ -628,7 +633,9 @@ def test_fashion_files_are_named_apart_from_mnist_and_fetched_from_zalandoresear
     for name in data.FASHION_FILES.values():
         assert PACKAGE_PATHS[name] == Path("/usr/share/datasets/fashion-mnist") / _upstream(name)
         assert [url.split("/")[2] for url in MIRRORS[name]] == [
-            "raw.githubusercontent.com", "fashion-mnist.s3-website.eu-central-1.amazonaws.com"]
+            "raw.githubusercontent.com",
+            "fashion-mnist.s3-website.eu-central-1.amazonaws.com",
+        ]
         assert "/zalandoresearch/fashion-mnist/" in MIRRORS[name][0]
         assert all(url.endswith("/" + _upstream(name)) for url in MIRRORS[name])
 
@@ -668,9 +675,7 @@ def test_fashion_is_read_from_the_debian_package_path_without_copying(tmp_path, 
     assert files.find_data_file(FASHION_IMAGES) == SHARED / FASHION_IMAGES
 
 
-def test_fashion_download_accepts_any_gzip_wrapper_of_the_right_content_then_uses_the_cache(
-    server, monkeypatch, isolated
-):
+def test_fashion_download_accepts_any_gzip_wrapper_of_the_right_content_then_uses_the_cache(server, monkeypatch, isolated):
     # Other .gz bytes than both upstream's and Debian's: only the uncompressed bytes count.
     bodies = {name: _regzip(_real(name)) for name in data.FASHION_FILES.values()}
     assert bodies[FASHION_LABELS] != _real(FASHION_LABELS)
@@ -781,6 +786,7 @@ def test_an_oversized_image_in_the_letters_archive_is_skipped_not_a_traceback(mo
     import io as _io
 
     from PIL import Image
+
     buf = _io.BytesIO()
     Image.new("L", (64, 64)).save(buf, format="PNG")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 is then a "decompression bomb"

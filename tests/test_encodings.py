@@ -37,11 +37,17 @@ def members():
     return out
 
 
-@pytest.mark.parametrize("mask", [
-    np.zeros(10, bool), np.ones(10, bool),
-    np.r_[np.zeros(254, bool), [True]], np.r_[np.zeros(255, bool), [True]],
-    np.r_[[True], np.zeros(600, bool), [True], np.zeros(510, bool)],
-    np.random.default_rng(0).random(5000) < 0.05])
+@pytest.mark.parametrize(
+    "mask",
+    [
+        np.zeros(10, bool),
+        np.ones(10, bool),
+        np.r_[np.zeros(254, bool), [True]],
+        np.r_[np.zeros(255, bool), [True]],
+        np.r_[[True], np.zeros(600, bool), [True], np.zeros(510, bool)],
+        np.random.default_rng(0).random(5000) < 0.05,
+    ],
+)
 def test_mask_codes_round_trip(mask):
     assert np.array_equal(encodings._ungaps(encodings._gaps(mask), mask.size), mask)
     for kind in ("bits", "gaps"):
@@ -109,8 +115,9 @@ def test_tflite_sparse_file_runs_in_litert_with_the_dense_outputs(members):
     ops = {op["op_name"] for op in encodings._interpreter(sparse)._get_ops_details()}
     assert "DENSIFY" in ops  # the kernels really are stored sparse
     x, _ = synthetic_digits(16, seed=4)
-    np.testing.assert_allclose(encodings.reference_probabilities(sparse, x),
-                               encodings.reference_probabilities(dense, x), atol=1e-6)
+    np.testing.assert_allclose(
+        encodings.reference_probabilities(sparse, x), encodings.reference_probabilities(dense, x), atol=1e-6
+    )
 
 
 def test_float_kernel_cost_finds_conv1(members):
@@ -124,9 +131,9 @@ def test_float_kernel_cost_finds_conv1(members):
 @pytest.mark.parametrize("inputs,units,stays_float", [(33, 31, True), (32, 32, False)])
 def test_converter_quantizes_weights_from_1024_elements_on(inputs, units, stays_float):
     import tf_keras as keras
+
     model = keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(units)])
-    tensors = encodings.constant_tensors(compression._convert(
-        lambda x: model(x, training=False), (inputs,), model, "int8", None))
+    tensors = encodings.constant_tensors(compression._convert(lambda x: model(x, training=False), (inputs,), model, "int8", None))
     kernel = [t for t in tensors if len(t["shape"]) == 2]
     assert len(kernel) == 1 and kernel[0]["values"].size == inputs * units
     assert (kernel[0]["dtype"] == "float32") == stays_float

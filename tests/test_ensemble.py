@@ -63,8 +63,7 @@ def test_fused_equals_sequential(n_batches):
 def test_unknown_mode_is_rejected():
     cfg = load_config("smoke")
     x, y = synthetic_digits(32)
-    with pytest.raises(ValueError, match="Training mode 'parallel' is unknown; use 'fused' or "
-                                         "'sequential'."):
+    with pytest.raises(ValueError, match="Training mode 'parallel' is unknown; use 'fused' or 'sequential'."):
         ensemble.train_ensemble(cfg, x, y, mode="parallel")
 
 
@@ -89,14 +88,12 @@ def test_histories_per_member_per_epoch():
     for member_hist in hist:
         assert len(member_hist) == 2
         for entry in member_hist:
-            assert set(entry) == set(ensemble.HISTORY_KEYS) == {
-                "loss", "accuracy", "val_loss", "val_accuracy"}
+            assert set(entry) == set(ensemble.HISTORY_KEYS) == {"loss", "accuracy", "val_loss", "val_accuracy"}
             assert all(np.isfinite(v) for v in entry.values())
             assert 0 <= entry["accuracy"] <= 1 and 0 <= entry["val_accuracy"] <= 1
             assert entry["loss"] > 0 and entry["val_loss"] > 0
         # 32 validation images: accuracy is a multiple of 1/32
-        assert member_hist[-1]["val_accuracy"] * 32 == pytest.approx(
-            round(member_hist[-1]["val_accuracy"] * 32), abs=1e-4)
+        assert member_hist[-1]["val_accuracy"] * 32 == pytest.approx(round(member_hist[-1]["val_accuracy"] * 32), abs=1e-4)
     assert hist[0] != hist[1]
 
 
@@ -128,8 +125,11 @@ def test_epoch_permutation_depends_only_on_seed_stream_epoch():
     q = ensemble.epoch_permutation(1000, 0, 3, 50)
     np.testing.assert_array_equal(p, q)
     np.testing.assert_array_equal(np.sort(p), np.arange(50))
-    others = [ensemble.epoch_permutation(1001, 0, 3, 50), ensemble.epoch_permutation(1000, 1, 3, 50),
-              ensemble.epoch_permutation(1000, 0, 4, 50)]
+    others = [
+        ensemble.epoch_permutation(1001, 0, 3, 50),
+        ensemble.epoch_permutation(1000, 1, 3, 50),
+        ensemble.epoch_permutation(1000, 0, 4, 50),
+    ]
     for other in others:
         assert not np.array_equal(p, other)
 
@@ -138,8 +138,7 @@ def test_epoch_dataset_gives_each_member_its_own_order():
     x = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1) * np.ones((1, 28, 28, 1), np.float32)
     y = np.arange(10)
     seeds = [1000, 1001]
-    ds = ensemble.epoch_dataset(x, y, seeds, stream=0, epoch=2, batch_size=4,
-                                output_names=["a", "b"])
+    ds = ensemble.epoch_dataset(x, y, seeds, stream=0, epoch=2, batch_size=4, output_names=["a", "b"])
     batches = list(ds.as_numpy_iterator())
     assert [len(b[1]["a"]) for b in batches] == [4, 4, 2]  # last batch partial, nothing dropped
     for m, name in enumerate(["a", "b"]):
@@ -177,8 +176,9 @@ _CHILD = textwrap.dedent("""
 
 def _child(work: Path, mode: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONHASHSEED="0")
-    return subprocess.Popen([sys.executable, "-c", _CHILD, str(work), mode], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(work), mode], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def _finish(proc: subprocess.Popen, timeout: float = 240) -> None:
@@ -229,8 +229,7 @@ def test_checkpoint_round_trip_restores_weights_and_adam_state(tmp_path):
     x, y = synthetic_digits(64, seed=8)
     fused = models.fuse(_members(cfg))
     models.compile_for_training(fused, cfg)
-    hist = ensemble.fit_epochs(fused, cfg, x, y, [0, 1], ensemble.TRAIN_STREAM, 1,
-                               ensemble.Checkpoint(tmp_path / "c.npz"))
+    hist = ensemble.fit_epochs(fused, cfg, x, y, [0, 1], ensemble.TRAIN_STREAM, 1, ensemble.Checkpoint(tmp_path / "c.npz"))
     fresh = models.fuse(_members(cfg))
     models.compile_for_training(fresh, cfg)
     start, restored_hist = ensemble.Checkpoint(tmp_path / "c.npz").restore(fresh)
@@ -255,8 +254,7 @@ def test_steps_per_execution_changes_no_weight():
     for spe in (1, 4):
         fused = models.fuse(_members(cfg))
         models.compile_for_training(fused, cfg, steps_per_execution=spe)
-        hist = ensemble.fit_epochs(fused, cfg, x, y, [0, 1], ensemble.TRAIN_STREAM, 2,
-                                   ensemble.Checkpoint(None))
+        hist = ensemble.fit_epochs(fused, cfg, x, y, [0, 1], ensemble.TRAIN_STREAM, 2, ensemble.Checkpoint(None))
         results.append((fused.get_weights(), hist, int(fused.optimizer.iterations.numpy())))
     (w1, h1, it1), (w4, h4, it4) = results
     assert it1 == it4 == 20

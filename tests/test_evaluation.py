@@ -33,8 +33,7 @@ class FakeExperiment:
         self.train_data = (np.zeros((640, 28, 28, 1), np.float32), np.zeros(640, int))
         self.calls = 0
         self._probs = {}
-        sets = [("mnist_test", N_IN), ("notmnist", N_OUT), ("fashion_mnist", N_OUT),
-                *((s, N_IN) for s in SHIFTED)]
+        sets = [("mnist_test", N_IN), ("notmnist", N_OUT), ("fashion_mnist", N_OUT), *((s, N_IN) for s in SHIFTED)]
         for i, v in enumerate(variants(self.config)):
             for j, (dataset, n) in enumerate(sets):
                 alpha = np.ones(K) * (0.3 + v["sparsity"] + 0.2 * (dataset in SHIFTED))
@@ -147,7 +146,8 @@ def test_second_evaluation_is_served_from_results_json(fake, results):
 
 def summary_of(runs):
     from helpers.book.summary import Summary
-    from helpers.stages.aggregate import numbers
+    from helpers.stages.seed_numbers import numbers
+
     return Summary(numbers(runs, [r["seed"] for r in runs], 0.05))
 
 
@@ -168,14 +168,17 @@ def test_tables_show_the_stored_numbers(results):
 
 def test_seed_statistics_and_tables_over_two_runs(results):
     import copy
+
     other = copy.deepcopy(results)
     other["seed"] = 1
     other["variants"]["baseline"]["mnist"]["accuracy"] += 0.002
     summary = summary_of([results, other])
     s = summary.stat("baseline", "mnist", "accuracy")
     assert s["n"] == 2 and s["low"] < s["mean"] < s["high"]
-    assert s["values"] == [results["variants"]["baseline"]["mnist"]["accuracy"],
-                           other["variants"]["baseline"]["mnist"]["accuracy"]]
+    assert s["values"] == [
+        results["variants"]["baseline"]["mnist"]["accuracy"],
+        other["variants"]["baseline"]["mnist"]["accuracy"],
+    ]
     d = summary.diff("vs_baseline", "s50_q8", "mnist", "accuracy")
     assert d["values"][1] == pytest.approx(d["values"][0] - 0.002)
     table = report.seed_table(summary, ["s50_q8"])

@@ -16,9 +16,20 @@ from helpers.engine import compression, ensemble
 from helpers.stages import experiment as E
 from helpers.store.artifacts import Store, StoreError
 
-SMOKE_VARIANTS = ["baseline", "q8", "int8full", "ft", "ft_q8", "ft_int8full",
-                  "s50_float", "s50_q8", "s50_int8full",
-                  "s95_float", "s95_q8", "s95_int8full"]
+SMOKE_VARIANTS = [
+    "baseline",
+    "q8",
+    "int8full",
+    "ft",
+    "ft_q8",
+    "ft_int8full",
+    "s50_float",
+    "s50_q8",
+    "s50_int8full",
+    "s95_float",
+    "s95_q8",
+    "s95_int8full",
+]
 
 
 def test_variant_names_and_labels():
@@ -38,8 +49,9 @@ def test_variant_names_and_labels():
 
 def test_unknown_variant_is_one_clear_error():
     cfg = load_config("smoke")
-    with pytest.raises(ValueError, match="Variant 's25_q8' is not part of this config; known "
-                                         "variants: " + ", ".join(SMOKE_VARIANTS) + r"\."):
+    with pytest.raises(
+        ValueError, match="Variant 's25_q8' is not part of this config; known variants: " + ", ".join(SMOKE_VARIANTS) + r"\."
+    ):
         E.variant_info(cfg, "s25_q8")
 
 
@@ -74,10 +86,12 @@ def test_store_layout_and_manifest(smoke):
     assert exp.store.root == smoke["tmp"] / "artifacts" / "smoke"
     manifest = exp.store.manifest()
     assert manifest["config_hash"] == cfg.hash
-    expected = {f"models/{v['name']}/member_{m}{suffix}"
-                for v in variants.variants(cfg) for m in range(2)
-                for suffix in ((".tflite", ".keras") if v["quantization"] == "float32"
-                               else (".tflite",))}
+    expected = {
+        f"models/{v['name']}/member_{m}{suffix}"
+        for v in variants.variants(cfg)
+        for m in range(2)
+        for suffix in ((".tflite", ".keras") if v["quantization"] == "float32" else (".tflite",))
+    }
     assert set(manifest["files"]) == expected  # 24 .tflite + 8 float .keras files
     assert len(expected) == 32
     assert {"training", "pruning", "quantization"} <= set(manifest["timings"])
@@ -113,12 +127,10 @@ def test_sizes_and_compression_ratios(smoke):
     for entry in sizes.values():
         assert entry["zipped_bytes"] == sum(entry["member_zipped_bytes"])
         assert len(entry["member_zipped_bytes"]) == 2
-        assert entry["compression_ratio"] == pytest.approx(
-            sizes["baseline"]["zipped_bytes"] / entry["zipped_bytes"])
+        assert entry["compression_ratio"] == pytest.approx(sizes["baseline"]["zipped_bytes"] / entry["zipped_bytes"])
     for quant in ("float", "q8", "int8full"):  # sparser -> smaller, in every container
         dense = "baseline" if quant == "float" else quant
-        assert (sizes[dense]["zipped_bytes"] > sizes[f"s50_{quant}"]["zipped_bytes"]
-                > sizes[f"s95_{quant}"]["zipped_bytes"]), quant
+        assert sizes[dense]["zipped_bytes"] > sizes[f"s50_{quant}"]["zipped_bytes"] > sizes[f"s95_{quant}"]["zipped_bytes"], quant
     for name in ("q8", "s50_q8", "s95_q8"):  # the bound is below what zip achieves
         assert 0 < sizes[name]["lower_bound_bytes"] < sizes[name]["zipped_bytes"]
     # the .tflite files on disk are what was measured
@@ -137,8 +149,7 @@ def test_member_probabilities_shape_and_cache(smoke, monkeypatch):
     _, labels = exp.dataset("mnist_test")
     assert np.mean(probs.mean(axis=0).argmax(axis=1) == labels) > 0.6
     base = exp.member_probabilities("baseline", "mnist_test")
-    np.testing.assert_allclose(base[1], smoke["base"][1].predict(exp.dataset("mnist_test")[0],
-                                                                 verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(base[1], smoke["base"][1].predict(exp.dataset("mnist_test")[0], verbose=0), rtol=1e-5, atol=1e-6)
     # int8 weights barely change the predictions of the float model they come from
     pruned_float = exp.member_probabilities("s50_float", "mnist_test")
     assert np.abs(pruned_float - probs).mean() < 0.02
@@ -194,6 +205,9 @@ def test_corrupt_keras_file_is_a_store_error(smoke, tmp_path):
         exp.baseline()
     atomic_write_bytes(path, b"not a zip archive")  # checksum recorded, content unreadable
     exp.store.record_files([path])
-    with pytest.raises(StoreError, match=f"{path} could not be loaded as a Keras model "
-                                         r"\([A-Za-z]+\); delete it and re-run the pipeline\."):
+    with pytest.raises(
+        StoreError,
+        match=f"{path} could not be loaded as a Keras model "
+        r"\([A-Za-z]+\); delete it and re-run the pipeline\.",
+    ):
         exp.baseline()

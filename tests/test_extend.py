@@ -38,9 +38,11 @@ def test_adding_a_sparsity_trains_only_its_members(artifacts_dir, monkeypatch, c
     trained, pruned = [], []
     real_train, real_prune = ensemble.train_ensemble, compression.prune_all
     monkeypatch.setattr(ensemble, "train_ensemble", lambda *a, **k: trained.append(1) or real_train(*a, **k))
-    monkeypatch.setattr(compression, "prune_all",
-                        lambda cfg, members, x, y, targets, **k: pruned.append(list(targets))
-                        or real_prune(cfg, members, x, y, targets, **k))
+    monkeypatch.setattr(
+        compression,
+        "prune_all",
+        lambda cfg, members, x, y, targets, **k: pruned.append(list(targets)) or real_prune(cfg, members, x, y, targets, **k),
+    )
     cfg = load_config("smoke", sparsities=[0.5, 0.75, 0.95])
     second = Experiment(cfg)
     assert second.store.root != first.store.root  # another pruning hash: its own store
@@ -63,8 +65,8 @@ def test_adding_a_sparsity_trains_only_its_members(artifacts_dir, monkeypatch, c
 def _again(monkeypatch):
     """Register Fashion-MNIST's files a second time, under another name: one entry."""
     from helpers.core import datasets
-    entry = dataclasses.replace(datasets.DATASETS["fashion_mnist"], name="fashion_again",
-                                label="Fashion-MNIST again")
+
+    entry = dataclasses.replace(datasets.DATASETS["fashion_mnist"], name="fashion_again", label="Fashion-MNIST again")
     monkeypatch.setitem(datasets.DATASETS, "fashion_again", entry)
     return entry
 
@@ -73,7 +75,7 @@ def test_a_registered_ood_set_is_evaluated_on_every_variant_without_touching_a_m
     """One registry entry: the next evaluation (not served from the cached results, which lack
     it) scores it on every variant like the other sets, and the aggregate labels it."""
     from helpers.stages import evaluation
-    from helpers.stages.aggregate import numbers
+    from helpers.stages.seed_numbers import numbers
     from test_evaluation import FakeExperiment
 
     fake = FakeExperiment(tmp_path / "store")
@@ -123,7 +125,7 @@ def test_a_new_metric_is_one_function_and_its_name(tmp_path, monkeypatch):
     and the shifted sets; the aggregate describes it across seeds. Known answer: the top-2
     error of an ensemble is at most its error, and equal to it when one class takes it all."""
     from helpers.stages import evaluation
-    from helpers.stages.aggregate import numbers
+    from helpers.stages.seed_numbers import numbers
     from helpers.stats import metrics
     from test_evaluation import FakeExperiment
 

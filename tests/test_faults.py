@@ -106,7 +106,7 @@ def test_01_a_corrupt_tflite_file_is_refused_not_used(store_copy, no_training):
     (store_copy / "results.json").unlink()
 
     exp = Experiment(SMOKE)
-    expected = (f"{path} is corrupt or was not written by this pipeline (sha256 ")
+    expected = f"{path} is corrupt or was not written by this pipeline (sha256 "
     with pytest.raises(StoreError) as err:
         evaluation.evaluate(exp)
     assert one_sentence(str(err.value)).startswith(expected)
@@ -125,8 +125,7 @@ def _tiny_notebooks(folder: Path) -> Path:
 
 
 def _snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_02_out_dir_never_overwrites_a_folder_it_did_not_make(tmp_path, capsys):
@@ -135,14 +134,26 @@ def test_02_out_dir_never_overwrites_a_folder_it_did_not_make(tmp_path, capsys):
     (clone / "_config.yml").write_text("defaults: {epochs: 20}  # the EXPERIMENT config\n")
     (clone / "README.md").write_text("a checkout\n")
     before = _snapshot(clone)
-    rc = main(["build", "--profile", "smoke", "--out-dir", str(clone), "--no-build",
-               "--notebooks", str(_tiny_notebooks(tmp_path / "nbs")), "--no-progress"])
+    rc = main(
+        [
+            "build",
+            "--profile",
+            "smoke",
+            "--out-dir",
+            str(clone),
+            "--no-build",
+            "--notebooks",
+            str(_tiny_notebooks(tmp_path / "nbs")),
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1
     assert one_sentence(err) == (
         f"error: --out-dir {clone} is not empty and was not made by a previous --out-dir build "
         f"(it has no {outdir.OUT_DIR_MARKER} file), so nothing was written to it; choose a new "
-        "or empty folder.")
+        "or empty folder."
+    )
     assert _snapshot(clone) == before  # not one byte changed, nothing added
 
     inside = pipeline.BOOK_DIR / "copy"
@@ -208,8 +219,8 @@ def test_03_invalid_json_and_edited_derived_files_name_the_file_and_fix(store_co
     with pytest.raises(StoreError) as err:
         Store(SMOKE).read_json("histories.json")  # what chapter 2 reads
     assert one_sentence(str(err.value)).endswith(
-        "; restore it (git checkout) or rebuild the store with "
-        "`python -m helpers train --profile smoke --fresh`.")
+        "; restore it (git checkout) or rebuild the store with `python -m helpers train --profile smoke --fresh`."
+    )
 
 
 @needs_real_data
@@ -223,7 +234,8 @@ def test_03_a_truncated_prediction_cache_is_recomputed_with_a_line(store_copy, n
     again = exp.member_probabilities("s95_q8", "notmnist")
     assert capsys.readouterr().out.strip() == (
         f"The prediction cache {cache} is truncated or changed (its sha256 differs from the "
-        "one written beside it): recomputing it.")
+        "one written beside it): recomputing it."
+    )
     np.testing.assert_array_equal(again, probs)
     np.testing.assert_array_equal(exp.member_probabilities("s95_q8", "notmnist"), probs)
     assert capsys.readouterr().out == ""  # repaired: read silently
@@ -236,10 +248,12 @@ def test_04_a_lost_manifest_is_refused_then_adopted(store_copy, no_training, cap
     manifest = _json(store_copy / "manifest.json")
     results = _json(store_copy / "results.json")
     (store_copy / "manifest.json").unlink()
-    message = (f"{store_copy} holds model files but no manifest.json, so nothing says which "
-               "config made them or whether they are intact; rebuild the store with "
-               "`python -m helpers train --profile smoke --fresh`, or adopt the files as they "
-               "are with `python -m helpers adopt --profile smoke`.")
+    message = (
+        f"{store_copy} holds model files but no manifest.json, so nothing says which "
+        "config made them or whether they are intact; rebuild the store with "
+        "`python -m helpers train --profile smoke --fresh`, or adopt the files as they "
+        "are with `python -m helpers adopt --profile smoke`."
+    )
     for compute in (True, False):
         with pytest.raises(StoreError) as err:
             Experiment(SMOKE, compute=compute)
@@ -252,8 +266,7 @@ def test_04_a_lost_manifest_is_refused_then_adopted(store_copy, no_training, cap
     assert adopted["config_hash"] == SMOKE.hash
     assert set(adopted["derived"]) == {"histories.json"}  # sizes and results: recomputed
 
-    with pytest.raises(StoreError, match=re.escape(
-            f"{store_copy / 'results.json'} has no recorded checksum and inputs")):
+    with pytest.raises(StoreError, match=re.escape(f"{store_copy / 'results.json'} has no recorded checksum and inputs")):
         evaluation.evaluate(Experiment(SMOKE, compute=False))
     assert evaluation.evaluate(Experiment(SMOKE)) == results  # models reused, not retrained
     assert "has no recorded checksum and inputs" in capsys.readouterr().out
@@ -268,9 +281,11 @@ def test_04_adopt_refuses_a_file_it_cannot_load(store_copy, capsys):
     assert main(["adopt", "--profile", "smoke"]) == 1
     err = capsys.readouterr().err
     assert one_sentence(err).startswith(f"error: {bad} cannot be loaded (")
-    assert err.strip().endswith("so the store was not adopted; delete that file (train rebuilds "
-                                "it) or rebuild the store with `python -m helpers train "
-                                "--profile smoke --fresh`.")
+    assert err.strip().endswith(
+        "so the store was not adopted; delete that file (train rebuilds "
+        "it) or rebuild the store with `python -m helpers train "
+        "--profile smoke --fresh`."
+    )
     assert not (store_copy / "manifest.json").exists()
 
 
@@ -296,13 +311,12 @@ def test_04_derived_files_follow_the_model_files_they_came_from(store_copy, no_t
     member_0 = st.model_path("s50_q8", 0, ".tflite")
     shutil.copy(st.model_path("s50_q8", 1, ".tflite"), member_0)  # another valid model
     st.record_files([member_0])
-    for name, run in (("results.json", lambda e: evaluation.evaluate(e)),
-                      ("sizes.json", lambda e: e.sizes())):
+    for name, run in (("results.json", lambda e: evaluation.evaluate(e)), ("sizes.json", lambda e: e.sizes())):
         with pytest.raises(StoreError) as err:
             run(Experiment(SMOKE, compute=False))
         assert one_sentence(str(err.value)).startswith(
-            f"{store_copy / name} was computed from other model files than those in the store "
-            "(models/s50_q8/member_0.tflite)")
+            f"{store_copy / name} was computed from other model files than those in the store (models/s50_q8/member_0.tflite)"
+        )
     sizes = Experiment(SMOKE).sizes()
     assert sizes["s50_q8"]["member_zipped_bytes"][0] == sizes["s50_q8"]["member_zipped_bytes"][1]
     assert "recomputing it" in capsys.readouterr().out
@@ -329,20 +343,17 @@ def test_05_concurrent_manifest_updates_lose_nothing(tmp_path):
     root = tmp_path / "s"
     Store(SMOKE, root=root)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(root), tag], env=env)
-             for tag in ("a", "b")]
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(root), tag], env=env) for tag in ("a", "b")]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     manifest = _json(root / "manifest.json")
     assert len(manifest["files"]) == 400
-    assert manifest["files"]["models/b/member_199.tflite"] == fileio.sha256_file(
-        root / "models" / "b" / "member_199.tflite")
+    assert manifest["files"]["models/b/member_199.tflite"] == fileio.sha256_file(root / "models" / "b" / "member_199.tflite")
     assert manifest["timings"] == {"a": 100.0, "b": 100.0}
     assert manifest["config_hash"] == SMOKE.hash
 
 
 # ----------------------------------------------------------------------------- case 6
-def test_06_a_relative_artifacts_dir_means_one_folder_wherever_the_code_runs(tmp_path, monkeypatch,
-                                                                           capsys):
+def test_06_a_relative_artifacts_dir_means_one_folder_wherever_the_code_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CDE_ARTIFACTS_DIR", "relart")
     seen = set()
     for cwd in (REPO_ROOT, REPO_ROOT / "book" / "chapters", tmp_path):
@@ -391,20 +402,25 @@ def test_07_an_unreadable_shared_cache_file_is_not_called_corrupt(tmp_path, monk
     assert one_sentence(str(err.value)) == (
         f"{cache / name} is in the cache but this user cannot read it (mode 600, made by "
         "another user); ask its owner to run chmod a+r on it, or set CDE_CACHE_DIR to a folder "
-        "of your own.")
+        "of your own."
+    )
     assert (cache / name).exists()  # not removed as "corrupt"
 
 
 # ----------------------------------------------------------------------------- case 8
-@pytest.mark.parametrize("argv, expected", [
-    (["train", "--profile", "nope"], "error: Profile 'nope' is not defined in "),
-    (["train", "--profile", "smoke", "-p", "epochs", "0"], "error: Config value epochs=0 is invalid"),
-    (["evaluate", "--profile", "smoke", "-p", "epoch", "3"], "error: Unknown config key 'epoch'"),
-    (["adopt", "--profile", "smoke", "-p", "profile", "x"],
-     "error: Pass the profile with --profile, not -p profile."),
-    (["build", "--profile", "nope", "--no-build", "--notebooks", "/nonexistent/nbs"],
-     "error: Notebook folder /nonexistent/nbs does not exist"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["train", "--profile", "nope"], "error: Profile 'nope' is not defined in "),
+        (["train", "--profile", "smoke", "-p", "epochs", "0"], "error: Config value epochs=0 is invalid"),
+        (["evaluate", "--profile", "smoke", "-p", "epoch", "3"], "error: Unknown config key 'epoch'"),
+        (["adopt", "--profile", "smoke", "-p", "profile", "x"], "error: Pass the profile with --profile, not -p profile."),
+        (
+            ["build", "--profile", "nope", "--no-build", "--notebooks", "/nonexistent/nbs"],
+            "error: Notebook folder /nonexistent/nbs does not exist",
+        ),
+    ],
+)
 def test_08_cli_errors_are_one_line_and_exit_1(argv, expected, artifacts_dir, capsys):
     assert main(argv) == 1
     out = capsys.readouterr()
@@ -427,7 +443,8 @@ def test_08_evaluate_never_trains_and_says_so(artifacts_dir, capsys):
     assert main(["evaluate", "--profile", "smoke"]) == 1
     assert one_sentence(capsys.readouterr().err) == (
         f"error: There is no store for this configuration at {artifacts_dir / 'smoke'}; build it "
-        "first with `python -m helpers train --profile smoke`.")
+        "first with `python -m helpers train --profile smoke`."
+    )
     assert not artifacts_dir.exists()
 
 
@@ -443,7 +460,8 @@ def test_08_build_in_a_read_only_checkout_suggests_out_dir(tmp_path, monkeypatch
     assert one_sentence(str(err.value)) == (
         f"{tmp_path / 'book' / '_build'} cannot be written (Read-only file system), as in a "
         "read-only checkout; build a copy of the book elsewhere with --out-dir DIR (e.g. "
-        "python -m helpers build --out-dir /tmp/book).")
+        "python -m helpers build --out-dir /tmp/book)."
+    )
     monkeypatch.undo()
 
     def denied(*args, **kwargs):  # an OSError from deeper in the build
@@ -454,7 +472,8 @@ def test_08_build_in_a_read_only_checkout_suggests_out_dir(tmp_path, monkeypatch
     assert one_sentence(capsys.readouterr().err) == (
         "error: book/chapters/01_data.ipynb: Permission denied (a read-only checkout?); build a "
         "copy of the book elsewhere with --out-dir DIR (e.g. python -m helpers build --out-dir "
-        "/tmp/book).")
+        "/tmp/book)."
+    )
 
 
 # ----------------------------------------------------------------------------- case 9
@@ -467,26 +486,44 @@ def _config_file(tmp_path, text: str | bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace("  bootstrap_samples: 1000 ", "  #"),
-     "The `defaults:` mapping of {path} lacks bootstrap_samples; it must define exactly "),
-    (lambda t: t.replace("  seed: 0 ", "  seed: 0\n  seeds: 3 "),
-     "The `defaults:` mapping of {path} has unknown seeds; it must define exactly "),
-    (lambda t: t.replace("  seed: 0 ", "  seed: 0\n  seeds: 3 ").replace("  bootstrap_samples: 1000 ", "  #"),
-     "The `defaults:` mapping of {path} lacks bootstrap_samples and has unknown seeds; "),
-    (lambda t: t.replace("  paper: {}", "  paper: 3"),
-     "Profile 'paper' in {path} is a number, not a mapping of config keys; write it as "
-     "`paper: {{epochs: 3}}` or `paper: {{}}`."),
-    (lambda t: t.replace("  paper: {}", "  paper: [epochs, 3]"),
-     "Profile 'paper' in {path} is a list, not a mapping of config keys; "),
-    (lambda t: t.replace("  epochs: 20 ", "  epochs: 20\n  epochs: 2 "),
-     "Experiment config file {path} is not valid: the key 'epochs' appears twice (line 30 and "
-     "line 31); keep one of them."),
-    (lambda t: t.replace("  smoke:", "  quick: {}\n  smoke:"),
-     "Experiment config file {path} is not valid: the key 'quick' appears twice "),
-    (lambda t: t.replace("# [paper] M = 5", "# [paper] M = 5 \xe9").encode("latin-1", errors="replace"),
-     "Experiment config file {path} is not UTF-8 text (byte "),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t: t.replace("  bootstrap_samples: 1000 ", "  #"),
+            "The `defaults:` mapping of {path} lacks bootstrap_samples; it must define exactly ",
+        ),
+        (
+            lambda t: t.replace("  seed: 0 ", "  seed: 0\n  seeds: 3 "),
+            "The `defaults:` mapping of {path} has unknown seeds; it must define exactly ",
+        ),
+        (
+            lambda t: t.replace("  seed: 0 ", "  seed: 0\n  seeds: 3 ").replace("  bootstrap_samples: 1000 ", "  #"),
+            "The `defaults:` mapping of {path} lacks bootstrap_samples and has unknown seeds; ",
+        ),
+        (
+            lambda t: t.replace("  paper: {}", "  paper: 3"),
+            "Profile 'paper' in {path} is a number, not a mapping of config keys; write it as "
+            "`paper: {{epochs: 3}}` or `paper: {{}}`.",
+        ),
+        (
+            lambda t: t.replace("  paper: {}", "  paper: [epochs, 3]"),
+            "Profile 'paper' in {path} is a list, not a mapping of config keys; ",
+        ),
+        (
+            lambda t: t.replace("  epochs: 20 ", "  epochs: 20\n  epochs: 2 "),
+            "Experiment config file {path} is not valid: the key 'epochs' appears twice (line 30 and line 31); keep one of them.",
+        ),
+        (
+            lambda t: t.replace("  smoke:", "  quick: {}\n  smoke:"),
+            "Experiment config file {path} is not valid: the key 'quick' appears twice ",
+        ),
+        (
+            lambda t: t.replace("# [paper] M = 5", "# [paper] M = 5 \xe9").encode("latin-1", errors="replace"),
+            "Experiment config file {path} is not UTF-8 text (byte ",
+        ),
+    ],
+)
 def test_09_config_file_mistakes_are_one_sentence(tmp_path, edit, message):
     path = _config_file(tmp_path, edit(CONFIG_TEXT))
     with pytest.raises(ValueError) as err:
@@ -500,7 +537,8 @@ def test_09_a_validation_split_that_leaves_no_training_images(tmp_path):
     assert one_sentence(str(err.value)) == (
         "Config value validation_split=0.5 is invalid: with 1 training images (train_subset=1) "
         "it leaves no image to train on; lower validation_split or raise train_subset (from "
-        f"{REPO_ROOT / '_config.yml'}; fix it there, in the profile or in the override).")
+        f"{REPO_ROOT / '_config.yml'}; fix it there, in the profile or in the override)."
+    )
     assert load_config("smoke", train_subset=2, validation_split=0.5).train_subset == 2
     assert data.MNIST_SIZES["train"] == 60_000  # what config assumes without a subset
 
@@ -518,14 +556,14 @@ def test_10_an_evaluation_only_value_reuses_the_models(store_copy, no_training, 
     folder = store_copy / "evaluations" / cfg.stage_hash("evaluation")
     assert one_sentence(str(err.value)) == (
         f"{folder / 'results.json'} is not in the store, and chapters never compute it; build "
-        "it with `python -m helpers evaluate --profile smoke -p test_subset 100`.")
+        "it with `python -m helpers evaluate --profile smoke -p test_subset 100`."
+    )
 
     exp = Experiment(cfg)
     assert exp.store.root == store_copy
     results = evaluation.evaluate(exp)
     assert _json(folder / "results.json") == results
-    assert set(_json(folder / "lineage.json")["derived"]) == {
-        f"evaluations/{cfg.stage_hash('evaluation')}/results.json"}
+    assert set(_json(folder / "lineage.json")["derived"]) == {f"evaluations/{cfg.stage_hash('evaluation')}/results.json"}
     assert exp.member_probabilities("baseline", "mnist_test").shape == (2, 100, 10)
     assert Experiment(SMOKE).member_probabilities("baseline", "mnist_test").shape == (2, 300, 10)
     after = _snapshot(store_copy)
@@ -626,11 +664,13 @@ def test_the_command_line_keeps_tensorflows_start_up_lines_out_of_the_terminal(t
     """The project's own error line only; TensorFlow's oneDNN/CUDA/absl lines in the log."""
     import subprocess
     import sys
+
     log = tmp_path / "tf.log"
     env = {**os.environ, "CDE_TF_LOG": str(log), "CDE_ARTIFACTS_DIR": str(tmp_path / "art")}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    out = subprocess.run([sys.executable, "-m", "helpers", "aggregate", "--profile", "smoke"],
-                         capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers", "aggregate", "--profile", "smoke"], capture_output=True, text=True, env=env, timeout=300
+    )
     assert out.returncode == 1
     assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
     assert log.exists()  # whatever TensorFlow printed while loading is kept there
@@ -641,14 +681,16 @@ def test_a_permission_error_names_the_folder_to_fix(tmp_path, monkeypatch, artif
     import errno as _errno
 
     from helpers.build.cli import _os_error
+
     data = tmp_path / "data"
     monkeypatch.setenv("CDE_DATA_DIR", str(data))
     denied = lambda path: PermissionError(_errno.EACCES, "Permission denied", str(path))  # noqa: E731
     assert _os_error(denied(data / "train-images-idx3-ubyte.gz"), "train").endswith(
         "the data folder CDE_DATA_DIR points at cannot be read there; make it readable or point "
-        "CDE_DATA_DIR at a readable copy of the data files.")
+        "CDE_DATA_DIR at a readable copy of the data files."
+    )
     assert _os_error(denied(artifacts_dir / "smoke" / "manifest.json"), "train").endswith(
-        "point CDE_ARTIFACTS_DIR at a folder you can write to.")
-    assert _os_error(denied(tmp_path / "cache" / "x.npz"), "train").endswith(
-        "point CDE_CACHE_DIR at a folder you can write to.")
+        "point CDE_ARTIFACTS_DIR at a folder you can write to."
+    )
+    assert _os_error(denied(tmp_path / "cache" / "x.npz"), "train").endswith("point CDE_CACHE_DIR at a folder you can write to.")
     assert _os_error(denied("/etc/elsewhere"), "train").endswith("check that file's permissions.")

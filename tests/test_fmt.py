@@ -12,8 +12,7 @@ def test_each_kind():
 
 
 def test_pvalues():
-    assert [fmt.pvalue(p) for p in (0.58, 0.0123, 0.0042, 0.0004)] == [
-        "p = 0.58", "p = 0.01", "p = 0.004", "p < 0.001"]
+    assert [fmt.pvalue(p) for p in (0.58, 0.0123, 0.0042, 0.0004)] == ["p = 0.58", "p = 0.01", "p = 0.004", "p < 0.001"]
 
 
 def test_missing_values_are_dashes():

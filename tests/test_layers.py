@@ -61,8 +61,7 @@ def _layer(module: str) -> str | None:
 
 
 def _graph() -> dict[str, set[str]]:
-    return {m: {t for _, mod, names in _imports(p) for t in _targets(mod, names) if t != m}
-            for m, p in MODULES.items()}
+    return {m: {t for _, mod, names in _imports(p) for t in _targets(mod, names) if t != m} for m, p in MODULES.items()}
 
 
 def test_every_module_lives_in_a_layer():
@@ -97,7 +96,7 @@ def test_no_import_cycle():
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -119,15 +118,18 @@ def _defined_names(path: Path) -> set[str]:
                 names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
         elif isinstance(node, (ast.If, ast.Try)):
             names |= {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-            names |= {t.id for n in ast.walk(node) if isinstance(n, ast.Assign)
-                      for t in n.targets if isinstance(t, ast.Name)}
+            names |= {t.id for n in ast.walk(node) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
     return names
 
 
 def test_every_name_is_imported_from_where_it_is_defined():
     """One home per name: `from helpers.a.b import f` only where b defines f itself."""
-    files = [*MODULES.values(), *(REPO_ROOT / "tests").glob("*.py"), *(REPO_ROOT / "benchmarks").glob("*.py"),
-             *(REPO_ROOT / "notebooks").glob("*.py")]
+    files = [
+        *MODULES.values(),
+        *(REPO_ROOT / "tests").glob("*.py"),
+        *(REPO_ROOT / "benchmarks").glob("*.py"),
+        *(REPO_ROOT / "notebooks").glob("*.py"),
+    ]
     wrong = []
     for path in files:
         for line, mod, names in _imports(path):
@@ -153,14 +155,23 @@ def test_layers_below_the_engine_import(module):
 
 def test_the_book_layer_and_the_chapters_load_no_tensorflow():
     """Every book-layer module, and every helpers import a chapter makes, in a fresh interpreter."""
-    chapter_imports = sorted({f"{mod}" for p in (REPO_ROOT / "notebooks").glob("*.py") for _, mod, _ in _imports(p)}
-                             | {f"{mod}.{n}" for p in (REPO_ROOT / "notebooks").glob("*.py")
-                                for _, mod, names in _imports(p) for n in names if f"{mod}.{n}" in MODULES})
+    chapter_imports = sorted(
+        {f"{mod}" for p in (REPO_ROOT / "notebooks").glob("*.py") for _, mod, _ in _imports(p)}
+        | {
+            f"{mod}.{n}"
+            for p in (REPO_ROOT / "notebooks").glob("*.py")
+            for _, mod, names in _imports(p)
+            for n in names
+            if f"{mod}.{n}" in MODULES
+        }
+    )
     book = sorted(m for m in MODULES if _layer(m) == "book")
-    code = ("import importlib, sys\n"
-            f"for m in {book + chapter_imports!r}: importlib.import_module(m)\n"
-            "heavy = sorted(k for k in ('tensorflow', 'tf_keras', 'tensorflow_model_optimization') if k in sys.modules)\n"
-            "print(','.join(heavy))")
+    code = (
+        "import importlib, sys\n"
+        f"for m in {book + chapter_imports!r}: importlib.import_module(m)\n"
+        "heavy = sorted(k for k in ('tensorflow', 'tf_keras', 'tensorflow_model_optimization') if k in sys.modules)\n"
+        "print(','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "", f"loaded by the book layer or a chapter's imports: {out.stdout.strip()}"
@@ -172,8 +183,7 @@ def _module_aliases(tree) -> dict[str, str]:
     out = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "helpers":
-            out |= {a.asname or a.name: f"{node.module}.{a.name}" for a in node.names
-                    if f"{node.module}.{a.name}" in MODULES}
+            out |= {a.asname or a.name: f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in MODULES}
         elif isinstance(node, ast.Import):
             out |= {a.asname: a.name for a in node.names if a.asname and a.name in MODULES}
     return out
@@ -182,18 +192,27 @@ def _module_aliases(tree) -> dict[str, str]:
 def test_every_attribute_of_a_module_is_defined_there():
     """`compression.CONTROL` only where helpers.engine.compression defines CONTROL (no
     re-exports reached through a module either). Monkeypatching a name a test adds is left out."""
-    files = [*MODULES.values(), *(REPO_ROOT / "tests").glob("*.py"), *(REPO_ROOT / "benchmarks").glob("*.py"),
-             *(REPO_ROOT / "notebooks").glob("*.py")]
+    files = [
+        *MODULES.values(),
+        *(REPO_ROOT / "tests").glob("*.py"),
+        *(REPO_ROOT / "benchmarks").glob("*.py"),
+        *(REPO_ROOT / "notebooks").glob("*.py"),
+    ]
     wrong = []
     for path in files:
         tree = ast.parse(path.read_text())
-        rebound = {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
-                   for a in [*n.posonlyargs, *n.args, *n.kwonlyargs]}
+        rebound = {
+            a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in [*n.posonlyargs, *n.args, *n.kwonlyargs]
+        }
         rebound |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         aliases = {k: v for k, v in _module_aliases(tree).items() if k not in rebound}  # a local of that name
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and isinstance(node.ctx, ast.Load)):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and isinstance(node.ctx, ast.Load)
+            ):
                 module = aliases[node.value.id]
                 if node.attr not in _defined_names(MODULES[module]) and f"{module}.{node.attr}" not in MODULES:
                     wrong.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}: {module} does not define {node.attr}")

@@ -35,8 +35,11 @@ def test_keras_members_must_hold_their_variants_sparsity(files):
     assert keras_sparsity(files["dense.keras"]) < 0.01 and abs(keras_sparsity(files["sparse.keras"]) - 0.5) < 0.01
     check_member(files["dense.keras"], "baseline")
     check_member(files["sparse.keras"], "s50_float")
-    with pytest.raises(ValueError, match=r"sparse.keras has 50.0 % zeros in its kernels, but s95_float is "
-                                         r"95 % sparse: it is another variant's file"):
+    with pytest.raises(
+        ValueError,
+        match=r"sparse.keras has 50.0 % zeros in its kernels, but s95_float is "
+        r"95 % sparse: it is another variant's file",
+    ):
         check_member(files["sparse.keras"], "s95_float")
     with pytest.raises(ValueError, match=r"but ft is 0 % sparse"):
         check_member(files["sparse.keras"], "ft")

@@ -19,15 +19,14 @@ def cfg():
 
 def test_member_matches_table1(cfg):
     member = models.build_member(cfg, seed=0)
-    rows = [(layer.__class__.__name__, layer.count_params(), tuple(layer.output_shape[1:]))
-            for layer in member.layers]
+    rows = [(layer.__class__.__name__, layer.count_params(), tuple(layer.output_shape[1:])) for layer in member.layers]
     assert rows == [
-        ("Conv2D", 3 * 3 * 1 * 28 + 28, (26, 26, 28)),      # 280
+        ("Conv2D", 3 * 3 * 1 * 28 + 28, (26, 26, 28)),  # 280
         ("MaxPooling2D", 0, (13, 13, 28)),
-        ("Conv2D", 5 * 5 * 28 * 32 + 32, (9, 9, 32)),       # 22,432
+        ("Conv2D", 5 * 5 * 28 * 32 + 32, (9, 9, 32)),  # 22,432
         ("MaxPooling2D", 0, (4, 4, 32)),
         ("Flatten", 0, (512,)),
-        ("Dense", 512 * 10 + 10, (10,)),                    # 5,130
+        ("Dense", 512 * 10 + 10, (10,)),  # 5,130
     ]
     assert [r[1] for r in rows] == [280, 0, 22_432, 0, 0, 5_130]
     assert member.count_params() == 27_842
@@ -45,8 +44,7 @@ def test_member_outputs_probabilities(cfg):
 
 def test_layer_names_carry_the_prefix(cfg):
     member = models.build_member(cfg, seed=0, prefix="m3_")
-    assert [layer.name for layer in member.layers] == [
-        "m3_conv1", "m3_pool1", "m3_conv2", "m3_pool2", "m3_flatten1", "m3_dense1"]
+    assert [layer.name for layer in member.layers] == ["m3_conv1", "m3_pool1", "m3_conv2", "m3_pool2", "m3_flatten1", "m3_dense1"]
 
 
 def test_same_seed_same_initial_weights_other_seed_differs(cfg):
@@ -117,17 +115,23 @@ def test_compile_for_training_one_loss_per_member(cfg):
 def test_unknown_layer_type_is_one_clear_error(cfg):
     model = dict(cfg.model, layers=[{"type": "lstm", "units": 3}])
     bad = dataclasses.replace(cfg, model=model)
-    with pytest.raises(ValueError, match="Layer type 'lstm' of layer lstm1 in the model section of the config "
-                                         "is not supported; use one of conv2d, maxpool2d, "
-                                         "flatten, dense."):
+    with pytest.raises(
+        ValueError,
+        match="Layer type 'lstm' of layer lstm1 in the model section of the config "
+        "is not supported; use one of conv2d, maxpool2d, "
+        "flatten, dense.",
+    ):
         models.build_member(bad, seed=0)
 
 
 def test_a_layer_without_its_size_is_one_clear_error(cfg):
     model = dict(cfg.model, layers=[{"type": "conv2d", "filters": 4}, *cfg.model["layers"][1:]])
     bad = dataclasses.replace(cfg, model=model)
-    with pytest.raises(ValueError, match=r"Layer conv1 \(conv2d\) in the model section of the config has no "
-                                         r"'kernel_size'; give it, e.g. \{type: conv2d, kernel_size: ...\}"):
+    with pytest.raises(
+        ValueError,
+        match=r"Layer conv1 \(conv2d\) in the model section of the config has no "
+        r"'kernel_size'; give it, e.g. \{type: conv2d, kernel_size: ...\}",
+    ):
         models.build_member(bad, seed=0)
 
 

@@ -45,8 +45,7 @@ def outputs_text(nb) -> str:
     out = []
     for cell in nb.cells:
         for o in cell.get("outputs", []):
-            out.append(o.get("text", "") if o.output_type == "stream"
-                       else json.dumps(o.get("data", {})))
+            out.append(o.get("text", "") if o.output_type == "stream" else json.dumps(o.get("data", {})))
     return "\n".join(out)
 
 
@@ -55,13 +54,17 @@ def execution_json(tmp_path: Path) -> dict:
 
 
 def test_profile_is_injected_and_the_injected_cell_is_hidden(tmp_path):
-    write_nb(tmp_path / "nbs", "01_demo", """
+    write_nb(
+        tmp_path / "nbs",
+        "01_demo",
+        """
         # %%
         import os
         print(f"profile={profile}")
         print(f"cwd={os.getcwd()}")
         print(f"artifacts={os.environ.get('CDE_ARTIFACTS_DIR')}")
-        """)
+        """,
+    )
     before = os.environ.get("CDE_ARTIFACTS_DIR")
     result = run_quiet(tmp_path)
     out_dir = (tmp_path / "out").resolve()
@@ -73,7 +76,7 @@ def test_profile_is_injected_and_the_injected_cell_is_hidden(tmp_path):
     assert "cwd=<book>/chapters" in text
     assert "artifacts=<book>/artifacts" in text
     assert str(tmp_path) not in (out_dir / "chapters" / "01_demo.ipynb").read_text()
-    assert os.environ.get("CDE_ARTIFACTS_DIR") == before          # restored afterwards
+    assert os.environ.get("CDE_ARTIFACTS_DIR") == before  # restored afterwards
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
     assert 'profile = "smoke"' in injected[0].source
@@ -97,14 +100,20 @@ def test_unknown_parameter_is_a_clear_error(tmp_path):
 
 def test_config_keys_reach_a_chapter_through_its_overrides_mapping(tmp_path):
     nbs = tmp_path / "nbs"
-    write_nb(nbs, "01_demo", "# %%\nprint('got', sorted(overrides.items()))\n",
-             params='# %% tags=["parameters"]\nprofile = "paper"\noverrides = {}\n')
+    write_nb(
+        nbs,
+        "01_demo",
+        "# %%\nprint('got', sorted(overrides.items()))\n",
+        params='# %% tags=["parameters"]\nprofile = "paper"\noverrides = {}\n',
+    )
     run_quiet(tmp_path, parameters={"bootstrap_samples": 50, "seed": 3})
     nb = nbformat.read(tmp_path / "out" / "chapters" / "01_demo.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "got [('bootstrap_samples', 50), ('seed', 3)]" in printed
     assert chapters.chapter_parameters({"profile", "overrides"}, {"profile": "quick", "seed": 3, "x": 1}) == {
-        "profile": "quick", "overrides": {"seed": 3}}
+        "profile": "quick",
+        "overrides": {"seed": 3},
+    }
 
 
 def test_notebook_without_parameters_cell_is_a_clear_error(tmp_path):
@@ -126,7 +135,10 @@ def test_failing_cell_stops_with_one_line_and_keeps_the_previous_chapter(tmp_pat
     chapter = tmp_path / "out" / "chapters" / "01_demo.ipynb"
     previous = chapter.read_bytes()
 
-    write_nb(nbs, "01_demo", """
+    write_nb(
+        nbs,
+        "01_demo",
+        """
         # %%
         value = 1
 
@@ -136,7 +148,8 @@ def test_failing_cell_stops_with_one_line_and_keeps_the_previous_chapter(tmp_pat
         # %%
         scale = 0
         value / scale
-        """)
+        """,
+    )
     with pytest.raises(PipelineError) as err:
         run_quiet(tmp_path)
     msg = str(err.value)
@@ -144,15 +157,26 @@ def test_failing_cell_stops_with_one_line_and_keeps_the_previous_chapter(tmp_pat
     # cells counted from 1 in the source: title, parameters, value, prose, failing cell
     assert "Chapter 01_demo failed in cell 5 ('scale = 0')" in msg
     assert "ZeroDivisionError: division by zero" in msg
-    assert chapter.read_bytes() == previous                    # untouched
+    assert chapter.read_bytes() == previous  # untouched
     failed = tmp_path / "out" / "_build" / "failed" / "01_demo.ipynb"
     assert failed.exists() and "_build/failed/01_demo.ipynb" in msg
     assert execution_json(tmp_path)["01_demo"]["status"] == "failed"
     assert not list((tmp_path / "out" / "_build" / ".papermill").iterdir())
 
     # the CLI prints that one message, no traceback, and exits non-zero
-    rc = main(["build", "--profile", "smoke", "--notebooks", str(nbs), "--out-dir",
-               str(tmp_path / "out"), "--no-build", "--no-progress"])
+    rc = main(
+        [
+            "build",
+            "--profile",
+            "smoke",
+            "--notebooks",
+            str(nbs),
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--no-build",
+            "--no-progress",
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 1
     assert "Traceback" not in captured.err and "Traceback" not in captured.out
@@ -182,7 +206,7 @@ def test_out_dir_copies_the_book_skeleton(tmp_path):
         assert (out / name).read_bytes() == (pipeline.BOOK_DIR / name).read_bytes(), name
     assert sorted(p.name for p in (out / "chapters").iterdir()) == ["01_demo.ipynb"]
     assert (out / "artifacts" / "smoke" / "execution.json").exists()
-    assert not (out / "_build" / "html").exists()               # --no-build
+    assert not (out / "_build" / "html").exists()  # --no-build
 
 
 def test_fresh_wipes_the_profile_store(tmp_path):
@@ -202,9 +226,9 @@ def test_missing_kernel_says_make_venv(tmp_path):
 
 
 def test_cli_parameters_are_parsed_like_papermill():
-    assert pipeline.parameters_from_pairs([["epochs", "2"], ["lr", "0.5"], ["sub", "null"],
-                                           ["sp", "[0.5, 0.9]"], ["name", "abc"]]) == {
-        "epochs": 2, "lr": 0.5, "sub": None, "sp": [0.5, 0.9], "name": "abc"}
+    assert pipeline.parameters_from_pairs(
+        [["epochs", "2"], ["lr", "0.5"], ["sub", "null"], ["sp", "[0.5, 0.9]"], ["name", "abc"]]
+    ) == {"epochs": 2, "lr": 0.5, "sub": None, "sp": [0.5, 0.9], "name": "abc"}
     with pytest.raises(PipelineError, match="--profile"):
         pipeline.parameters_from_pairs([["profile", "quick"]])
 
@@ -213,16 +237,17 @@ def test_book_build_records_time_and_turns_warnings_into_errors(tmp_path):
     """A two-page book through jupyter-book: built cleanly, then broken by a dangling ref."""
     skeleton = tmp_path / "skeleton"
     skeleton.mkdir()
-    (skeleton / "_config.yml").write_text(textwrap.dedent("""\
+    (skeleton / "_config.yml").write_text(
+        textwrap.dedent("""\
         title: tiny
         only_build_toc_files: true
         repository:
           url: https://github.com/example/tiny
         execute:
           execute_notebooks: "off"
-        """))
-    (skeleton / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                       "  - file: chapters/01_demo\n")
+        """)
+    )
+    (skeleton / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_demo\n")
     (skeleton / "intro.md").write_text("# Tiny\n\nSee {ref}`demo`.\n")
     (skeleton / "static.txt").write_text("copied too")
     write_nb(tmp_path / "nbs", "01_demo", "# %% [markdown]\n# (demo)=\n# ## Demo\n")
@@ -243,8 +268,7 @@ def test_book_build_records_time_and_turns_warnings_into_errors(tmp_path):
 def test_build_refuses_a_book_with_unexecuted_chapters(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                   "  - file: chapters/01_demo\n")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_demo\n")
     (book / "intro.md").write_text("# Tiny\n")
     with pytest.raises(PipelineError, match="lacks chapters/01_demo"):
         pipeline.check_toc(book)
@@ -267,7 +291,10 @@ def tags_of(cell) -> list:
 
 
 def test_code_cells_are_folded_and_only_parameters_and_setup_are_removed(tmp_path):
-    write_nb(tmp_path / "nbs", "01_demo", """
+    write_nb(
+        tmp_path / "nbs",
+        "01_demo",
+        """
         # %% tags=["remove-cell"]
         setup = 1
 
@@ -276,20 +303,28 @@ def test_code_cells_are_folded_and_only_parameters_and_setup_are_removed(tmp_pat
 
         # %% tags=["hide-input", "remove-output"]
         quiet = 3
-        """)
+        """,
+    )
     run_quiet(tmp_path)
     nb = chapter_nb(tmp_path)
     code = [c for c in nb.cells if c.cell_type == "code"]
     # install, parameters, injected parameters, setup: removed; the rest folded
     assert [tags_of(c) for c in code] == [
-        ["install-cell", "remove-cell"], ["parameters", "remove-cell"],
-        ["injected-parameters", "remove-cell"], ["remove-cell"], ["hide-input"],
-        ["hide-input", "remove-output"]]
+        ["install-cell", "remove-cell"],
+        ["parameters", "remove-cell"],
+        ["injected-parameters", "remove-cell"],
+        ["remove-cell"],
+        ["hide-input"],
+        ["hide-input", "remove-output"],
+    ]
 
 
 def test_a_removed_computation_is_refused_before_anything_runs(tmp_path):
     write_nb(tmp_path / "nbs", "01_fine", "# %%\nx = 1\n")
-    path = write_nb(tmp_path / "nbs", "02_hides", """
+    path = write_nb(
+        tmp_path / "nbs",
+        "02_hides",
+        """
         # %% tags=["remove-cell"]
         setup = 1
 
@@ -298,14 +333,16 @@ def test_a_removed_computation_is_refused_before_anything_runs(tmp_path):
 
         # %% tags=["remove-input"]
         also_secret = 3
-        """)
+        """,
+    )
     with pytest.raises(PipelineError) as err:
         run_quiet(tmp_path)
     assert str(err.value) == (
         f"{path} hides code from the reader: cell 4 ('secret = setup * 2') tagged remove-cell; "
         "cell 5 ('also_secret = 3') tagged remove-input or hide-cell; only the parameters "
         "cell and the setup cell right after it may be tagged remove-cell, every other code "
-        "cell is folded with hide-input (or left untagged, which adds hide-input).")
+        "cell is folded with hide-input (or left untagged, which adds hide-input)."
+    )
     assert not (tmp_path / "out" / "chapters").exists() or not list((tmp_path / "out" / "chapters").iterdir())
 
 
@@ -317,7 +354,7 @@ def test_the_install_cell_comes_first_with_the_books_repository(tmp_path):
     url, branch = bookio.repository_from_config(pipeline.BOOK_DIR / "_config.yml")
     assert first.cell_type == "code" and tags_of(first) == ["install-cell", "remove-cell"]
     assert f"repository, branch = {url!r}, {branch!r}" in first.source
-    assert first.outputs == []            # it ran: helpers is importable here, nothing to do
+    assert first.outputs == []  # it ran: helpers is importable here, nothing to do
     assert [c for c in nb.cells if bookio.INSTALL_TAG in tags_of(c)] == [first]
 
 
@@ -326,6 +363,7 @@ def test_the_install_cell_clones_and_installs_when_helpers_is_missing(tmp_path, 
     import importlib.util
     import subprocess
     import sys
+
     calls = []
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append((cmd, kw.get("cwd"))))
@@ -336,9 +374,9 @@ def test_the_install_cell_clones_and_installs_when_helpers_is_missing(tmp_path, 
     exec(compile(cell.source, "install-cell", "exec"), {})
     clone = str(tmp_path / "cde-book")
     assert calls == [
-        (["git", "clone", "--depth", "1", "--branch", "dev", "https://github.com/someone/cde-book",
-          clone], None),
-        ([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements-runtime.txt"], clone)]
+        (["git", "clone", "--depth", "1", "--branch", "dev", "https://github.com/someone/cde-book", clone], None),
+        ([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements-runtime.txt"], clone),
+    ]
     assert sys.path[0] == os.path.join(clone, "src")
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
 
@@ -351,6 +389,7 @@ def test_the_runtime_requirements_are_a_slim_subset_with_the_same_pins():
     def pins(name):
         lines = (REPO_ROOT / name).read_text().splitlines()
         return dict(line.split("==") for line in lines if "==" in line and not line.startswith("#"))
+
     full, runtime = pins("requirements.txt"), pins("requirements-runtime.txt")
     assert not {"jupyter-book", "ray", "pytest", "selenium", "zizmor", "ruff"} & set(runtime)
     assert {k: v for k, v in runtime.items() if k in full} == {k: full[k] for k in runtime if k in full}
@@ -362,8 +401,11 @@ def test_a_book_without_repository_url_is_a_clear_error(tmp_path):
     skeleton.mkdir()
     (skeleton / "_config.yml").write_text("title: no repo\n")
     write_nb(tmp_path / "nbs", "01_demo", "# %%\nx = 1\n")
-    with pytest.raises(PipelineError, match=r"_config.yml has no repository.url; set it to the "
-                                            r"repository's https address"):
+    with pytest.raises(
+        PipelineError,
+        match=r"_config.yml has no repository.url; set it to the "
+        r"repository's https address",
+    ):
         run_quiet(tmp_path, book_source=skeleton)
 
 
@@ -405,8 +447,7 @@ def test_rebuilding_with_unchanged_inputs_gives_identical_chapters(tmp_path):
     nb = nbformat.reads(first.decode(), as_version=4)
     assert [c.id for c in nb.cells] == [f"01_demo-{i:03d}" for i in range(len(nb.cells))]
     assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in nb.cells)
-    assert sorted(nb.metadata.papermill) == ["default_parameters", "input_path", "output_path",
-                                             "parameters", "version"]
+    assert sorted(nb.metadata.papermill) == ["default_parameters", "input_path", "output_path", "parameters", "version"]
     assert nb.metadata.papermill.output_path == "chapters/01_demo.ipynb"
     # the glued figure is SVG (what the book shows), without a date
     glued = [o for c in nb.cells for o in c.get("outputs", []) if "data" in o]
@@ -418,70 +459,77 @@ def test_rebuilding_with_unchanged_inputs_gives_identical_chapters(tmp_path):
 
 def test_outputs_carry_no_tensorflow_logs_and_no_machine_paths(tmp_path):
     import sys
+
     write_nb(tmp_path / "nbs", "01_demo", REPRODUCIBLE_BODY)
     run_quiet(tmp_path)
     nb = chapter_nb(tmp_path)
     text = outputs_text(nb)
-    assert "kernel env: 3 '' 1" in text               # TF C++ logging off, no GPU, no tqdm
+    assert "kernel env: 3 '' 1" in text  # TF C++ logging off, no GPU, no tqdm
     assert "here: <book>/chapters <python>" in text
     for needle in ("absl", "oneDNN", "cuInit", str(tmp_path), sys.prefix):
         assert needle not in text, needle
     streams = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"]
-    assert [o.name for o in streams] == ["stdout"]   # the stderr output, emptied, is dropped
+    assert [o.name for o in streams] == ["stdout"]  # the stderr output, emptied, is dropped
 
 
 def test_stream_cleaning_on_real_tensorflow_output():
     """TF 2.21 on a CPU machine, as captured by papermill (TF_CPP_MIN_LOG_LEVEL unset)."""
-    raw = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-           "I0000 00:00:1795906900.620000    9985 cudart_stub.cc:31] Could not find cuda drivers "
-           "on your machine, GPU will not be used.\n"
-           "I0000 00:00:1795906900.842574    9985 cpu_feature_guard.cc:227] This TensorFlow binary "
-           "is optimized to use available CPU instructions in performance-critical operations.\n"
-           "To enable the following instructions: AVX2 FMA, in other operations, rebuild "
-           "TensorFlow with the appropriate compiler flags.\n"
-           "2024-05-01 10:00:00.123456: W tensorflow/core/util/port.cc:113] an older log form\n"
-           "/x/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found. Please update "
-           "jupyter and ipywidgets.\n"
-           "  from .autonotebook import tqdm as notebook_tqdm\n"
-           "a line the reader should see\n"
-           "  and its indented continuation\n")
-    assert bookio.clean_stream_text(raw) == ("a line the reader should see\n"
-                                             "  and its indented continuation\n")
+    raw = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795906900.620000    9985 cudart_stub.cc:31] Could not find cuda drivers "
+        "on your machine, GPU will not be used.\n"
+        "I0000 00:00:1795906900.842574    9985 cpu_feature_guard.cc:227] This TensorFlow binary "
+        "is optimized to use available CPU instructions in performance-critical operations.\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild "
+        "TensorFlow with the appropriate compiler flags.\n"
+        "2024-05-01 10:00:00.123456: W tensorflow/core/util/port.cc:113] an older log form\n"
+        "/x/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found. Please update "
+        "jupyter and ipywidgets.\n"
+        "  from .autonotebook import tqdm as notebook_tqdm\n"
+        "a line the reader should see\n"
+        "  and its indented continuation\n"
+    )
+    assert bookio.clean_stream_text(raw) == ("a line the reader should see\n  and its indented continuation\n")
     # seen in the smoke book's chapters: TF's Python loggers, TFLite's C++ prints, tqdm bars
-    smoke = ("INFO:tensorflow:Assets written to: /tmp/tmp4yjsk6qc/assets\n"
-             "WARNING:tensorflow:5 out of the last 5 calls to <function Model.make_predict_function."
-             "<locals>.predict_function> triggered tf.function retracing.\n"
-             "fully_quantize: 0, inference_type: 6, input_inference_type: INT8, "
-             "output_inference_type: INT8\n"
-             "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
-             "\rDecoding notMNIST_small.tar.gz:   0%|          | 0/18726 [00:00<?, ?png/s]"
-             "\rDecoding notMNIST_small.tar.gz:  42%|####2     | 7920/18726 [00:04<00:03, 2786.22png/s]"
-             "\rDecoding notMNIST_small.tar.gz: 100%|##########| 18726/18726 [00:08<00:00, 2255.1png/s]\n"
-             "ERROR:tensorflow:a real error stays\n"
-             "WARNING:root:the chapter's own warning stays\n")
-    assert bookio.clean_stream_text(smoke) == ("ERROR:tensorflow:a real error stays\n"
-                                               "WARNING:root:the chapter's own warning stays\n")
+    smoke = (
+        "INFO:tensorflow:Assets written to: /tmp/tmp4yjsk6qc/assets\n"
+        "WARNING:tensorflow:5 out of the last 5 calls to <function Model.make_predict_function."
+        "<locals>.predict_function> triggered tf.function retracing.\n"
+        "fully_quantize: 0, inference_type: 6, input_inference_type: INT8, "
+        "output_inference_type: INT8\n"
+        "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+        "\rDecoding notMNIST_small.tar.gz:   0%|          | 0/18726 [00:00<?, ?png/s]"
+        "\rDecoding notMNIST_small.tar.gz:  42%|####2     | 7920/18726 [00:04<00:03, 2786.22png/s]"
+        "\rDecoding notMNIST_small.tar.gz: 100%|##########| 18726/18726 [00:08<00:00, 2255.1png/s]\n"
+        "ERROR:tensorflow:a real error stays\n"
+        "WARNING:root:the chapter's own warning stays\n"
+    )
+    assert bookio.clean_stream_text(smoke) == (
+        "ERROR:tensorflow:a real error stays\nWARNING:root:the chapter's own warning stays\n"
+    )
 
 
 def test_machine_paths_are_replaced_by_whole_components_only():
     replacements = [("/home/u", "~"), ("/home/u/repo", "<repo>")]
-    assert bookio.scrub_paths("/home/u/repo/src/x.py and /home/u/.cache and /home/uv",
-                              replacements) == "<repo>/src/x.py and ~/.cache and /home/uv"
+    assert (
+        bookio.scrub_paths("/home/u/repo/src/x.py and /home/u/.cache and /home/uv", replacements)
+        == "<repo>/src/x.py and ~/.cache and /home/uv"
+    )
 
 
 def test_styler_ids_are_stable_and_distinct_per_output():
-    html = ('<style>#T_1a2b3_row0_col1 { color: red; }</style><table id="T_1a2b3">'
-            '<td id="T_1a2b3_row0_col1">')
+    html = '<style>#T_1a2b3_row0_col1 { color: red; }</style><table id="T_1a2b3"><td id="T_1a2b3_row0_col1">'
     a = bookio._stable_styler_ids(html, "cell-1-0")
     assert a == bookio._stable_styler_ids(html.replace("1a2b3", "ffff0"), "cell-1-0")
     assert "1a2b3" not in a and a != bookio._stable_styler_ids(html, "cell-2-0")
-    assert a.count(a[a.index('id="T_') + 4:a.index('id="T_') + 14]) == 3
+    assert a.count(a[a.index('id="T_') + 4 : a.index('id="T_') + 14]) == 3
 
 
 def test_a_non_paper_build_never_writes_into_the_committed_book(monkeypatch):
     from helpers.build import pipeline as P
     from helpers.build.cli import main
     from helpers.core.config import REPO_ROOT
+
     seen = {}
     monkeypatch.setattr(P, "run", lambda profile, **kw: seen.update(profile=profile, out_dir=kw["out_dir"]))
     assert main(["build", "--profile", "quick", "--no-build"]) == 0
@@ -496,6 +544,7 @@ def test_an_out_dir_build_starts_from_a_copy_of_the_profiles_store(tmp_path, art
     from helpers.core.config import load_config
     from helpers.core.fileio import atomic_write_bytes
     from helpers.store.artifacts import Store
+
     st = Store(load_config("smoke"))
     store = st.root
     atomic_write_bytes(st.model_path("q8", 0, ".tflite"), b"model")
@@ -504,8 +553,15 @@ def test_an_out_dir_build_starts_from_a_copy_of_the_profiles_store(tmp_path, art
     (store / "cache" / "big.npy").write_bytes(b"x" * 100)
     write_nb(tmp_path / "nbs", "01_demo", "# %%\nx = 1\n")
     said = []
-    build = lambda: run("smoke", progress_bar=False, echo=lambda *a, **k: said.append(a[0]),  # noqa: E731
-                        notebooks_dir=tmp_path / "nbs", out_dir=tmp_path / "out", build=False, stages=False)
+    build = lambda: run(
+        "smoke",
+        progress_bar=False,
+        echo=lambda *a, **k: said.append(a[0]),  # noqa: E731
+        notebooks_dir=tmp_path / "nbs",
+        out_dir=tmp_path / "out",
+        build=False,
+        stages=False,
+    )
     build()
     copied = tmp_path / "out" / "artifacts" / "smoke"
     assert (copied / "models" / "q8" / "member_0.tflite").read_bytes() == b"model"

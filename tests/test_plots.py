@@ -60,8 +60,11 @@ def test_parse_variant(name, expected):
 
 @pytest.mark.parametrize("name", ["", "s50", "s50_q4", "s100_q8", "S50_q8", "pruned50", "s50_q8 ", None])
 def test_parse_variant_rejects_bad_names(name):
-    with pytest.raises(ValueError, match="is not recognised; expected 'baseline', 'single', 'q8', the re-training "
-                                         "control 'ft' / 'ft_q8' / 'ft_int8full', or 'sNN_q8'"):
+    with pytest.raises(
+        ValueError,
+        match="is not recognised; expected 'baseline', 'single', 'q8', the re-training "
+        "control 'ft' / 'ft_q8' / 'ft_int8full', or 'sNN_q8'",
+    ):
         variants.parse_variant(name)
 
 
@@ -125,8 +128,13 @@ def test_sample_grid_shows_per_class_images_in_class_rows():
 
 
 def test_learning_curves_draw_train_and_validation_per_member():
-    hist = [[{"loss": 1.0 / (e + 1), "accuracy": 0.5 + 0.1 * e, "val_loss": 1.2 / (e + 1),
-              "val_accuracy": 0.45 + 0.1 * e} for e in range(3)] for _ in range(2)]
+    hist = [
+        [
+            {"loss": 1.0 / (e + 1), "accuracy": 0.5 + 0.1 * e, "val_loss": 1.2 / (e + 1), "val_accuracy": 0.45 + 0.1 * e}
+            for e in range(3)
+        ]
+        for _ in range(2)
+    ]
     fig, _ = P.learning_curves(hist)
     loss_ax, acc_ax = fig.axes
     assert len(loss_ax.get_lines()) == 4 and len(acc_ax.get_lines()) == 4  # 2 members x train/val
@@ -156,14 +164,22 @@ def test_the_memory_budget_reads_at_page_width():
     sparsities, and the Pareto front's points named."""
     from helpers.book import figures
     from helpers.book.summary import Summary
+
     sizes = {"baseline": 110000, "q8": 28000, "s50_q8": 18000, "s95_q8": 5500, "single": 22000}
     stat = lambda m: {"n": 3, "mean": m, "sd": 0.0, "low": m - 0.001, "high": m + 0.001}  # noqa: E731
-    data = {"stats": {n: {"size": {"zipped_bytes": stat(b)},
-                          "mnist": {"nll": stat(0.02 + k / 100), "ece": stat(0.003)},
-                          "notmnist": {"detection.entropy.auroc": stat(0.95)}}
-                      for k, (n, b) in enumerate(sizes.items())},
-            "fronts": {"nll": ["s95_q8", "s50_q8", "q8", "baseline"], "ece": ["s95_q8"],
-                       "detection.entropy.auroc": ["s95_q8"]}, "seeds": [0, 1, 2], "n_seeds": 3}
+    data = {
+        "stats": {
+            n: {
+                "size": {"zipped_bytes": stat(b)},
+                "mnist": {"nll": stat(0.02 + k / 100), "ece": stat(0.003)},
+                "notmnist": {"detection.entropy.auroc": stat(0.95)},
+            }
+            for k, (n, b) in enumerate(sizes.items())
+        },
+        "fronts": {"nll": ["s95_q8", "s50_q8", "q8", "baseline"], "ece": ["s95_q8"], "detection.entropy.auroc": ["s95_q8"]},
+        "seeds": [0, 1, 2],
+        "n_seeds": 3,
+    }
     fig = figures.memory_budget(Summary(data), list(sizes))
     ax = fig.axes[0]
     fig.canvas.draw()
@@ -176,6 +192,7 @@ def test_the_memory_budget_reads_at_page_width():
 
 def test_progress_bars_follow_epochs_and_stay_off_without_a_terminal():
     from helpers.core import progress
+
     ticks = []
     on_epoch = progress.epochs("training", 3, then=lambda e, h: ticks.append(e))
     assert on_epoch.bar.disable  # pytest's stderr is no terminal: no bar is drawn

@@ -17,11 +17,9 @@ def test_batched_equals_unbatched(trained_member, tflite_blobs, mode):
     for batch_size in (1, 7, 50, 500):
         batched = TFLiteMember(tflite_blobs[mode], batch_size=batch_size)(x)
         assert batched.shape == (101, 10)
-        np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-6,
-                                   err_msg=f"{mode}, batch {batch_size}")
+        np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-6, err_msg=f"{mode}, batch {batch_size}")
     # each row depends on its own image only: zero padding and neighbours do not leak in
-    one_by_one = np.concatenate([TFLiteMember(tflite_blobs[mode], batch_size=1)(x[i:i + 1])
-                                 for i in (0, 50, 100)])
+    one_by_one = np.concatenate([TFLiteMember(tflite_blobs[mode], batch_size=1)(x[i : i + 1]) for i in (0, 50, 100)])
     np.testing.assert_allclose(one_by_one, whole[[0, 50, 100]], rtol=1e-5, atol=1e-6)
 
 
@@ -69,8 +67,7 @@ def test_stacks_have_shape_members_by_samples_by_classes(trained_member, tflite_
         paths[-1].write_bytes(tflite_blobs[mode])
     probs = tflite_probabilities(paths, x)
     assert probs.shape == (2, 523, 10) and probs.dtype == np.float32
-    np.testing.assert_allclose(probs[0], TFLiteMember(paths[0], batch_size=523)(x),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probs[0], TFLiteMember(paths[0], batch_size=523)(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(probs[:, 200:400], probs[:, :200], rtol=1e-5, atol=1e-6)  # same images
     keras_probs = keras_probabilities([member, member, member], x, batch_size=64)
     assert keras_probs.shape == (3, 523, 10) and keras_probs.dtype == np.float32

@@ -84,10 +84,8 @@ def test_constants_are_mnist_c_and_ovadia():
     assert corruptions.RANDOM_CORRUPTIONS == set(MNIST_C_NAMES) - {"scale", "brightness", "stripe", "canny_edges"}
     # MNIST-C's default severities (google-research/mnist-c corruptions.py)
     c = corruptions
-    assert (c.SHOT_NOISE_PHOTONS, c.IMPULSE_AMOUNT, c.GLASS_BLUR, c.MOTION_BLUR) == (
-        3, 0.17, (0.7, 1, 2), (10, 3.0))
-    assert (c.SHEAR, c.SCALE, c.ROTATE, c.BRIGHTNESS, c.TRANSLATE, c.FOG) == (
-        0.4, 1 / 0.7, 0.4, 0.5, 3, (3.0, 1.4))
+    assert (c.SHOT_NOISE_PHOTONS, c.IMPULSE_AMOUNT, c.GLASS_BLUR, c.MOTION_BLUR) == (3, 0.17, (0.7, 1, 2), (10, 3.0))
+    assert (c.SHEAR, c.SCALE, c.ROTATE, c.BRIGHTNESS, c.TRANSLATE, c.FOG) == (0.4, 1 / 0.7, 0.4, 0.5, 3, (3.0, 1.4))
     assert corruptions.SPATTER == (0.65, 0.3, 1.0, 0.65, 1.5)
 
 
@@ -199,7 +197,7 @@ def test_motion_blur_of_a_dot_is_imagemagicks_one_sided_gaussian_trail():
     dot = np.zeros((30, 28, 28, 1), np.float32)
     dot[:, 14, 20] = 1
     out = shift.corrupt(dot, "motion_blur")[..., 0]
-    weights = np.exp(-np.arange(21) ** 2 / 18.0)  # radius 10 -> 21 taps, sigma 3
+    weights = np.exp(-(np.arange(21) ** 2) / 18.0)  # radius 10 -> 21 taps, sigma 3
     weights /= weights.sum()
     np.testing.assert_allclose(out.sum(axis=(1, 2)), 1.0, atol=1e-5)  # the dot's ink, spread
     np.testing.assert_allclose(out[:, 14, 20], weights[0], atol=1e-6)  # tap 0 never moves

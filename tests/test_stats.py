@@ -19,7 +19,7 @@ def test_t_interval_by_hand():
 
 
 def test_t_interval_degenerate():
-    assert t_interval([0.3]) [0] == 0.3 and math.isnan(t_interval([0.3])[1])
+    assert t_interval([0.3])[0] == 0.3 and math.isnan(t_interval([0.3])[1])
     assert t_interval([0.3, 0.3]) == (0.3, 0.3, 0.3)
     with pytest.raises(ValueError, match="at least one value"):
         t_interval([])
@@ -54,9 +54,15 @@ def test_constant_differences_have_no_spread():
     assert c.p_equivalence == 1.0 and c.p_difference == 0.0
 
 
-@pytest.mark.parametrize("x, y, band, message", [
-    ([1, 2], [1], (-1, 1), "same length"), ([1], [1], (-1, 1), "at least 2 pairs"),
-    ([1, 2], [1, 2], (1, -1), "low < high"), ([1, np.nan], [1, 2], (-1, 1), "NaN or infinite")])
+@pytest.mark.parametrize(
+    "x, y, band, message",
+    [
+        ([1, 2], [1], (-1, 1), "same length"),
+        ([1], [1], (-1, 1), "at least 2 pairs"),
+        ([1, 2], [1, 2], (1, -1), "low < high"),
+        ([1, np.nan], [1, 2], (-1, 1), "NaN or infinite"),
+    ],
+)
 def test_compare_paired_errors(x, y, band, message):
     with pytest.raises(ValueError, match=message):
         compare_paired(x, y, band)

@@ -104,8 +104,7 @@ def test_store_location_default_and_overridden(artifacts_dir):
     assert changed.hash != load_config("smoke").hash
     # an override equal to the profile's own value changes nothing
     assert Store(load_config("smoke", epochs=1)).root == artifacts_dir / "smoke"
-    assert sorted(p.name for p in artifacts_dir.iterdir()) == sorted(
-        ["smoke", f"smoke_{changed.hash}"])
+    assert sorted(p.name for p in artifacts_dir.iterdir()) == sorted(["smoke", f"smoke_{changed.hash}"])
 
 
 def test_new_store_writes_a_manifest(tmp_path):
@@ -128,7 +127,8 @@ def test_store_of_another_config_is_refused(tmp_path):
     assert str(err.value) == (
         f"{root} was written by config hash {written.hash} but the current config hashes to "
         f"{current.hash}; re-run with --fresh to rebuild it (python -m helpers build --profile "
-        f"smoke --fresh), or restore the config values that made it.")
+        f"smoke --fresh), or restore the config values that made it."
+    )
     assert isinstance(err.value, ValueError)
     # the refused store is left as it was
     assert json.loads((root / "manifest.json").read_text())["config_hash"] == written.hash
@@ -186,8 +186,10 @@ def test_a_swapped_model_file_is_never_a_complete_store(tmp_path):
     fileio.atomic_write_bytes(b, b"ninety-five")
     st.record_files([a, b])
     assert st.has_files([a, b])
-    assert st.verified_checksums() == {"models/s50_q8/member_0.tflite": fileio.sha256_file(a),
-                                       "models/s95_q8/member_0.tflite": fileio.sha256_file(b)}
+    assert st.verified_checksums() == {
+        "models/s50_q8/member_0.tflite": fileio.sha256_file(a),
+        "models/s95_q8/member_0.tflite": fileio.sha256_file(b),
+    }
     fileio.atomic_write_bytes(a, b.read_bytes())  # the 95 % member copied over the 50 % one
     with pytest.raises(StoreError, match=f"{a} is corrupt or was not written by this pipeline"):
         st.has_files([a])
@@ -202,8 +204,9 @@ def test_verified_names_a_missing_file(tmp_path):
     st.record_files([path])
     path.unlink()
     assert not st.has_files([path])
-    with pytest.raises(StoreError, match=f"{path} is missing from the store; rebuild it with "
-                                         "`python -m helpers train --profile smoke`\\.$"):
+    with pytest.raises(
+        StoreError, match=f"{path} is missing from the store; rebuild it with `python -m helpers train --profile smoke`\\.$"
+    ):
         st.verified(path)
 
 
@@ -212,8 +215,7 @@ def test_json_helpers_and_timings(tmp_path):
     assert st.read_json("sizes.json") is None and st.read_json("sizes.json", {}) == {}
     st.update_json("execution.json", "01_data", {"seconds": 1.0})
     st.update_json("execution.json", "02_training", {"seconds": 2.0})
-    assert st.read_json("execution.json") == {"01_data": {"seconds": 1.0},
-                                              "02_training": {"seconds": 2.0}}
+    assert st.read_json("execution.json") == {"01_data": {"seconds": 1.0}, "02_training": {"seconds": 2.0}}
     st.update_derived("histories.json", "train", [[{"loss": 1.0}]], {"files": {}})
     st.update_derived("histories.json", "prune_s50_float", [], {"files": {}})
     assert st.read_json("histories.json") == {"train": [[{"loss": 1.0}]], "prune_s50_float": []}
@@ -234,9 +236,11 @@ def test_a_manifest_of_the_single_hash_era_is_migrated(tmp_path):
     root.mkdir()
     fileio.atomic_write_bytes(root / "models" / "baseline" / "member_0.keras", b"weights")
     (root / "histories.json").write_text('{"train": []}')
-    legacy = {"config_hash": "0123456789abcdef", "config": cfg.values(),
-              "files": {"models/baseline/member_0.keras": fileio.sha256_file(
-                  root / "models" / "baseline" / "member_0.keras")}}
+    legacy = {
+        "config_hash": "0123456789abcdef",
+        "config": cfg.values(),
+        "files": {"models/baseline/member_0.keras": fileio.sha256_file(root / "models" / "baseline" / "member_0.keras")},
+    }
     (root / "manifest.json").write_text(json.dumps(legacy))
     st = Store(cfg, root=root)
     m = st.manifest()
@@ -261,20 +265,25 @@ def test_derived_files_round_trip_and_say_why_they_are_recomputed(tmp_path, caps
     assert inputs == {"files": {"models/q8/member_0.tflite": fileio.sha256_file(model)}, "stage": "x"}
     st.write_derived("sizes.json", {"q8": 1}, inputs)
     assert st.read_derived("sizes.json", inputs, compute=False) == {"q8": 1}
-    assert st.manifest()["derived"]["sizes.json"] == {
-        "sha256": fileio.sha256_file(st.path("sizes.json")), "inputs": inputs}
+    assert st.manifest()["derived"]["sizes.json"] == {"sha256": fileio.sha256_file(st.path("sizes.json")), "inputs": inputs}
 
     other = {**inputs, "stage": "y"}
     assert st.read_derived("sizes.json", other, compute=True) is None
-    assert capsys.readouterr().out == (f"{st.path('sizes.json')} was computed from other inputs "
-                                       "(stage changed): recomputing it.\n")
+    assert capsys.readouterr().out == (
+        f"{st.path('sizes.json')} was computed from other inputs (stage changed): recomputing it.\n"
+    )
     with pytest.raises(StoreError) as err:
         st.read_derived("sizes.json", other, compute=False)
-    assert str(err.value) == (f"{st.path('sizes.json')} was computed from other inputs (stage "
-                              "changed); rebuild it with `python -m helpers train --profile smoke`.")
-    with pytest.raises(StoreError, match=r"results.json is not in the store, and chapters never "
-                                         r"compute it; build it with `python -m helpers evaluate "
-                                         r"--profile smoke`\.$"):
+    assert str(err.value) == (
+        f"{st.path('sizes.json')} was computed from other inputs (stage "
+        "changed); rebuild it with `python -m helpers train --profile smoke`."
+    )
+    with pytest.raises(
+        StoreError,
+        match=r"results.json is not in the store, and chapters never "
+        r"compute it; build it with `python -m helpers evaluate "
+        r"--profile smoke`\.$",
+    ):
         st.read_derived("results.json", inputs, compute=False)
     assert st.read_derived("results.json", inputs, compute=True) is None
 
@@ -299,7 +308,8 @@ def test_prediction_caches_are_keyed_and_checked(tmp_path, capsys):
 def test_cli_command_names_the_values_that_differ_from_the_profile():
     cfg = load_config("smoke", sparsities=[0.5], test_subset=100, seed=0)
     assert S.cli_command("evaluate", cfg) == (
-        "python -m helpers evaluate --profile smoke -p sparsities '[0.5]' -p test_subset 100")
+        "python -m helpers evaluate --profile smoke -p sparsities '[0.5]' -p test_subset 100"
+    )
     assert S.cli_command("train", load_config("paper")) == "python -m helpers train --profile paper"
 
 
@@ -308,8 +318,10 @@ def test_chapters_neither_create_stores_nor_compute(artifacts_dir, capsys):
     with pytest.raises(StoreError) as err:
         Store(cfg, create=False)
     root = artifacts_dir / f"smoke_{cfg.hash}"
-    assert str(err.value) == (f"There is no store for this configuration at {root}; build it first "
-                              "with `python -m helpers train --profile smoke -p seed 4`.")
+    assert str(err.value) == (
+        f"There is no store for this configuration at {root}; build it first "
+        "with `python -m helpers train --profile smoke -p seed 4`."
+    )
     assert not root.exists()
     st = Store(cfg)
     paths = [st.model_path("baseline", m, ".keras") for m in range(2)]
@@ -317,10 +329,10 @@ def test_chapters_neither_create_stores_nor_compute(artifacts_dir, capsys):
         st.require(paths, "train", compute=False)
     assert str(err.value) == (
         f"models/baseline/member_0.keras and 1 more is not in the store {root}, and chapters never "
-        "train, prune or convert; build it with `python -m helpers train --profile smoke -p seed 4`.")
+        "train, prune or convert; build it with `python -m helpers train --profile smoke -p seed 4`."
+    )
     st.require(paths, "train", compute=True)
-    assert capsys.readouterr().out == (f"models/baseline/member_0.keras and 1 more not in the "
-                                       f"store {root}: computing it now.\n")
+    assert capsys.readouterr().out == (f"models/baseline/member_0.keras and 1 more not in the store {root}: computing it now.\n")
 
 
 def test_results_of_other_evaluation_values_live_in_their_own_folder(artifacts_dir):
@@ -334,8 +346,9 @@ def test_results_of_other_evaluation_values_live_in_their_own_folder(artifacts_d
     assert st.read_derived(st.results_name(), {"files": {}}, compute=False) == {"variants": {}}
 
 
-@pytest.mark.parametrize("key, value", [("shift_subset", 50), ("test_subset", 150),
-                                        ("bootstrap_samples", 100), ("ood_subset", 20)])
+@pytest.mark.parametrize(
+    "key, value", [("shift_subset", 50), ("test_subset", 150), ("bootstrap_samples", 100), ("ood_subset", 20)]
+)
 def test_no_evaluation_only_value_reaches_the_profile_results(artifacts_dir, key, value):
     # every evaluation-only key of config.STAGE_KEYS, shift_subset included (it once was not)
     cfg = load_config("smoke", **{key: value})
@@ -354,8 +367,11 @@ def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
     with pytest.raises(StoreError, match="holds no model files to adopt"):
         Store(cfg, root=root, adopt=True).adopt(lambda p: None, set())
     fileio.atomic_write_bytes(root / "models" / "s30_q8" / "member_0.tflite", b"x")
-    with pytest.raises(StoreError, match=r"s30_q8/member_0.tflite is not a model file of this "
-                                         r"configuration, so the store was not adopted"):
+    with pytest.raises(
+        StoreError,
+        match=r"s30_q8/member_0.tflite is not a model file of this "
+        r"configuration, so the store was not adopted",
+    ):
         Store(cfg, root=root, adopt=True).adopt(lambda p: None, {"models/q8/member_0.tflite"})
     assert not (root / "manifest.json").exists()
     adopted = Store(cfg, root=root, adopt=True).adopt(lambda p: None, {"models/s30_q8/member_0.tflite"})
@@ -366,25 +382,39 @@ def test_adopt_refuses_what_it_cannot_vouch_for(tmp_path):
 def test_machine_info_names_the_cpu_and_its_simd_features(monkeypatch, tmp_path):
     """Stage times compare only on the same CPU: the manifest records its model and flags."""
     from helpers.core import provenance as st
+
     cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu fma avx avx2\n\n"
-                       "processor\t: 1\nmodel name\t: AMD EPYC\n")
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu fma avx avx2\n\nprocessor\t: 1\nmodel name\t: AMD EPYC\n"
+    )
     real_open = open
-    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(
-        cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
     info = st.machine_info()
     assert info["cpu_model"] == "AMD EPYC"
-    assert info["cpu_features"] == {"fma": True, "avx2": True, "avx512f": False,
-                                    "avx512_vnni": False, "avx_vnni": False, "amx_int8": False}
+    assert info["cpu_features"] == {
+        "fma": True,
+        "avx2": True,
+        "avx512f": False,
+        "avx512_vnni": False,
+        "avx_vnni": False,
+        "amx_int8": False,
+    }
     monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("none")))
     assert st.cpu_model() is None and st.cpu_features() == {}
 
 
-@pytest.mark.parametrize("intra, inter, expected", [
-    (None, None, {"intra_op": 0, "inter_op": 0}), ("", None, {"intra_op": 0, "inter_op": 0}),
-    ("1", "2", {"intra_op": 1, "inter_op": 2}), (" 2 ", None, {"intra_op": 2, "inter_op": 0})])
+@pytest.mark.parametrize(
+    "intra, inter, expected",
+    [
+        (None, None, {"intra_op": 0, "inter_op": 0}),
+        ("", None, {"intra_op": 0, "inter_op": 0}),
+        ("1", "2", {"intra_op": 1, "inter_op": 2}),
+        (" 2 ", None, {"intra_op": 2, "inter_op": 0}),
+    ],
+)
 def test_thread_setting_is_tensorflows_own_variables_and_is_recorded(monkeypatch, intra, inter, expected):
     from helpers.core import provenance as st
+
     for name, value in (("TF_NUM_INTRAOP_THREADS", intra), ("TF_NUM_INTEROP_THREADS", inter)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
@@ -397,20 +427,33 @@ def test_thread_setting_is_tensorflows_own_variables_and_is_recorded(monkeypatch
 @pytest.mark.parametrize("text", ["one", "-1", "1,2", "1.5"])
 def test_bad_thread_count_fails_before_training_and_says_how_to_write_it(monkeypatch, text):
     from helpers.engine import ensemble
+
     monkeypatch.setenv("TF_NUM_INTEROP_THREADS", text)
-    with pytest.raises(ValueError, match=r"^TF_NUM_INTEROP_THREADS=.* is not a thread count; set it to a "
-                                         r"whole number \(e\.g\. TF_NUM_INTEROP_THREADS=2\), or unset it"):
+    with pytest.raises(
+        ValueError,
+        match=r"^TF_NUM_INTEROP_THREADS=.* is not a thread count; set it to a "
+        r"whole number \(e\.g\. TF_NUM_INTEROP_THREADS=2\), or unset it",
+    ):
         ensemble.enable_determinism(0)
 
 
 def test_a_second_build_of_one_store_waits_for_the_first(tmp_path):
     import subprocess
     import sys
+
     st = Store(load_config("smoke"), root=tmp_path / "s")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom filelock import FileLock\nlock = FileLock(sys.argv[1])\n"
-         "lock.acquire()\nprint('held', flush=True)\nsys.stdin.readline()", str(st.root / BUILD_LOCK)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom filelock import FileLock\nlock = FileLock(sys.argv[1])\n"
+            "lock.acquire()\nprint('held', flush=True)\nsys.stdin.readline()",
+            str(st.root / BUILD_LOCK),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     said = []
 
@@ -418,6 +461,7 @@ def test_a_second_build_of_one_store_waits_for_the_first(tmp_path):
         said.append(text)
         holder.stdin.write("\n")  # the first build finishes while the second waits
         holder.stdin.flush()
+
     with st.building(echo=echo):
         pass
     holder.wait(timeout=60)

@@ -47,6 +47,7 @@ class FakeModel:
 
 def test_layer_rows_reads_layers_duck_typed():
     from helpers.engine.models import layer_rows
+
     rows = layer_rows(FakeModel())
     assert rows[0] == {"layer": "Conv2D", "output_shape": (26, 26, 28), "params": 280}
     assert rows[2] == {"layer": "Conv2D", "output_shape": (9, 9, 32), "params": 22_432}
@@ -57,10 +58,12 @@ def test_layer_rows_reads_layers_duck_typed():
 def test_table1_formats_shapes_and_params():
     hyperparameters = {"Epochs": 20, "Optimizer": "Adam", "Validation split": 0.1, "Ensemble size M": 5}
     # the rows as summary.json holds them (helpers.engine.models.layer_rows, shapes as lists)
-    rows = [{"layer": "Conv2D", "output_shape": [26, 26, 28], "params": 280},
-            {"layer": "MaxPooling2D", "output_shape": [13, 13, 28], "params": 0},
-            {"layer": "Conv2D", "output_shape": [9, 9, 32], "params": 22_432},
-            {"layer": "Dense", "output_shape": [10], "params": 5_130}]
+    rows = [
+        {"layer": "Conv2D", "output_shape": [26, 26, 28], "params": 280},
+        {"layer": "MaxPooling2D", "output_shape": [13, 13, 28], "params": 0},
+        {"layer": "Conv2D", "output_shape": [9, 9, 32], "params": 22_432},
+        {"layer": "Dense", "output_shape": [10], "params": 5_130},
+    ]
     layers, hyper = t.table1(rows, hyperparameters)
     assert layers.display.loc["Dense", "Output shape"] == "10"
     assert layers.display["Output shape"].iloc[0] == "26 × 26 × 28"
@@ -102,6 +105,7 @@ ROWS = [
 
 def test_shapes_print_with_times_signs():
     from helpers.core import fmt
+
     assert fmt.shape((26, 26, 28)) == "26 × 26 × 28" and fmt.shape((None, 10)) == "? × 10"
 
 
@@ -109,5 +113,3 @@ def test_shapes_print_with_times_signs():
 
 CLAIM = {"id": "C2", "claim": "25 % + int8 keeps accuracy", "paper": "+0.04 pp", "ours": "+0.02 pp",
          "criterion": "paper value inside our 95 % CI", "verdict": "holds"}  # fmt: skip
-
-

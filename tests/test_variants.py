@@ -29,8 +29,19 @@ def test_known_names_and_labels():
 def test_variants_of_a_config_in_order():
     cfg = load_config("smoke")  # sparsities 0.5, 0.95
     assert [v["name"] for v in variants(cfg)] == [
-        "baseline", "q8", "int8full", "ft", "ft_q8", "ft_int8full", "s50_float", "s50_q8",
-        "s50_int8full", "s95_float", "s95_q8", "s95_int8full"]
+        "baseline",
+        "q8",
+        "int8full",
+        "ft",
+        "ft_q8",
+        "ft_int8full",
+        "s50_float",
+        "s50_q8",
+        "s50_int8full",
+        "s95_float",
+        "s95_q8",
+        "s95_int8full",
+    ]
     control = [v for v in variants(cfg) if v["control"]]
     assert [v["float_source"] for v in control] == ["ft", "ft", "ft"]
     assert [float_source(n) for n in ("q8", "s50_int8full", "single")] == ["baseline", "s50_float", "baseline"]

@@ -35,11 +35,18 @@ class TestEquivalence:
 
 
 class TestRegion:
-    @pytest.mark.parametrize("low, high, expected", [
-        (0.20, 0.30, V.SUPPORTED), (0.16, 0.32, V.SUPPORTED),        # inside, edges count
-        (0.05, 0.10, V.CONTRADICTED), (0.33, 0.40, V.CONTRADICTED),  # disjoint either side
-        (0.10, 0.20, V.UNRESOLVED), (0.30, 0.35, V.UNRESOLVED),      # over an edge
-        (math.nan, math.nan, V.UNRESOLVED)])
+    @pytest.mark.parametrize(
+        "low, high, expected",
+        [
+            (0.20, 0.30, V.SUPPORTED),
+            (0.16, 0.32, V.SUPPORTED),  # inside, edges count
+            (0.05, 0.10, V.CONTRADICTED),
+            (0.33, 0.40, V.CONTRADICTED),  # disjoint either side
+            (0.10, 0.20, V.UNRESOLVED),
+            (0.30, 0.35, V.UNRESOLVED),  # over an edge
+            (math.nan, math.nan, V.UNRESOLVED),
+        ],
+    )
     def test_band(self, low, high, expected):
         assert V.region(low, high, 0.16, 0.32) == expected
 
@@ -78,6 +85,7 @@ class TestTrend:
     def test_bonferroni_widens_each_step(self):
         # Three steps: each interval is at alpha/3, so wider than a single step's at alpha.
         from helpers.stats.inference import t_interval
+
         v = np.array([[0.0, 1.0, 2.0, 3.0], [0.0, 1.2, 2.1, 3.3], [0.0, 0.9, 1.8, 2.7]])
         _, steps = V.trend(v, True, 0.05, 3)
         _, low_single, high_single = t_interval(np.diff(v, axis=1)[:, 0], 0.05)
@@ -95,12 +103,17 @@ class TestMeasuredAndCombine:
         assert V.measured([True, False]) == V.UNRESOLVED
         assert V.measured([]) == V.NOT_TESTED
 
-    @pytest.mark.parametrize("parts, expected", [
-        ([V.SUPPORTED, V.SUPPORTED], V.SUPPORTED),
-        ([V.SUPPORTED, V.UNRESOLVED], V.UNRESOLVED),
-        ([V.SUPPORTED, V.CONTRADICTED, V.UNRESOLVED], V.CONTRADICTED),
-        ([V.SUPPORTED, V.NOT_TESTED], V.SUPPORTED),
-        ([V.NOT_TESTED], V.NOT_TESTED), ([], V.NOT_TESTED)])
+    @pytest.mark.parametrize(
+        "parts, expected",
+        [
+            ([V.SUPPORTED, V.SUPPORTED], V.SUPPORTED),
+            ([V.SUPPORTED, V.UNRESOLVED], V.UNRESOLVED),
+            ([V.SUPPORTED, V.CONTRADICTED, V.UNRESOLVED], V.CONTRADICTED),
+            ([V.SUPPORTED, V.NOT_TESTED], V.SUPPORTED),
+            ([V.NOT_TESTED], V.NOT_TESTED),
+            ([], V.NOT_TESTED),
+        ],
+    )
     def test_combine(self, parts, expected):
         assert V.combine(parts) == expected
 
@@ -128,9 +141,11 @@ class TestRules:
 
     def test_bad_values(self, tmp_path):
         good = {k: 1 for k in V.Rules.__annotations__} | {"alpha": 0.05, "min_seeds": 3}
-        for key, value, message in (("alpha", 0.7, "must be below 0.5"),
-                                    ("ratio_tolerance", -1, "must be a positive number"),
-                                    ("min_seeds", 1, "must be an integer >= 2")):
+        for key, value, message in (
+            ("alpha", 0.7, "must be below 0.5"),
+            ("ratio_tolerance", -1, "must be a positive number"),
+            ("min_seeds", 1, "must be an integer >= 2"),
+        ):
             body = "verdicts:\n" + "".join(f"  {k}: {value if k == key else v}\n" for k, v in good.items())
             with pytest.raises(ValueError, match=message):
                 V.load_rules(self._write(tmp_path, body))

@@ -54,6 +54,7 @@ def _pack_file(tmp_path, meta):
 
 def test_read_pack_checks_sha256_version_and_config(tmp_path):
     from helpers.core.config import load_config
+
     cfg = load_config("smoke", seed=3)
     path = _pack_file(tmp_path, {"weights_version": W.WEIGHTS_VERSION, "config_hash": "x", "seed": 3})
     with pytest.raises(W.WeightsError, match=r"has sha256 .*, not the 000000000000… its seed record names"):
@@ -80,9 +81,9 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
     S.run_sweep("smoke", [0])
     root = artifacts_dir / "smoke"
     record = R.read_seed_record(root / "seeds" / "seed_0.json")
-    (rel, sha), = record["weights"].items()
+    ((rel, sha),) = record["weights"].items()
     assert rel == "weights/seed_0.weights.zip" and sha256_file(root / rel) == sha
-    (per_image_rel, per_image_sha), = record["per_image"].items()
+    ((per_image_rel, per_image_sha),) = record["per_image"].items()
     assert per_image_rel == "per_image/seed_0.per_image.zip" and sha256_file(root / per_image_rel) == per_image_sha
     before = json.loads((root / "results.json").read_text())
     tflite = {k: v for k, v in record["files"].items() if k.endswith(".tflite")}
@@ -93,6 +94,7 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
 
     def no_training(*args, **kwargs):
         raise AssertionError("re-evaluation trained a model")
+
     monkeypatch.setattr(ensemble, "train_ensemble", no_training)
     monkeypatch.setattr(compression, "prune_all", no_training)
     assert reopen.reevaluate("smoke", [0], echo=lambda *_: None) == {0: "re-evaluated"}
@@ -116,14 +118,15 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
 def test_reevaluate_names_a_seed_without_weights(artifacts_dir):
     from helpers.stages import records as R
     from helpers.stages import reopen
+
     seeds = artifacts_dir / "paper" / "seeds"
     seeds.mkdir(parents=True)
-    record = {"seed": 1, "config_hash": "h", "results": {}, "timings": {}, "machine": {},
-              "versions": {}, "files": {}}
+    record = {"seed": 1, "config_hash": "h", "results": {}, "timings": {}, "machine": {}, "versions": {}, "files": {}}
     (seeds / "seed_1.json").write_text(json.dumps(record))
     said = []
     assert reopen.reevaluate("paper", [1], echo=said.append) == {
-        1: "skipped: no committed weights (its models were not kept); its record stays as it is"}
+        1: "skipped: no committed weights (its models were not kept); its record stays as it is"
+    }
     assert said == ["seed 1: skipped: no committed weights (its models were not kept); its record stays as it is"]
     with pytest.raises(R.SweepError, match=r"Seed 2 of profile 'paper' has no record"):
         reopen.reevaluate("paper", [2])

@@ -13,8 +13,8 @@ for every branch.
 
 from __future__ import annotations
 
-from helpers.core import fmt, paper
 from helpers.book.prose import _plural
+from helpers.core import fmt, paper
 from helpers.core.variants import label, parse_variant
 
 
@@ -49,8 +49,7 @@ def _phrase(parts: list[dict]) -> str:
     return ", ".join(p["step"] for p in parts)
 
 
-def series_finding(judged: dict | None, series: str, where: str, what: str, formatter,
-                   n_seeds: int, word: str = "rise") -> str:
+def series_finding(judged: dict | None, series: str, where: str, what: str, formatter, n_seeds: int, word: str = "rise") -> str:
     """One sentence on one series of a trend claim judged by rules v2 on one dataset: it
     rises at every step; it rises over the whole range but not at every step (saying where
     it does not); it does not rise (the endpoint fails); or it is not resolved yet.
@@ -60,8 +59,7 @@ def series_finding(judged: dict | None, series: str, where: str, what: str, form
         return f"On {where}, the {what} was not measured in this build."
     third, other = f"{word}s", ("falls" if word == "rise" else "rises")
     if n_seeds < 3 or all(p["holds"] is None for p in steps):
-        return (f"On {where}, whether the {what} {third} with sparsity cannot be told from "
-                f"{_plural(n_seeds, 'seed')}.")
+        return f"On {where}, whether the {what} {third} with sparsity cannot be told from {_plural(n_seeds, 'seed')}."
     end = next((p for p in steps if p.get("endpoint")), steps[-1])
     inner = [p for p in steps if not p.get("endpoint")] or steps
     rng = end["step"].replace(" → ", " to ")
@@ -70,18 +68,18 @@ def series_finding(judged: dict | None, series: str, where: str, what: str, form
     if all(p["status"] == "holds" for p in steps):
         return f"On {where}, the {what} {third} at every sparsity step: by {amount} from {rng} ({seeds})."
     details = []
-    for parts, text in (([p for p in inner if p["label"] == "no change"], "no change at"),
-                        ([p for p in inner if p["label"] == other], f"it {other} at"),
-                        ([p for p in inner if p["label"] == "unclear"], "unresolved at")):
+    for parts, text in (
+        ([p for p in inner if p["label"] == "no change"], "no change at"),
+        ([p for p in inner if p["label"] == other], f"it {other} at"),
+        ([p for p in inner if p["label"] == "unclear"], "unresolved at"),
+    ):
         if parts:
             details.append(f"{text} {_phrase(parts)}")
     detail = "; ".join(details)
     if end["status"] == "holds":
-        return (f"On {where}, the {what} {third} from {rng}, by {amount} ({seeds}), but not at every "
-                f"step: {detail}.")
+        return f"On {where}, the {what} {third} from {rng}, by {amount} ({seeds}), but not at every step: {detail}."
     if end["status"] == "fails":
-        return (f"On {where}, the {what} does not {word} with sparsity: from {rng} it changes by "
-                f"{amount} ({seeds}); {detail}.")
+        return f"On {where}, the {what} does not {word} with sparsity: from {rng} it changes by {amount} ({seeds}); {detail}."
     return f"On {where}, whether the {what} {third} from {rng} is not resolved yet ({amount}, {seeds}); {detail}."
 
 
@@ -96,39 +94,48 @@ def answer_cost(summary, names: list[str]) -> str:
     ratios = [summary.mean(n, None, "compression_ratio") for n in moderate]
     diffs = [summary.diff("vs_baseline", n, "mnist", "accuracy") for n in moderate]
     equal = [n for n in moderate if acc.get(n, {}).get("status") == "holds"]
-    lead = (f"Pruned to {fmt.span([100 * paper.COMPRESSED[n].sparsity for n in moderate], 0)} % and "
-            f"quantized to 8 bits, the ensemble is {fmt.span(ratios, 1)}× smaller and its MNIST accuracy "
-            f"differs from the baseline's by {_range([d['mean'] for d in diffs], fmt.pp, 'between')} "
-            f"(mean over {_plural(summary.n, 'seed')})")
+    lead = (
+        f"Pruned to {fmt.span([100 * paper.COMPRESSED[n].sparsity for n in moderate], 0)} % and "
+        f"quantized to 8 bits, the ensemble is {fmt.span(ratios, 1)}× smaller and its MNIST accuracy "
+        f"differs from the baseline's by {_range([d['mean'] for d in diffs], fmt.pp, 'between')} "
+        f"(mean over {_plural(summary.n, 'seed')})"
+    )
     if len(equal) == len(moderate):
-        text = lead + (f": yes, each difference is shown equivalent to zero within "
-                       f"±{fmt.number(100 * acc[moderate[0]]['band'][1])} pp.")
+        text = lead + (
+            f": yes, each difference is shown equivalent to zero within ±{fmt.number(100 * acc[moderate[0]]['band'][1])} pp."
+        )
     elif equal:
-        text = lead + (f": no cost is shown at {', '.join(label(n) for n in equal)}; at the others the "
-                       f"seeds cannot yet tell.")
+        text = lead + (f": no cost is shown at {', '.join(label(n) for n in equal)}; at the others the seeds cannot yet tell.")
     else:
         text = lead + ": whether that is no cost cannot be told yet from these seeds."
     if summary.has("s95_q8"):
         d = summary.diff("vs_baseline", "s95_q8", "mnist", "accuracy")
-        text += (f" At 95 % sparsity it is {fmt.ratio(summary.mean('s95_q8', None, 'compression_ratio'), 1)} smaller "
-                 f"and costs {fmt.interval(fmt.pp, d['mean'], d['low'], d['high'])}.")
+        text += (
+            f" At 95 % sparsity it is {fmt.ratio(summary.mean('s95_q8', None, 'compression_ratio'), 1)} smaller "
+            f"and costs {fmt.interval(fmt.pp, d['mean'], d['low'], d['high'])}."
+        )
     ctl = summary.diff("vs_control", moderate[0], "mnist", "accuracy")
     if ctl is not None and ctl["low"] is not None and ctl["low"] <= 0 <= ctl["high"]:
-        text += (f" The small gain at {_sparsity(moderate[0])} is what the extra training alone gives: against "
-                 f"the re-training control it is {fmt.interval(fmt.pp, ctl['mean'], ctl['low'], ctl['high'])}.")
+        text += (
+            f" The small gain at {_sparsity(moderate[0])} is what the extra training alone gives: against "
+            f"the re-training control it is {fmt.interval(fmt.pp, ctl['mean'], ctl['low'], ctl['high'])}."
+        )
     return text
 
 
 def answer_uncertainty(summary, datasets: list[str]) -> str:
     """Does uncertainty (predictive entropy) rise with sparsity? One sentence per dataset."""
-    return " ".join(series_finding(summary.v2("C7", d), "entropy", summary.label(d), "entropy",
-                                   fmt.nats, summary.n) for d in datasets)
+    return " ".join(
+        series_finding(summary.v2("C7", d), "entropy", summary.label(d), "entropy", fmt.nats, summary.n) for d in datasets
+    )
 
 
 def answer_disagreement(summary, datasets: list[str]) -> str:
     """Does members' disagreement rise with pruning (the paper's headline, C10)?"""
-    return " ".join(series_finding(summary.v2("C10", d), "disagreement", summary.label(d),
-                                   "members' disagreement", fmt.nats, summary.n) for d in datasets)
+    return " ".join(
+        series_finding(summary.v2("C10", d), "disagreement", summary.label(d), "members' disagreement", fmt.nats, summary.n)
+        for d in datasets
+    )
 
 
 def mechanism(summary, dataset: str, names: list[str]) -> str:
@@ -142,13 +149,17 @@ def mechanism(summary, dataset: str, names: list[str]) -> str:
     ctl = [summary.diff("vs_control", n, dataset, "mean_disagreement") for n in sparse]
     inside = [c["low"] is not None and c["low"] <= 0 <= c["high"] for c in ctl]
     if all(inside):
-        lead = (f"On {where}, members' disagreement is indistinguishable from the re-training control's "
-                f"at every sparsity (differences {_range([c['mean'] for c in ctl], _nats_signed)}, each "
-                f"95 % interval over seeds including zero)")
+        lead = (
+            f"On {where}, members' disagreement is indistinguishable from the re-training control's "
+            f"at every sparsity (differences {_range([c['mean'] for c in ctl], _nats_signed)}, each "
+            f"95 % interval over seeds including zero)"
+        )
     else:
         off = [_sparsity(n) for n, i in zip(sparse, inside) if not i]
-        lead = (f"On {where}, members' disagreement differs from the re-training control's at "
-                f"{_and(off)} (differences {_range([c['mean'] for c in ctl], _nats_signed)})")
+        lead = (
+            f"On {where}, members' disagreement differs from the re-training control's at "
+            f"{_and(off)} (differences {_range([c['mean'] for c in ctl], _nats_signed)})"
+        )
     last = sparse[-1]
     ent = summary.diff("vs_q8", last, dataset, "mean_entropy")
     mem = summary.diff("vs_q8", last, dataset, "mean_member_entropy")
@@ -156,9 +167,11 @@ def mechanism(summary, dataset: str, names: list[str]) -> str:
     if ent is None or mem is None or dis is None:
         return lead + "."
     share = mem["mean"] / ent["mean"] if ent["mean"] else float("nan")
-    split = (f"; of the entropy change from 0 % to {_sparsity(last)} ({fmt.nats(ent['mean'], signed=True)}), "
-             f"member entropy (aleatoric) contributes {fmt.nats(mem['mean'], signed=True)} and "
-             f"disagreement (epistemic) {fmt.nats(dis['mean'], signed=True)}")
+    split = (
+        f"; of the entropy change from 0 % to {_sparsity(last)} ({fmt.nats(ent['mean'], signed=True)}), "
+        f"member entropy (aleatoric) contributes {fmt.nats(mem['mean'], signed=True)} and "
+        f"disagreement (epistemic) {fmt.nats(dis['mean'], signed=True)}"
+    )
     if ent["mean"] > 0 and share >= 0.8:
         return lead + split + ": the rise in uncertainty is each member becoming less sure, not the members disagreeing more."
     if ent["mean"] > 0 and share <= 0.2:
@@ -179,17 +192,20 @@ def usefulness(summary, names: list[str], dataset: str = "notmnist", score: str 
     worse = [n for n, d in diffs if d["high"] is not None and d["high"] < 0]
     last, d = diffs[-1]
     four = lambda x: fmt.number(x, 4, signed=True)
-    lead = (f"Separating {where} from MNIST by {score}, the {label(last)} ensemble's AUROC differs from "
-            f"the unpruned int8 ensemble's by {fmt.interval(four, d['mean'], d['low'], d['high'])} "
-            f"(over {_plural(summary.n, 'seed')})")
+    lead = (
+        f"Separating {where} from MNIST by {score}, the {label(last)} ensemble's AUROC differs from "
+        f"the unpruned int8 ensemble's by {fmt.interval(four, d['mean'], d['low'], d['high'])} "
+        f"(over {_plural(summary.n, 'seed')})"
+    )
     if better and not worse:
         return lead + f": the extra uncertainty detects {where} better at {', '.join(label(n) for n in better)}."
     if worse and not better:
-        return lead + (f": the extra uncertainty does not help, detection is worse at "
-                       f"{', '.join(label(n) for n in worse)} and no better elsewhere.")
+        return lead + (
+            f": the extra uncertainty does not help, detection is worse at "
+            f"{', '.join(label(n) for n in worse)} and no better elsewhere."
+        )
     if worse:
-        return lead + (f": better at {', '.join(label(n) for n in better)}, worse at "
-                       f"{', '.join(label(n) for n in worse)}.")
+        return lead + (f": better at {', '.join(label(n) for n in better)}, worse at {', '.join(label(n) for n in worse)}.")
     return lead + ": no sparsity detects it measurably better or worse."
 
 
@@ -198,17 +214,21 @@ def image_variation(summary, names: list[str]) -> str:
     intervals of accuracy, NLL and Brier differences, and to the verdicts on them (C2-C4,
     C8), on the seeds with per-image losses."""
     from helpers.stats.claims_v2 import IMAGE_CLAIMS
+
     block = summary.two_level
     if block is None:
-        return ("No two seeds have per-image losses yet, so every interval counts the seeds' "
-                "variation alone (the weights command of python -m helpers writes them).")
+        return (
+            "No two seeds have per-image losses yet, so every interval counts the seeds' "
+            "variation alone (the weights command of python -m helpers writes them)."
+        )
     ratios = {}
     for metric in ("accuracy", "nll", "brier"):
         for name in names:
             e = summary.two_level_diff(name, metric)
             if e is not None and e["seeds"]["high"] > e["seeds"]["low"]:
-                ratios.setdefault(metric, []).append((e["two_level"]["high"] - e["two_level"]["low"])
-                                                     / (e["seeds"]["high"] - e["seeds"]["low"]))
+                ratios.setdefault(metric, []).append(
+                    (e["two_level"]["high"] - e["two_level"]["low"]) / (e["seeds"]["high"] - e["seeds"]["low"])
+                )
     if not ratios:
         return "No ensemble has a difference to the baseline with per-image losses."
     what = {"accuracy": "accuracy", "nll": "NLL", "brier": "Brier score"}
@@ -216,11 +236,14 @@ def image_variation(summary, names: list[str]) -> str:
     def span(r):
         lo, hi = fmt.ratio(min(r), 1), fmt.ratio(max(r), 1)
         return lo if lo == hi else f"{lo[:-1]}–{hi}"
+
     widths = _and([f"{span(r)} for {what[m]}" for m, r in ratios.items()])
-    lead = (f"On the {_plural(block['n_seeds'], 'seed')} with per-image losses "
-            f"({fmt.seed_list(block['seeds'])}), counting the {block['n_images']:,} test images as a "
-            f"sample as well (a two-way random-effects model of seeds and images) makes the intervals "
-            f"of the differences to the baseline {widths} as wide as over seeds alone.")
+    lead = (
+        f"On the {_plural(block['n_seeds'], 'seed')} with per-image losses "
+        f"({fmt.seed_list(block['seeds'])}), counting the {block['n_images']:,} test images as a "
+        f"sample as well (a two-way random-effects model of seeds and images) makes the intervals "
+        f"of the differences to the baseline {widths} as wide as over seeds alone."
+    )
     changed = []
     for cid in IMAGE_CLAIMS:
         same, both = summary.two_level_verdict(cid, "seeds"), summary.two_level_verdict(cid, "two_level")
@@ -249,7 +272,7 @@ def calibration_finding(summary, names: list[str]) -> str:
     if base is None:
         return "No ECE has been computed yet."
     moved, same = [], []
-    lead = (f"The baseline's ECE is {fmt.pct(base['mean'])} (mean over {_plural(summary.n, 'seed')}).")
+    lead = f"The baseline's ECE is {fmt.pct(base['mean'])} (mean over {_plural(summary.n, 'seed')})."
     for name in names:
         text, d = _diff_text(summary, name, "ece", fmt.pp)
         if d is not None and d.get("low") is None:
@@ -258,8 +281,12 @@ def calibration_finding(summary, names: list[str]) -> str:
     if not moved:
         return lead + " No int8 ensemble's ECE differs from it: every interval of the difference includes zero."
     said = "; ".join(f"{_sparsity(n) if n[0] == 's' else label(n)}: {t}" for n, t in moved)
-    rest = (f" At {_and([_sparsity(n) if n[0] == 's' else label(n) for n, _ in same])} the difference is "
-            f"not distinguishable from zero." if same else "")
+    rest = (
+        f" At {_and([_sparsity(n) if n[0] == 's' else label(n) for n, _ in same])} the difference is "
+        f"not distinguishable from zero."
+        if same
+        else ""
+    )
     return lead + f" It changes at {said}." + rest
 
 
@@ -268,19 +295,28 @@ def ablation_finding(summary, sparsities) -> str:
     the baseline of pruning alone (float32), with int8 weights and with full int8, and
     whether quantizing adds a cost beyond the pruning's (their intervals overlap or not)."""
     s = round(100 * max(sparsities))
-    names = {"pruning alone (float32)": f"s{s:02d}_float", "with int8 weights": f"s{s:02d}_q8",
-             "with full int8": f"s{s:02d}_int8full"}
+    names = {
+        "pruning alone (float32)": f"s{s:02d}_float",
+        "with int8 weights": f"s{s:02d}_q8",
+        "with full int8": f"s{s:02d}_int8full",
+    }
     got = {what: _diff_text(summary, n, "accuracy", fmt.pp) for what, n in names.items()}
     if any(d is None for _, d in got.values()):
         return f"The ablation at {s} % sparsity has not been computed for every ensemble."
     listed = "; ".join(f"{what} {text}" for what, (text, _) in got.items())
     if any(d.get("low") is None for _, d in got.values()):
-        return (f"At {s} % sparsity the accuracy differs from the baseline's by: {listed} "
-                f"({_plural(summary.n, 'seed')}: too few for an interval, so whether quantizing adds "
-                f"a cost is not judged).")
+        return (
+            f"At {s} % sparsity the accuracy differs from the baseline's by: {listed} "
+            f"({_plural(summary.n, 'seed')}: too few for an interval, so whether quantizing adds "
+            f"a cost is not judged)."
+        )
     pruned = got["pruning alone (float32)"][1]
     overlap = all(d["low"] <= pruned["high"] and pruned["low"] <= d["high"] for _, d in got.values())
-    verdict = ("the cost is the pruning's: quantizing adds none that the seeds can tell apart" if overlap
-               else "quantizing adds a cost of its own beyond the pruning's")
-    return (f"At {s} % sparsity the accuracy differs from the baseline's by: {listed} "
-            f"(over {_plural(summary.n, 'seed')}); {verdict}.")
+    verdict = (
+        "the cost is the pruning's: quantizing adds none that the seeds can tell apart"
+        if overlap
+        else "quantizing adds a cost of its own beyond the pruning's"
+    )
+    return (
+        f"At {s} % sparsity the accuracy differs from the baseline's by: {listed} (over {_plural(summary.n, 'seed')}); {verdict}."
+    )

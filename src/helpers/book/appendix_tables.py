@@ -15,16 +15,30 @@ def stage_times(manifest: dict, seed_records: list) -> pd.DataFrame:
     """Wall time of each stage of this store and of each seed's stages as the sweep recorded
     them. (Chapter times change with every build, so they stay in the store's git-ignored
     execution.json: a rebuild with unchanged inputs must not change the committed chapters.)"""
+
     def cpu(run):  # the CPU model, where the run's machine record has one (older ones do not)
         return (run.get("machine") or {}).get("cpu_model") or "CPU not recorded"
-    rows = [{"What": f"{stage} (this store)", "Minutes": fmt.number(seconds / 60, 1),
-             "CPU": cpu(manifest), "TF threads": tf_threads(manifest)}
-            for stage, seconds in sorted(manifest.get("timings", {}).items())]
+
+    rows = [
+        {
+            "What": f"{stage} (this store)",
+            "Minutes": fmt.number(seconds / 60, 1),
+            "CPU": cpu(manifest),
+            "TF threads": tf_threads(manifest),
+        }
+        for stage, seconds in sorted(manifest.get("timings", {}).items())
+    ]
     for record in seed_records:
         timings = record.get("timings", {})
         parts = ", ".join(f"{k} {fmt.number(v / 60, 1)}" for k, v in sorted(timings.items()))
-        rows.append({"What": f"seed {record['seed']}: {parts}", "Minutes": fmt.number(sum(timings.values()) / 60, 1),
-                     "CPU": cpu(record), "TF threads": tf_threads(record)})
+        rows.append(
+            {
+                "What": f"seed {record['seed']}: {parts}",
+                "Minutes": fmt.number(sum(timings.values()) / 60, 1),
+                "CPU": cpu(record),
+                "TF threads": tf_threads(record),
+            }
+        )
     return pd.DataFrame(rows).set_index("What")
 
 
@@ -41,8 +55,7 @@ def tf_threads(run: dict) -> str:
         return "default" if run["tf_threads"] is None else f"intra-op {run['tf_threads']}"
     if not setting.get("intra_op") and not setting.get("inter_op"):
         return "default"
-    return ", ".join(f"{pool.replace('_', '-')} {setting.get(pool) or 'default'}"
-                     for pool in ("intra_op", "inter_op"))
+    return ", ".join(f"{pool.replace('_', '-')} {setting.get(pool) or 'default'}" for pool in ("intra_op", "inter_op"))
 
 
 def inference_table(bench: dict) -> pd.DataFrame:
@@ -52,10 +65,17 @@ def inference_table(bench: dict) -> pd.DataFrame:
 
     def order(name):  # Keras first; XNNPACK before built-in; files before one graph; f32, q8, int8
         return [word not in name for word in words]
-    rows = [{"Configuration": name, "Member-images / s": fmt.number(c["member_images_per_s"], 0, thousands=True),
-             "vs TFLite float32": fmt.ratio(c["vs_tflite_float32"]), "Ensemble accuracy": fmt.pct(c["accuracy"]),
-             "Mean |Δp| vs Keras": f"{c['mean_abs_dp_vs_keras']:.1e}"}
-            for name, c in sorted(configs.items(), key=lambda kv: order(kv[0]))]
+
+    rows = [
+        {
+            "Configuration": name,
+            "Member-images / s": fmt.number(c["member_images_per_s"], 0, thousands=True),
+            "vs TFLite float32": fmt.ratio(c["vs_tflite_float32"]),
+            "Ensemble accuracy": fmt.pct(c["accuracy"]),
+            "Mean |Δp| vs Keras": f"{c['mean_abs_dp_vs_keras']:.1e}",
+        }
+        for name, c in sorted(configs.items(), key=lambda kv: order(kv[0]))
+    ]
     return pd.DataFrame(rows or [{"Configuration": "not run yet (make bench)"}]).set_index("Configuration")
 
 
@@ -63,18 +83,23 @@ def inference_by_cpu_table(bench: dict) -> pd.DataFrame:
     """One row per CPU kind the inference benchmark ran on: its int8 dot-product support,
     the fastest int8 configuration and its speed against float32 TFLite and Keras."""
     from helpers.book.bench_records import INT8_DOT, by_cpu, int8_speedup
+
     rows = []
     for key, record in by_cpu(bench).items():
         best, r = int8_speedup(record)
         configs = record["configurations"]
         keras = configs.get("Keras float32", {}).get("vs_tflite_float32")
-        rows.append({"CPU (SIMD features)": key,
-                     "int8 dot products": "yes" if any((record.get("cpu_features") or {}).get(f) for f in INT8_DOT)
-                     else "no",
-                     "Fastest int8": best, "vs TFLite float32": fmt.ratio(r),
-                     "vs Keras float32": fmt.ratio(r / keras) if keras else fmt.MISSING,
-                     "Load average": fmt.number(record.get("load_average"), 1),
-                     "Date": record.get("date", fmt.MISSING)})
+        rows.append(
+            {
+                "CPU (SIMD features)": key,
+                "int8 dot products": "yes" if any((record.get("cpu_features") or {}).get(f) for f in INT8_DOT) else "no",
+                "Fastest int8": best,
+                "vs TFLite float32": fmt.ratio(r),
+                "vs Keras float32": fmt.ratio(r / keras) if keras else fmt.MISSING,
+                "Load average": fmt.number(record.get("load_average"), 1),
+                "Date": record.get("date", fmt.MISSING),
+            }
+        )
     return pd.DataFrame(rows or [{"CPU (SIMD features)": "not run yet (make bench)"}]).set_index("CPU (SIMD features)")
 
 
@@ -85,11 +110,15 @@ def mapping_table(mapping: dict, key: str, value: str) -> pd.DataFrame:
 
 def benchmark_table(bench: dict) -> pd.DataFrame:
     """benchmarks/results.json: one row per measured ratio."""
+
     def shown(value):
         if isinstance(value, bool):
             return "yes" if value else "no"
         return fmt.number(value, 2) if isinstance(value, float) else str(value)
 
-    rows = [{"Benchmark": f"{section}: {name}", "Value": shown(value)}
-            for section, values in bench.get("ratios", {}).items() for name, value in values.items()]
+    rows = [
+        {"Benchmark": f"{section}: {name}", "Value": shown(value)}
+        for section, values in bench.get("ratios", {}).items()
+        for name, value in values.items()
+    ]
     return pd.DataFrame(rows or [{"Benchmark": "not run yet (make bench)", "Value": fmt.MISSING}]).set_index("Benchmark")

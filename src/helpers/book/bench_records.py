@@ -33,8 +33,7 @@ def by_cpu(results: dict) -> dict:
     legacy = results.get("inference")
     if legacy and not out:
         machine = results.get("machine", {})
-        out[cpu_key(machine.get("cpu_model"), legacy.get("cpu_features"))] = {
-            **legacy, "cpu_model": machine.get("cpu_model")}
+        out[cpu_key(machine.get("cpu_model"), legacy.get("cpu_features"))] = {**legacy, "cpu_model": machine.get("cpu_model")}
     return out
 
 

@@ -57,7 +57,8 @@ LOG_LINE = re.compile(
     r"|INFO: Created TensorFlow Lite \w+ delegate for \w+\."
     r"|fully_quantize: \d+, inference_type: \d+, input_inference_type: \w+, output_inference_type: \w+"
     # a tqdm progress bar ("Decoding x.tar.gz:  42%|####  | 7920/18726 [00:04<00:03, 2786.22png/s]")
-    r"|.*\d+%\|.*\| *[\d.]+[kMGT]?/[\d.?]+[kMGT]? \[)")
+    r"|.*\d+%\|.*\| *[\d.]+[kMGT]?/[\d.?]+[kMGT]? \[)"
+)
 # Library warnings that say nothing to a reader of the book (with the source line Python
 # prints under a warning): tqdm's "use ipywidgets" hint.
 NOISE_WARNINGS = ("TqdmWarning: IProgress not found",)
@@ -126,7 +127,8 @@ def apply_cell_convention(nb, where: str = "the notebook") -> list[int]:
         raise CellConventionError(
             f"{where} hides code from the reader: {'; '.join(problems)}; only the parameters "
             "cell and the setup cell right after it may be tagged remove-cell, every other "
-            "code cell is folded with hide-input (or left untagged, which adds hide-input).")
+            "code cell is folded with hide-input (or left untagged, which adds hide-input)."
+        )
     return added
 
 
@@ -135,16 +137,19 @@ def repository_from_config(book_config: Path) -> tuple[str, str]:
     """(url, branch) from `repository:` in the book's `_config.yml` (the one place that names
     the repository); ValueError naming the file when the url is missing."""
     import yaml
+
     data = yaml.safe_load(Path(book_config).read_text(encoding="utf-8")) or {}
     repo = data.get("repository") or {}
     url = str(repo.get("url") or "").strip().rstrip("/")
     if not url:
-        raise ValueError(f"{book_config} has no repository.url; set it to the repository's "
-                         "https address (the install cell and the launch buttons use it).")
+        raise ValueError(
+            f"{book_config} has no repository.url; set it to the repository's "
+            "https address (the install cell and the launch buttons use it)."
+        )
     return url, str(repo.get("branch") or "main")
 
 
-INSTALL_SOURCE = '''\
+INSTALL_SOURCE = """\
 # Opened outside a clone of the repository (Colab, a downloaded notebook)? This cell
 # fetches the project and installs what a chapter needs (requirements-runtime.txt: no
 # book builder, test suite or Ray), once. The datasets are then
@@ -164,12 +169,13 @@ if importlib.util.find_spec("helpers") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements-runtime.txt"],
                    cwd=clone, check=True)
     sys.path.insert(0, os.path.join(clone, "src"))  # the editable install counts after a restart
-'''
+"""
 
 
 def install_cell(url: str, branch: str = "main"):
     """The first code cell of every chapter, tagged remove-cell (see INSTALL_SOURCE)."""
     import nbformat
+
     cell = nbformat.v4.new_code_cell(INSTALL_SOURCE.format(url=url, branch=branch))
     cell.metadata["tags"] = [INSTALL_TAG, REMOVE_CELL]
     return cell
@@ -231,6 +237,7 @@ def machine_paths(book_dir: Path | None = None, repo_root: Path | None = None) -
     import site
     import sys
     import sysconfig
+
     out = []
     for p in {*site.getsitepackages(), sysconfig.get_paths()["purelib"], site.getusersitepackages()}:
         out.append((str(Path(p)), "<site-packages>"))
@@ -268,8 +275,7 @@ def clean_outputs(nb, replacements: Iterable[tuple[str, str]] = ()) -> None:
         for oi, output in enumerate(cell.get("outputs", [])):
             kind = output.get("output_type")
             if kind == "stream":
-                text = _MEMORY_ADDRESS.sub("", scrub_paths(clean_stream_text(_join(output.get("text", ""))),
-                                                           replacements))
+                text = _MEMORY_ADDRESS.sub("", scrub_paths(clean_stream_text(_join(output.get("text", ""))), replacements))
                 if not text.strip():
                     continue
                 output["text"] = text

@@ -22,8 +22,7 @@ from helpers.stages.experiment import Experiment
 # Every config key (the defaults of _config.yml) can reach load_config from a chapter: in its
 # `overrides` mapping parameter (papermill -y "overrides: {seed: 3}"; the build's -p seed 3
 # is routed there), or as a variable of that name (a reader's own notebook).
-OVERRIDE_NAMES = tuple(f.name for f in dataclasses.fields(Config)
-                       if f.name not in ("profile", "config_path", "model", "data"))
+OVERRIDE_NAMES = tuple(f.name for f in dataclasses.fields(Config) if f.name not in ("profile", "config_path", "model", "data"))
 
 
 def overrides(namespace: dict) -> dict:
@@ -61,32 +60,40 @@ class View:
     def results(self) -> dict:
         """results.json of this store's own run (one seed): image-level numbers."""
         from helpers.stages import evaluation
+
         return evaluation.evaluate(self.exp)
 
     @cached_property
     def summary(self):
         """summary.json: every between-seed number and verdict (helpers.stages.aggregate wrote it)."""
+        from helpers.book.summary import Summary
         from helpers.stages.aggregate import SUMMARY, is_current
         from helpers.store.artifacts import StoreError
-        from helpers.book.summary import Summary
+
         path = self.store.root / SUMMARY
         if not is_current(self.store.root, self.config.config_path):
-            why = ("does not exist" if not path.exists() else
-                   "is older than the seed records beside it, or was judged with other verdict rules")
-            raise StoreError(f"{self.store.rel(path)} {why}; chapters never compute it: run "
-                             f"`{self.store.command('aggregate')}` first.")
+            why = (
+                "does not exist"
+                if not path.exists()
+                else "is older than the seed records beside it, or was judged with other verdict rules"
+            )
+            raise StoreError(
+                f"{self.store.rel(path)} {why}; chapters never compute it: run `{self.store.command('aggregate')}` first."
+            )
         return Summary.read(path)
 
     @cached_property
     def rules(self):
         """Rules v1's numbers (`_config.yml`, section `verdicts`)."""
         from helpers.stats.verdicts import load_rules
+
         return load_rules(self.config.config_path)
 
     @cached_property
     def rules_v2(self):
         """Rules v2's numbers (sections `verdicts` and `verdicts_v2`)."""
         from helpers.stats.rules import load_rules_v2
+
         return load_rules_v2(self.config.config_path)
 
     def claims(self) -> list:
@@ -111,6 +118,7 @@ def setup(profile: str, **config_overrides) -> View:
     """The one setup call of every chapter: a read-only View of the profile's store (and
     pandas set to show table cells whole: the book's tables are text, not previews)."""
     import pandas as pd
+
     pd.set_option("display.max_colwidth", None)
     return View(open_experiment(profile, **config_overrides))
 
@@ -131,12 +139,14 @@ def shown_here() -> bool:
     chapter (Jupyter, Colab, Binder: the Markdown's {glue} references do not render there),
     no in a book build, where the page shows it where it is referenced."""
     from helpers.book.bookio import BOOK_BUILD
+
     return os.environ.get(BOOK_BUILD) != "1"
 
 
 def glue_table(name: str, frame) -> None:
     """Glue a DataFrame for `{glued-table}` (numbered, captioned, horizontally scrollable)."""
     from myst_nb import glue
+
     glue(name, display_frame(frame), display=shown_here())
 
 
@@ -144,11 +154,13 @@ def glue_markdown(name: str, text: str) -> None:
     """Glue Markdown (lists, emphasis) for `{glue:md}` with `:format: myst`."""
     from IPython.display import Markdown
     from myst_nb import glue
+
     glue(name, Markdown(text), display=shown_here())
 
 
 def glue_text(name: str, text: str) -> None:
     from myst_nb import glue
+
     glue(name, text, display=False)
     if shown_here():
         print(f"{name}: {text}")
@@ -157,6 +169,7 @@ def glue_text(name: str, text: str) -> None:
 def glue_figure(name: str, fig, exp) -> None:
     """Glue a figure for `{glue:figure}` and save it as PNG and SVG in the store."""
     from myst_nb import glue
+
     store = exp.store if hasattr(exp, "store") else exp
     plots.save_figure(fig, store.path("figures", name))
     glue(name, fig, display=shown_here())

@@ -19,8 +19,14 @@ from helpers.book.plots import plot_style, variant_color, variant_linestyle
 from helpers.core.variants import label  # noqa: F401 (the figures' legends; re-exported for the chapters)
 
 WIDTH = 7.5
-RC_BOOK = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
-           "ytick.labelsize": 9, "legend.fontsize": 9}
+RC_BOOK = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+}
 
 
 def _style():
@@ -30,6 +36,7 @@ def _style():
     def both():
         with plot_style(), plt.rc_context(RC_BOOK):
             yield
+
     return both()
 
 
@@ -38,8 +45,15 @@ def color(name: str) -> str:
 
 
 def _line(ax, x, y, name, **kw):
-    return ax.plot(x, y, color=color(name), linestyle=variant_linestyle(name if name in ("single",)
-                   else ("q8" if name.startswith("q8_m") else name)), label=label(name), gid=name, **kw)[0]
+    return ax.plot(
+        x,
+        y,
+        color=color(name),
+        linestyle=variant_linestyle(name if name in ("single",) else ("q8" if name.startswith("q8_m") else name)),
+        label=label(name),
+        gid=name,
+        **kw,
+    )[0]
 
 
 def figure1(results: dict, names: Sequence[str], tau: float):
@@ -76,14 +90,14 @@ def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", summ
     boxes = results["boxes"]
     with _style():
         fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.4), layout="constrained")
-        for ax, key, ylabel in ((axes[0], "entropy", "predictive entropy (nats)"),
-                                (axes[1], "disagreement", "disagreement (nats)")):
+        for ax, key, ylabel in (
+            (axes[0], "entropy", "predictive entropy (nats)"),
+            (axes[1], "disagreement", "disagreement (nats)"),
+        ):
             stats = [dict(boxes[n][dataset][key], label="") for n in names]
-            parts = ax.bxp(stats, positions=range(len(names)), widths=0.6, showfliers=False,
-                           patch_artist=True, showmeans=False)
+            parts = ax.bxp(stats, positions=range(len(names)), widths=0.6, showfliers=False, patch_artist=True, showmeans=False)
             for box, name in zip(parts["boxes"], names):
-                box.set(facecolor=(*plt.matplotlib.colors.to_rgb(color(name)), 0.3),
-                        edgecolor=color(name), gid=name)
+                box.set(facecolor=(*plt.matplotlib.colors.to_rgb(color(name)), 0.3), edgecolor=color(name), gid=name)
             for k in ("medians", "whiskers", "caps"):
                 for artist in parts[k]:
                     artist.set(color="0.35")
@@ -91,24 +105,40 @@ def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", summ
             for i, name in enumerate(names):
                 m = results["variants"][name][dataset]
                 mean = m[f"mean_{key}"]
-                inset.errorbar(i - 0.12, mean, yerr=[[mean - m[f"mean_{key}_low"]], [m[f"mean_{key}_high"] - mean]],
-                               fmt="o", color=color(name), capsize=3, markersize=4, gid=f"ci:{name}")
+                inset.errorbar(
+                    i - 0.12,
+                    mean,
+                    yerr=[[mean - m[f"mean_{key}_low"]], [m[f"mean_{key}_high"] - mean]],
+                    fmt="o",
+                    color=color(name),
+                    capsize=3,
+                    markersize=4,
+                    gid=f"ci:{name}",
+                )
                 if seeds:
                     s = summary.stat(name, dataset, f"mean_{key}")
                     if s is not None and s["low"] is not None:
-                        inset.errorbar(i + 0.12, s["mean"], yerr=[[s["mean"] - s["low"]], [s["high"] - s["mean"]]],
-                                       fmt="D", color="black", capsize=3, markersize=4, gid=f"seeds:{name}")
+                        inset.errorbar(
+                            i + 0.12,
+                            s["mean"],
+                            yerr=[[s["mean"] - s["low"]], [s["high"] - s["mean"]]],
+                            fmt="D",
+                            color="black",
+                            capsize=3,
+                            markersize=4,
+                            gid=f"seeds:{name}",
+                        )
             inset.set_ylabel("mean", fontsize=9)
             inset.tick_params(labelbottom=False)
             inset.grid(True, axis="y", linewidth=0.5)
             ax.set_xticks(range(len(names)), [_short(n) for n in names], rotation=0)
             ax.set(ylabel=ylabel, xlabel="ensemble")
         seed = results.get("seed", 0)
-        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none",
-                          label=f"seed {seed}: mean, 95 % CI over images")]
+        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label=f"seed {seed}: mean, 95 % CI over images")]
         if seeds:
-            handles.insert(0, Line2D([], [], marker="D", color="black", linestyle="none",
-                                     label=f"mean, 95 % CI over {summary.n} seeds"))
+            handles.insert(
+                0, Line2D([], [], marker="D", color="black", linestyle="none", label=f"mean, 95 % CI over {summary.n} seeds")
+            )
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
@@ -116,6 +146,7 @@ def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", summ
 def _short(name: str) -> str:
     """Tick labels: 'float', 'ft', '0', '25', ... (sparsity in % for int8 ensembles)."""
     from helpers.core.variants import parse_variant
+
     if name == "baseline":
         return "float"
     if name.startswith("ft"):
@@ -152,8 +183,9 @@ def roc(results: dict, names: Sequence[str], dataset: str, score: str = "entropy
             r = results["roc"][name][dataset][score]
             _line(ax, r["fpr"], r["tpr"], name)
         ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1)
-        ax.set(xlabel="false-positive rate (MNIST flagged)", ylabel="true-positive rate (OOD flagged)",
-               xlim=(0, 1), ylim=(0, 1.01))
+        ax.set(
+            xlabel="false-positive rate (MNIST flagged)", ylabel="true-positive rate (OOD flagged)", xlim=(0, 1), ylim=(0, 1.01)
+        )
         ax.legend(loc="lower right", frameon=False)
     return fig
 
@@ -162,6 +194,7 @@ def memory_budget(summary, names: Sequence[str]):
     """Zipped size (kB, log scale) against NLL, ECE and NotMNIST AUROC: every ensemble, the
     mean over seeds with its 95 % interval, the Pareto front the aggregate found joined."""
     from helpers.core.variants import BUDGET_PANELS
+
     with _style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 3.4), layout="constrained")
         for ax, (dataset, key, ylabel, _) in zip(axes, BUDGET_PANELS):
@@ -171,30 +204,53 @@ def memory_budget(summary, names: Sequence[str]):
                 s = summary.stat(name, dataset, key)
                 points[name] = (size, s["mean"])
                 yerr = None if s["low"] is None else [[s["mean"] - s["low"]], [s["high"] - s["mean"]]]
-                marker = "s" if name.startswith(("single", "q8_m")) else ("^" if name.endswith("int8full")
-                                                                          else "o")
+                marker = "s" if name.startswith(("single", "q8_m")) else ("^" if name.endswith("int8full") else "o")
                 hollow = name.endswith("_float") or name in ("baseline", "ft", "single")
-                ax.errorbar(size, s["mean"], yerr=yerr, fmt=marker, color=color(name), markersize=5,
-                            markerfacecolor="white" if hollow else color(name), capsize=2, gid=name)
+                ax.errorbar(
+                    size,
+                    s["mean"],
+                    yerr=yerr,
+                    fmt=marker,
+                    color=color(name),
+                    markersize=5,
+                    markerfacecolor="white" if hollow else color(name),
+                    capsize=2,
+                    gid=name,
+                )
             front = [n for n in summary.front(key) if n in points]  # the front among those drawn
-            ax.plot([points[n][0] for n in front], [points[n][1] for n in front], color="0.2",
-                    linewidth=1, linestyle="--", zorder=0, gid="pareto")
+            ax.plot(
+                [points[n][0] for n in front],
+                [points[n][1] for n in front],
+                color="0.2",
+                linewidth=1,
+                linestyle="--",
+                zorder=0,
+                gid="pareto",
+            )
             _kb_axis(ax, [p[0] for p in points.values()])
             ax.set(xlabel="zipped ensemble (kB)", ylabel=ylabel)
             for n in front:  # the front's points named, so a reader can tell them apart
-                ax.annotate(_short(n), points[n], xytext=(3, 3), textcoords="offset points", fontsize=7,
-                            color="0.25", gid=f"label:{n}")
-        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label="int8 ensemble"),
-                   Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
-                          label="float32"),
-                   Line2D([], [], marker="^", color="0.3", linestyle="none", label="full int8"),
-                   Line2D([], [], marker="s", color="0.3", linestyle="none", label="fewer members"),
-                   Line2D([], [], color="0.2", linestyle="--", label="Pareto front")]
+                ax.annotate(
+                    _short(n), points[n], xytext=(3, 3), textcoords="offset points", fontsize=7, color="0.25", gid=f"label:{n}"
+                )
+        handles = [
+            Line2D([], [], marker="o", color="0.3", linestyle="none", label="int8 ensemble"),
+            Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none", label="float32"),
+            Line2D([], [], marker="^", color="0.3", linestyle="none", label="full int8"),
+            Line2D([], [], marker="s", color="0.3", linestyle="none", label="fewer members"),
+            Line2D([], [], color="0.2", linestyle="--", label="Pareto front"),
+        ]
         colours = {}
         for name in names:  # the colour key: sparsity (and the control, the single model)
-            key = ("single model" if name.startswith("single") else "control" if name.startswith("ft")
-                   else "0 % pruned" if name in ("baseline", "q8", "int8full") or name.startswith("q8_m")
-                   else f"{name[1:3]} % pruned")
+            key = (
+                "single model"
+                if name.startswith("single")
+                else "control"
+                if name.startswith("ft")
+                else "0 % pruned"
+                if name in ("baseline", "q8", "int8full") or name.startswith("q8_m")
+                else f"{name[1:3]} % pruned"
+            )
             colours.setdefault(key, color(name))
         keys = sorted(colours, key=lambda k: (k[0].isalpha(), int(k.split()[0]) if k[0].isdigit() else 0, k))
         handles += [Line2D([], [], marker="o", color=colours[k], linestyle="none", label=k) for k in keys]
@@ -209,6 +265,7 @@ def _kb_axis(ax, sizes_kb) -> None:
     """A log axis of kB with plain labels at 1-3-10 steps (10, 30, 100, 300 ...), minor ticks
     unlabelled: matplotlib's own log labels overprint ('3×4×6×10¹') at this width."""
     from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
     ax.set_xscale("log")
     lo, hi = min(sizes_kb) / 1.4, max(sizes_kb) * 1.4
     ax.set_xlim(lo, hi)

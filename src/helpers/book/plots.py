@@ -118,9 +118,7 @@ def save_figure(fig, path_without_suffix) -> tuple[Path, Path]:
     """
     base = Path(path_without_suffix)
     if base.suffix.lower() in (".png", ".svg", ".pdf"):
-        raise ValueError(
-            f"path_without_suffix is {str(base)!r}; expected a path without a file suffix, e.g. 'figures/fig1'."
-        )
+        raise ValueError(f"path_without_suffix is {str(base)!r}; expected a path without a file suffix, e.g. 'figures/fig1'.")
     paths = []
     for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
         target = base.with_name(base.name + "." + fmt)
@@ -162,8 +160,7 @@ def sample_grid(x, y, class_names, per_class: int = 8, title: str = ""):
     x = np.asarray(x).reshape(len(x), 28, 28)
     y = np.asarray(y)
     with plot_style():
-        fig, axes = plt.subplots(len(class_names), per_class,
-                                 figsize=(per_class * 0.55, len(class_names) * 0.55))
+        fig, axes = plt.subplots(len(class_names), per_class, figsize=(per_class * 0.55, len(class_names) * 0.55))
         for row, name in enumerate(class_names):
             idx = np.flatnonzero(y == row)[:per_class]
             for col in range(per_class):
@@ -190,17 +187,25 @@ def learning_curves(histories: Sequence[Sequence[Mapping]]):
             for m, hist in enumerate(histories):
                 epochs = np.arange(1, len(hist) + 1)
                 color = sns.color_palette("colorblind")[m % 10]
-                ax.plot(epochs, [scale * h[key] for h in hist], color=color, ls="-",
-                        label=f"member {m} train" if m == 0 else None)
+                ax.plot(
+                    epochs, [scale * h[key] for h in hist], color=color, ls="-", label=f"member {m} train" if m == 0 else None
+                )
                 if all(f"val_{key}" in h for h in hist):
-                    ax.plot(epochs, [scale * h[f"val_{key}"] for h in hist], color=color, ls="--",
-                            label=f"member {m} validation" if m == 0 else None)
+                    ax.plot(
+                        epochs,
+                        [scale * h[f"val_{key}"] for h in hist],
+                        color=color,
+                        ls="--",
+                        label=f"member {m} validation" if m == 0 else None,
+                    )
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
         axes[0].legend(["training (solid)", "validation (dashed)"], loc="upper right")
         fig.tight_layout()
-    caption = ("Learning curves of each ensemble member (one colour per member): training (solid) and "
-               "validation (dashed) loss and accuracy per epoch.")
+    caption = (
+        "Learning curves of each ensemble member (one colour per member): training (solid) and "
+        "validation (dashed) loss and accuracy per epoch."
+    )
     return fig, caption
 
 
@@ -212,10 +217,15 @@ def members_vs_ensemble(member_acc: Sequence[float], ensemble_acc: Sequence[floa
     k = np.arange(1, len(ensemble_acc) + 1)
     with plot_style():
         fig, ax = plt.subplots(figsize=(4.5, 3))
-        ax.plot(k, 100 * np.asarray(ensemble_acc), marker="o", color=OKABE_ITO["black"],
-                label="ensemble of members 1..k")
-        ax.scatter(np.arange(1, len(member_acc) + 1), 100 * np.asarray(member_acc),
-                   color=SINGLE_COLOR, marker="x", label="member k alone", zorder=3)
+        ax.plot(k, 100 * np.asarray(ensemble_acc), marker="o", color=OKABE_ITO["black"], label="ensemble of members 1..k")
+        ax.scatter(
+            np.arange(1, len(member_acc) + 1),
+            100 * np.asarray(member_acc),
+            color=SINGLE_COLOR,
+            marker="x",
+            label="member k alone",
+            zorder=3,
+        )
         ax.set_xticks(k)
         ax.set_xlabel("number of members k")
         ax.set_ylabel("MNIST test accuracy (%)")
@@ -233,12 +243,13 @@ def sparsity_schedules(schedules: Mapping[float, tuple]):
     with plot_style():
         fig, ax = plt.subplots(figsize=(4.5, 3))
         for final, (steps, values) in sorted(schedules.items()):
-            ax.plot(steps, 100 * np.asarray(values), color=sparsity_color(final),
-                    label=f"{final:.0%}")
+            ax.plot(steps, 100 * np.asarray(values), color=sparsity_color(final), label=f"{final:.0%}")
         ax.set_xlabel("re-training step")
         ax.set_ylabel("target sparsity (%)")
         ax.legend(title="final sparsity")
         fig.tight_layout()
-    caption = ("Pruning schedule (polynomial decay from 0 to the final sparsity): the sparsity the mask "
-               "is updated to at each re-training step.")
+    caption = (
+        "Pruning schedule (polynomial decay from 0 to the final sparsity): the sparsity the mask "
+        "is updated to at each re-training step."
+    )
     return fig, caption

@@ -8,14 +8,15 @@ tests/test_prose.py builds inputs for every branch.
 from __future__ import annotations
 
 from helpers.core import fmt, paper
-from helpers.engine.encodings import CONVERTER_MIN_WEIGHTS
 from helpers.core.variants import label, parse_variant
+from helpers.engine.encodings import CONVERTER_MIN_WEIGHTS
 from helpers.stats.verdicts import CONTRADICTED, NOT_TESTED, SUPPORTED, UNRESOLVED, VERDICTS
 
 
 def _sparse_int8(variants: dict) -> list[str]:
     """The pruned int8-weight ensembles ('s25_q8', ...) among a results' variants, in order."""
     import re
+
     return [n for n in variants if re.fullmatch(r"s\d+_q8", n)]
 
 
@@ -37,8 +38,7 @@ def verdict_summary(rows: list[dict], profile: str, n_seeds: int) -> str:
     if counts[NOT_TESTED]:
         parts.append(f"{counts[NOT_TESTED]} not tested")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return (f"Of the paper's {len(rows)} claims, {listed} in this {profile}-profile reproduction "
-            f"({_plural(n_seeds, 'seed')}).")
+    return f"Of the paper's {len(rows)} claims, {listed} in this {profile}-profile reproduction ({_plural(n_seeds, 'seed')})."
 
 
 def _moderate(names: list[str]) -> list[str]:
@@ -54,17 +54,17 @@ def resolution(results: dict, summary, names: list[str]) -> str:
         return "This build has none of the paper's small accuracy differences to resolve."
     claimed = [abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in moderate]
     n_test = results["datasets"]["mnist"]["n"]
-    widths = [100 * (V[n]["mnist"]["accuracy_diff_high"] - V[n]["mnist"]["accuracy_diff_low"]) / 2
-              for n in moderate]
+    widths = [100 * (V[n]["mnist"]["accuracy_diff_high"] - V[n]["mnist"]["accuracy_diff_low"]) / 2 for n in moderate]
     images = [c / 100 * n_test for c in claimed]
-    text = (f"The paper's accuracy differences are {fmt.span(claimed)} pp, "
-            f"that is {fmt.span(images, 0)} of the "
-            f"{n_test:,} test images; one run's paired 95 % intervals reach ±{fmt.span(widths)} pp "
-            f"around each difference")
+    text = (
+        f"The paper's accuracy differences are {fmt.span(claimed)} pp, "
+        f"that is {fmt.span(images, 0)} of the "
+        f"{n_test:,} test images; one run's paired 95 % intervals reach ±{fmt.span(widths)} pp "
+        f"around each difference"
+    )
     if summary.n >= 2:
         sds = [100 * summary.diff("vs_baseline", n, "mnist", "accuracy")["sd"] for n in moderate]
-        text += (f", and between {summary.n} seeds the difference itself varies with a standard "
-                 f"deviation of {fmt.span(sds)} pp")
+        text += f", and between {summary.n} seeds the difference itself varies with a standard deviation of {fmt.span(sds)} pp"
     if max(claimed) < min(widths):
         return text + ", so no single run can tell these differences apart from zero or from each other."
     return text + ", so the larger of them are within reach of this test set."
@@ -73,16 +73,17 @@ def resolution(results: dict, summary, names: list[str]) -> str:
 def spread(summary, names: list[str]) -> str:
     """How the between-seed spread of the accuracy difference compares with the claims."""
     if summary.n < 2:
-        return (f"With {_plural(summary.n, 'seed')} there is no between-seed spread yet; the "
-                "intervals over test images are the only error bars.")
+        return (
+            f"With {_plural(summary.n, 'seed')} there is no between-seed spread yet; the "
+            "intervals over test images are the only error bars."
+        )
     moderate = _moderate(names)
     if not moderate:
         return "This build has no moderate sparsity to compare with the paper's differences."
     sds = {n: 100 * summary.diff("vs_baseline", n, "mnist", "accuracy")["sd"] for n in moderate}
     largest_claim = max(abs(paper.COMPRESSED[n].accuracy_diff_pp) for n in moderate)
     smallest_sd = min(sds.values())
-    where = (f"The standard deviation of the difference over {summary.n} seeds is "
-             f"{fmt.span(list(sds.values()))} pp")
+    where = f"The standard deviation of the difference over {summary.n} seeds is {fmt.span(list(sds.values()))} pp"
     if smallest_sd > 2 * largest_claim:
         return where + f", more than twice the largest difference the paper reports ({fmt.number(largest_claim)} pp)."
     if smallest_sd > largest_claim:
@@ -110,17 +111,19 @@ def control(results: dict, summary, dataset: str = "notmnist", measure: str = "e
     where = summary.label(dataset)
     ft = summary.diff("vs_q8", "ft_q8", dataset, f"mean_{measure}")
     est, low, high, how = _control_interval(results, summary, first, dataset, measure)
-    lead = (f"The re-training control — the baseline fine-tuned for the same epochs, never pruned — "
-            f"moves the {measure} on {where} by {fmt.nats(ft['mean'], signed=True)} against the 0 % int8 "
-            f"ensemble (mean over {_plural(summary.n, 'seed')}); the {label(first)} ensemble differs "
-            f"from the control by {fmt.interval(fmt.nats, est, low, high, signed=True)} ({how})")
+    lead = (
+        f"The re-training control — the baseline fine-tuned for the same epochs, never pruned — "
+        f"moves the {measure} on {where} by {fmt.nats(ft['mean'], signed=True)} against the 0 % int8 "
+        f"ensemble (mean over {_plural(summary.n, 'seed')}); the {label(first)} ensemble differs "
+        f"from the control by {fmt.interval(fmt.nats, est, low, high, signed=True)} ({how})"
+    )
     if high is not None and high < 0:
-        return lead + (f", so pruning itself lowers the {measure}: extra training does not explain "
-                       f"the fall.")
+        return lead + (f", so pruning itself lowers the {measure}: extra training does not explain the fall.")
     if low is not None and low > 0:
         return lead + f", so once extra training is accounted for, pruning raises the {measure}."
-    return lead + (f", so the change at {label(first)} is what extra training alone does: "
-                   "at this sparsity pruning adds nothing measurable.")
+    return lead + (
+        f", so the change at {label(first)} is what extra training alone does: at this sparsity pruning adds nothing measurable."
+    )
 
 
 def budget(summary, panels, small: str = "s95_q8", reference: str = "single_q8") -> str:
@@ -128,8 +131,7 @@ def budget(summary, panels, small: str = "s95_q8", reference: str = "single_q8")
     names = {"nll": "NLL", "ece": "ECE", "detection.entropy.auroc": "NotMNIST AUROC"}
     lines = []
     for _, key, _, _ in panels:
-        lines.append(f"for {names[key]}, the front runs through "
-                     f"{', '.join(label(n) for n in summary.front(key))}")
+        lines.append(f"for {names[key]}, the front runs through {', '.join(label(n) for n in summary.front(key))}")
     text = f"Per kilobyte (means over {_plural(summary.n, 'seed')}), " + "; ".join(lines) + "."
     if not (summary.has(small) and summary.has(reference)):
         return text
@@ -139,8 +141,10 @@ def budget(summary, panels, small: str = "s95_q8", reference: str = "single_q8")
         wins.append((title, (a > b) == higher and a != b))
     size_a, size_b = summary.mean(small, None, "zipped_bytes"), summary.mean(reference, None, "zipped_bytes")
     better = [t for t, w in wins if w]
-    head = (f" At about the same size ({fmt.kb(size_a)} against {fmt.kb(size_b)}), the {label(small)} "
-            f"ensemble beats one int8 member on {_plural(len(better), 'measure')} of {len(wins)}")
+    head = (
+        f" At about the same size ({fmt.kb(size_a)} against {fmt.kb(size_b)}), the {label(small)} "
+        f"ensemble beats one int8 member on {_plural(len(better), 'measure')} of {len(wins)}"
+    )
     return text + head + (f" ({', '.join(better)})." if better else ".")
 
 
@@ -154,13 +158,17 @@ def size_measure(sizes: dict, results: dict, names: list[str]) -> str:
     ours = ", ".join(f"{label(n)} {fmt.ratio(V[n]['compression_ratio'], 1)}" for n in names)
     theirs = ", ".join(f"{fmt.ratio(keras / V[n]['zipped_bytes'], 1)}" for n in names)
     q = V["q8"]["compression_ratio"]
-    return (f"Ratios depend on the container. Against the zipped float32 TFLite baseline "
-            f"({fmt.kb(sizes['baseline']['zipped_bytes'])}) they are {ours}; against the zipped float "
-            f".keras files ({fmt.kb(keras)}), the toolkit guide's measure, they would be {theirs}. "
-            f"Quantization alone gives {fmt.ratio(q, 1)}; "
-            + ("the rest comes from deflate compressing the pruned zeros, since TFLite stores "
-               "pruned kernels densely." if max(V[n]["compression_ratio"] for n in names) > q * 1.05
-               else "pruning adds almost nothing on top of it in this container."))
+    return (
+        f"Ratios depend on the container. Against the zipped float32 TFLite baseline "
+        f"({fmt.kb(sizes['baseline']['zipped_bytes'])}) they are {ours}; against the zipped float "
+        f".keras files ({fmt.kb(keras)}), the toolkit guide's measure, they would be {theirs}. "
+        f"Quantization alone gives {fmt.ratio(q, 1)}; "
+        + (
+            "the rest comes from deflate compressing the pruned zeros, since TFLite stores pruned kernels densely."
+            if max(V[n]["compression_ratio"] for n in names) > q * 1.05
+            else "pruning adds almost nothing on top of it in this container."
+        )
+    )
 
 
 def ensemble_gain(members: dict) -> str:
@@ -169,15 +177,19 @@ def ensemble_gain(members: dict) -> str:
     ens_acc, ens_nll = members["ensemble_of_first_k"]["accuracy"][-1], members["ensemble_of_first_k"]["nll"][-1]
     acc_gain = ens_acc - sum(acc) / len(acc)
     nll_gain = (sum(nll) / len(nll) - ens_nll) / (sum(nll) / len(nll))
-    text = (f"On the MNIST test set the members alone reach {fmt.pct(min(acc))} to {fmt.pct(max(acc))}; "
-            f"averaging their probabilities gives {fmt.pct(ens_acc)}, {fmt.pp(acc_gain)} over the mean "
-            f"member, and lowers the NLL from {fmt.nats(sum(nll) / len(nll), 4)} to {fmt.nats(ens_nll, 4)}")
+    text = (
+        f"On the MNIST test set the members alone reach {fmt.pct(min(acc))} to {fmt.pct(max(acc))}; "
+        f"averaging their probabilities gives {fmt.pct(ens_acc)}, {fmt.pp(acc_gain)} over the mean "
+        f"member, and lowers the NLL from {fmt.nats(sum(nll) / len(nll), 4)} to {fmt.nats(ens_nll, 4)}"
+    )
     if acc_gain <= 0 and nll_gain <= 0:
         return text + ": averaging buys nothing here."
     rel_acc = acc_gain / (1 - sum(acc) / len(acc)) if sum(acc) < len(acc) else 0.0
     if nll_gain > rel_acc:
-        return text + (f" ({fmt.pct(nll_gain, 0)} of it): the likelihood gains more than the accuracy, "
-                       "because averaging mostly tempers confident mistakes.")
+        return text + (
+            f" ({fmt.pct(nll_gain, 0)} of it): the likelihood gains more than the accuracy, "
+            "because averaging mostly tempers confident mistakes."
+        )
     return text + f": the accuracy gains more than the likelihood ({fmt.pct(nll_gain, 0)} less NLL)."
 
 
@@ -190,14 +202,17 @@ def zeros_and_size(results: dict, names: list[str]) -> str:
         return ""
     ideal = [q / (1 - s) for s, _ in pairs]
     behind = all(r < i for (_, r), i in zip(pairs, ideal))
-    listed = ", ".join(f"{fmt.ratio(r, 1)} at {fmt.pct(s, 0)} (storing only the non-zero values would give "
-                       f"{fmt.ratio(i, 1)})" for (s, r), i in zip(pairs, ideal))
+    listed = ", ".join(
+        f"{fmt.ratio(r, 1)} at {fmt.pct(s, 0)} (storing only the non-zero values would give {fmt.ratio(i, 1)})"
+        for (s, r), i in zip(pairs, ideal)
+    )
     if behind:
-        return (f"With pruning the ratios are {listed}: zeros save space only after deflate "
-                "(TFLite stores a pruned kernel densely), so the ratio grows more slowly than the "
-                "share of zeros would allow.")
+        return (
+            f"With pruning the ratios are {listed}: zeros save space only after deflate "
+            "(TFLite stores a pruned kernel densely), so the ratio grows more slowly than the "
+            "share of zeros would allow."
+        )
     return f"With pruning the ratios are {listed}: the ratio keeps pace with the share of zeros."
-
 
 
 def encoding_goals(enc: dict, ratio_goals: dict, bound_goal: float, bound_from: float = 0.5) -> str:
@@ -220,43 +235,57 @@ def encoding_goals(enc: dict, ratio_goals: dict, bound_goal: float, bound_from: 
     over = {s: v["of_bound"]["container9"] for s, v in sorted(by_sparsity.items()) if s >= bound_from}
     missed = {s: r for s, r in over.items() if r > bound_goal}
     sizes = ", ".join(f"{fmt.ratio(r)} at {fmt.pct(s, 0)}" for s, r in over.items())
-    closing = (f"Its size over the bound is {sizes}: "
-               + ("within" if not missed else "above")
-               + f" the goal of {fmt.ratio(bound_goal, 1)}"
-               + ("." if not missed else f" at {', '.join(fmt.pct(s, 0) for s in missed)}."))
+    closing = (
+        f"Its size over the bound is {sizes}: "
+        + ("within" if not missed else "above")
+        + f" the goal of {fmt.ratio(bound_goal, 1)}"
+        + ("." if not missed else f" at {', '.join(fmt.pct(s, 0) for s in missed)}.")
+    )
     if missed:
         worst = by_sparsity[max(missed)]
         rest = worst["bytes"].get("non_weight9")
         if rest is not None:
-            closing += (f" There, the part of the files that is not kernel weights (graph, tensor "
-                        f"names, biases, scales, conv1's float32 kernel) deflates to {fmt.kb(rest)} "
-                        f"alone, {fmt.pct(rest / worst['lower_bound_bytes'], 0)} of the bound, which "
-                        f"counts only the weights.")
+            closing += (
+                f" There, the part of the files that is not kernel weights (graph, tensor "
+                f"names, biases, scales, conv1's float32 kernel) deflates to {fmt.kb(rest)} "
+                f"alone, {fmt.pct(rest / worst['lower_bound_bytes'], 0)} of the bound, which "
+                f"counts only the weights."
+            )
     return ("The sparse container reaches " + "; ".join(parts) + ". " + closing) if parts else closing
 
 
 def tflite_sparsity(enc: dict) -> str:
     """What TFLite's own sparse encoding does to the zipped size, and whether its files
     give the dense files' outputs."""
-    rows = [(v["sparsity"], v["bytes"]["tflite_sparse_zip"], v["bytes"]["zip"], v["tflite_sparse_max_abs_diff"])
-            for v in enc["variants"].values() if "tflite_sparse_zip" in v["bytes"]]
+    rows = [
+        (v["sparsity"], v["bytes"]["tflite_sparse_zip"], v["bytes"]["zip"], v["tflite_sparse_max_abs_diff"])
+        for v in enc["variants"].values()
+        if "tflite_sparse_zip" in v["bytes"]
+    ]
     if not rows:
         return ""
     larger = [s for s, sparse, dense, _ in rows if sparse > dense]
     worst = max(d for *_, d in rows)
-    outputs = ("give the dense files' outputs exactly" if worst == 0 else
-               f"give outputs within {worst:.1e} of the dense files'")
-    same = (f"LiteRT runs these files (with its built-in kernels; the XNNPACK delegate refuses them) and "
-            f"they {outputs} on {enc['check_images']:,} test images.")
+    outputs = "give the dense files' outputs exactly" if worst == 0 else f"give outputs within {worst:.1e} of the dense files'"
+    same = (
+        f"LiteRT runs these files (with its built-in kernels; the XNNPACK delegate refuses them) and "
+        f"they {outputs} on {enc['check_images']:,} test images."
+    )
     if len(larger) == len(rows):
-        return ("TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips larger than the "
-                "dense int8 file at every sparsity: it stores index arrays beside the values, which "
-                "deflate already does better without. " + same)
+        return (
+            "TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips larger than the "
+            "dense int8 file at every sparsity: it stores index arrays beside the values, which "
+            "deflate already does better without. " + same
+        )
     if larger:
-        return (f"TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips larger than the "
-                f"dense int8 file at {', '.join(fmt.pct(s, 0) for s in larger)} and smaller elsewhere. " + same)
-    return ("TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips smaller than the dense "
-            "int8 file at every sparsity. " + same)
+        return (
+            f"TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips larger than the "
+            f"dense int8 file at {', '.join(fmt.pct(s, 0) for s in larger)} and smaller elsewhere. " + same
+        )
+    return (
+        "TFLite's own sparse encoding (Optimize.EXPERIMENTAL_SPARSITY) zips smaller than the dense "
+        "int8 file at every sparsity. " + same
+    )
 
 
 def float_kernel(enc: dict) -> str:
@@ -272,125 +301,10 @@ def float_kernel(enc: dict) -> str:
         return "Every kernel is stored as int8."
     worst = max(costs, key=lambda n: costs[n][1])
     low, high = min(c[0] for c in costs.values()), max(c[0] for c in costs.values())
-    return (f"The converter keeps {_plural(costs[worst][2], 'weight')} per member in float32 "
-            f"(conv1's kernel: Optimize.DEFAULT quantizes only weight tensors of at least "
-            f"{CONVERTER_MIN_WEIGHTS:,} elements). Deflated, they take {fmt.kb(low)} to {fmt.kb(high)} "
-            f"more per ensemble than int8 values would, at most {fmt.pct(costs[worst][1], 1)} of an "
-            f"ensemble's zipped size ({label(worst)}).")
-
-
-def inference(bench: dict, goal: float = 1.5, same_within: float = 0.05) -> str:
-    """Whether the compressed ensemble runs faster than the float32 one in the same
-    runtime (benchmarks/results.json "inference"), and the likely reason when it does not;
-    ratios within `same_within` of 1 count as the same speed (run-to-run timing noise)."""
-    info = bench.get("inference")
-    if not info:
-        return "The inference benchmark has not been run on this machine yet (make bench)."
-    configs = info["configurations"]
-    int8 = {k: v for k, v in configs.items() if "int8" in k}
-    best = max(int8, key=lambda k: int8[k]["vs_tflite_float32"])
-    r = int8[best]["vs_tflite_float32"]
-    keras = [v["vs_tflite_float32"] for k, v in configs.items() if k.startswith("Keras")]
-    head = (f"In one runtime (LiteRT, {info['threads']} threads, {info['images']:,} images), the fastest int8 "
-            f"configuration ({best}) runs at {fmt.ratio(r)} the speed of the float32 TFLite ensemble")
-    vs_keras = (f" Against Keras float32, which runs at {fmt.ratio(keras[0])} of TFLite float32, any "
-                f"TFLite file looks fast; that comparison measures the runtime, not the compression."
-                if keras else "")
-    if r >= goal:
-        return head + f", above the goal of {fmt.ratio(goal, 1)}." + vs_keras
-    cpu = info.get("cpu_features", {})
-    reason = ""
-    if cpu and not any(cpu.get(f) for f in ("avx512_vnni", "avx_vnni", "amx_int8")):
-        reason = (" This CPU has FMA/AVX2 but no int8 dot-product instructions (VNNI): its int8 "
-                  "kernels widen to 16 bits and do about as many instructions per multiply-add as "
-                  "float32 FMA, and the int8-weights files add the on-the-fly quantization of every "
-                  "activation.")
-    if r >= 1 + same_within:
-        return head + f": faster than float32, but short of the goal of {fmt.ratio(goal, 1)}." + vs_keras
-    pace = "slower than" if r < 1 - same_within else f"no faster than (within {fmt.pct(same_within, 0)})"
-    return (head + f": {pace} float32, short of the goal of {fmt.ratio(goal, 1)}." + reason
-            + " On this machine the paper's \"energy-efficient\" holds for storage, not for compute."
-            + vs_keras)
-
-
-def inference_across_cpus(bench: dict, same_within: float = 0.05) -> str:
-    """Whether int8 runs faster than float32 in one runtime, said from every CPU kind the
-    inference benchmark has run on (benchmarks/results.json "inference_by_cpu")."""
-    from helpers.book.bench_records import INT8_DOT, by_cpu, int8_speedup
-    entries = by_cpu(bench)
-    if not entries:
-        return "The inference benchmark has not been run yet (make bench)."
-    rows = []
-    for key, record in entries.items():
-        _, r = int8_speedup(record)
-        dot = any((record.get("cpu_features") or {}).get(f) for f in INT8_DOT)
-        rows.append((key, r, dot))
-    said = "; ".join(f"{fmt.ratio(r)} on {key}" for key, r, _ in rows)
-    faster = [(k, d) for k, r, d in rows if r >= 1 + same_within]
-    lead = (f"The fastest int8 ensemble against the float32 TFLite ensemble, in the same runtime, "
-            f"CPU by CPU: {said}.")
-    if len(rows) == 1:
-        key, r, dot = rows[0]
-        verdict = "faster" if faster else "not faster"
-        return (lead + f" Measured on one CPU kind only, int8 is {verdict} there; "
-                "another CPU (with or without int8 dot-product instructions) may differ.")
-    if not faster:
-        return lead + " On none of them is int8 faster: the saving is in storage, not in compute."
-    if len(faster) == len(rows):
-        return lead + " int8 is faster on every CPU measured."
-    if all(d for _, d in faster) and not any(d for k, r, d in rows if (k, d) not in faster):
-        return (lead + " int8 is faster only on the CPUs with int8 dot-product instructions "
-                "(VNNI or AMX); without them, its kernels widen to 16 bits and run no faster than float32.")
-    return lead + " int8 is faster on " + _and_names([k for k, _ in faster]) + " only."
-
-
-def _and_names(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.05) -> str:
-    """Whether a paper run in `goal_minutes` is within reach of this machine, judged from
-    bench_limit's measurements (benchmarks/results.json "limit"): the engine against a raw
-    TensorFlow step, the raw step against the speed needed, and the conv kernels timed alone."""
-    info = bench.get("limit", {})
-    raw, needed, kernels = (info.get("raw_tensorflow_step"), info.get("needed_for_25_min"),
-                            info.get("conv_kernels"))
-    if not raw or not needed or not kernels:
-        return "The engine's ceiling has not been measured on this machine yet (make bench)."
-    need, ratio = needed["gflops"], raw["engine_of_raw"]
-    text = (f"The engine trains at {fmt.ratio(ratio)} the speed of the same step written directly in "
-            "TensorFlow" + (f", so the engine itself costs nothing measurable (within {fmt.pct(same_within, 0)})"
-                            if ratio >= 1 - same_within else ", so the engine itself is a cost worth removing")
-            + f". A {fmt.number(goal_minutes, 0)}-minute paper run needs {fmt.number(need, 0)} GFLOP/s "
-            f"and the raw step reaches {fmt.number(raw['gflops'], 0)}")
-    if raw["gflops"] >= need:
-        return text + ", so the goal is within reach of TensorFlow on this machine."
-    used = [k for k in kernels if k["needed_in_training"]]
-    fastest, slowest = max(used, key=lambda k: k["gflops"]), min(used, key=lambda k: k["gflops"])
-    return text + (f", {fmt.ratio(need / raw['gflops'], 1)} short. Timed alone at the paper's batch size of 32, "
-                   f"the network's convolution kernels run at {fmt.number(slowest['gflops'], 0)} "
-                   f"({slowest['layer']} {slowest['kernel']}) to {fmt.number(fastest['gflops'], 0)} GFLOP/s "
-                   f"({fastest['layer']} {fastest['kernel']}), against a GEMM peak of "
-                   f"{fmt.number(info['gemm_gflops']['numpy'], 0)}: these small convolutions, "
-                   + ("not" if ratio >= 1 - same_within else "more than")
-                   + " the engine around them, keep the run far from the goal on this machine.")
-
-
-def seed_threads(records: list) -> str:
-    """Which thread setting each seed of the sweep ran under (appendix_tables.tf_threads): weights
-    reproduce bit for bit only under a seed's own setting, so a mixed sweep says so."""
-    from helpers.book.appendix_tables import tf_threads
-    if not records:
-        return "No seed of the sweep has finished yet."
-    groups: dict[str, list[int]] = {}
-    for record in sorted(records, key=lambda r: r["seed"]):
-        groups.setdefault(tf_threads(record), []).append(record["seed"])
-    if len(groups) == 1:
-        [(setting, _)] = groups.items()
-        return f"Every seed ran under the same TensorFlow thread setting ({setting})."
-    parts = "; ".join(f"{'seed' if len(seeds) == 1 else 'seeds'} {', '.join(map(str, seeds))}: {setting}"
-                      for setting, seeds in groups.items())
-    return (f"The seeds ran under {len(groups)} TensorFlow thread settings ({parts}). A setting changes "
-            "only the order in which some kernels add up, so each seed's weights reproduce bit for bit "
-            "under its own setting (re-run it with the same TF_NUM_INTRAOP_THREADS and "
-            "TF_NUM_INTEROP_THREADS), and all seeds are draws of the same experiment.")
+    return (
+        f"The converter keeps {_plural(costs[worst][2], 'weight')} per member in float32 "
+        f"(conv1's kernel: Optimize.DEFAULT quantizes only weight tensors of at least "
+        f"{CONVERTER_MIN_WEIGHTS:,} elements). Deflated, they take {fmt.kb(low)} to {fmt.kb(high)} "
+        f"more per ensemble than int8 values would, at most {fmt.pct(costs[worst][1], 1)} of an "
+        f"ensemble's zipped size ({label(worst)})."
+    )

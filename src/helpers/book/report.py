@@ -29,7 +29,7 @@ def _diff(summary, kind, name, dataset, key, formatter, **kw) -> str:
     return fmt.MISSING if s is None else fmt.interval(formatter, s["mean"], s["low"], s["high"], **kw)
 
 
-def _n(summary) -> str:
+def n_seeds_text(summary) -> str:
     return f"{summary.n} seed{'s' if summary.n != 1 else ''}"
 
 
@@ -42,41 +42,46 @@ def table2_accuracy(results: dict, summary, names: list[str]) -> pd.DataFrame:
     paired difference to the baseline over seeds, the paper's; then one run's accuracy with
     its interval over test images and McNemar's test on the same images."""
     V = results["variants"]
-    n = _n(summary)
+    n = n_seeds_text(summary)
     rows = []
     for name in names:
         m = V[name]["mnist"]
         claim = paper.COMPRESSED.get(name)
         base = name == "baseline"
         t = m["vs_baseline"]["accuracy"]["mcnemar"]
-        rows.append({
-            "Ensemble": label(name),
-            f"Accuracy, {n}": _seeds(summary, name, "mnist", "accuracy", fmt.pct),
-            f"Δ vs baseline, {n}": fmt.MISSING if base else _diff(
-                summary, "vs_baseline", name, "mnist", "accuracy", fmt.pp),
-            "Paper Δ": fmt.pp(claim.accuracy_diff_pp / 100) if claim else fmt.MISSING,
-            f"Accuracy, {_run(results)}": fmt.interval(fmt.pct, m["accuracy"], m["accuracy_low"],
-                                                       m["accuracy_high"]),
-            f"McNemar vs baseline, seed {results.get('seed', 0)}": fmt.MISSING if base else fmt.pvalue(t["p"]),
-        })
+        rows.append(
+            {
+                "Ensemble": label(name),
+                f"Accuracy, {n}": _seeds(summary, name, "mnist", "accuracy", fmt.pct),
+                f"Δ vs baseline, {n}": fmt.MISSING if base else _diff(summary, "vs_baseline", name, "mnist", "accuracy", fmt.pp),
+                "Paper Δ": fmt.pp(claim.accuracy_diff_pp / 100) if claim else fmt.MISSING,
+                f"Accuracy, {_run(results)}": fmt.interval(fmt.pct, m["accuracy"], m["accuracy_low"], m["accuracy_high"]),
+                f"McNemar vs baseline, seed {results.get('seed', 0)}": fmt.MISSING if base else fmt.pvalue(t["p"]),
+            }
+        )
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
 def table2_calibration(summary, names: list[str]) -> pd.DataFrame:
     """The paper's Table 2, NLL and Brier half (and ECE), all over seeds: each metric's mean
     with its 95 % t-interval and its paired difference to the baseline."""
-    n = _n(summary)
+    n = n_seeds_text(summary)
     rows = []
     for name in names:
         base = name == "baseline"
         row = {"Ensemble": label(name)}
-        for key, title, f in (("nll", "NLL (nats)", lambda x: fmt.number(x, 4)),
-                              ("brier", "Brier", lambda x: fmt.number(x, 4)),
-                              ("ece", "ECE (%)", lambda x: fmt.number(100 * x, 2) if x is not None else None)):
+        for key, title, f in (
+            ("nll", "NLL (nats)", lambda x: fmt.number(x, 4)),
+            ("brier", "Brier", lambda x: fmt.number(x, 4)),
+            ("ece", "ECE (%)", lambda x: fmt.number(100 * x, 2) if x is not None else None),
+        ):
             row[f"{title}, {n}"] = _seeds(summary, name, "mnist", key, f)
             if key != "ece":
-                row[f"Δ {title.split(' ')[0]}"] = fmt.MISSING if base else _diff(
-                    summary, "vs_baseline", name, "mnist", key, lambda x: fmt.number(x, 4, signed=True))
+                row[f"Δ {title.split(' ')[0]}"] = (
+                    fmt.MISSING
+                    if base
+                    else _diff(summary, "vs_baseline", name, "mnist", key, lambda x: fmt.number(x, 4, signed=True))
+                )
         rows.append(row)
     return pd.DataFrame(rows).set_index("Ensemble")
 
@@ -88,11 +93,17 @@ def table2_size(results: dict, names: list[str]) -> pd.DataFrame:
     rows = []
     for name in names:
         claim = paper.COMPRESSED.get(name)
-        rows.append({"Ensemble": label(name), "Members": str(V[name]["members"]),
-                     "Zipped size": fmt.kb(V[name]["zipped_bytes"]),
-                     "Ratio": fmt.ratio(V[name]["compression_ratio"]),
-                     "Paper ratio": (fmt.ratio(claim.compression_ratio, 0)
-                                     if claim and not math.isnan(claim.compression_ratio) else fmt.MISSING)})
+        rows.append(
+            {
+                "Ensemble": label(name),
+                "Members": str(V[name]["members"]),
+                "Zipped size": fmt.kb(V[name]["zipped_bytes"]),
+                "Ratio": fmt.ratio(V[name]["compression_ratio"]),
+                "Paper ratio": (
+                    fmt.ratio(claim.compression_ratio, 0) if claim and not math.isnan(claim.compression_ratio) else fmt.MISSING
+                ),
+            }
+        )
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
@@ -102,16 +113,29 @@ def seed_table(summary, names: list[str]) -> pd.DataFrame:
     aggregate's per-seed values)."""
     base = summary.stat("baseline", "mnist", "accuracy")
     diffs = {n: summary.diff("vs_baseline", n, "mnist", "accuracy") for n in names}
-    rows = [{"Seed": str(seed), "Baseline accuracy": fmt.pct(base["values"][i]),
-             **{f"Δ {label(n)}": fmt.pp(d["values"][i]) for n, d in diffs.items()}}
-            for i, seed in enumerate(summary.seeds)]
+    rows = [
+        {
+            "Seed": str(seed),
+            "Baseline accuracy": fmt.pct(base["values"][i]),
+            **{f"Δ {label(n)}": fmt.pp(d["values"][i]) for n, d in diffs.items()},
+        }
+        for i, seed in enumerate(summary.seeds)
+    ]
     if summary.n >= 2:
-        rows.append({"Seed": "mean [95 % CI]",
-                     "Baseline accuracy": fmt.interval(fmt.pct, base["mean"], base["low"], base["high"]),
-                     **{f"Δ {label(n)}": fmt.interval(fmt.pp, d["mean"], d["low"], d["high"])
-                        for n, d in diffs.items()}})
-        rows.append({"Seed": "standard deviation", "Baseline accuracy": fmt.pp(base["sd"]).lstrip("+"),
-                     **{f"Δ {label(n)}": fmt.pp(d["sd"]).lstrip("+") for n, d in diffs.items()}})
+        rows.append(
+            {
+                "Seed": "mean [95 % CI]",
+                "Baseline accuracy": fmt.interval(fmt.pct, base["mean"], base["low"], base["high"]),
+                **{f"Δ {label(n)}": fmt.interval(fmt.pp, d["mean"], d["low"], d["high"]) for n, d in diffs.items()},
+            }
+        )
+        rows.append(
+            {
+                "Seed": "standard deviation",
+                "Baseline accuracy": fmt.pp(base["sd"]).lstrip("+"),
+                **{f"Δ {label(n)}": fmt.pp(d["sd"]).lstrip("+") for n, d in diffs.items()},
+            }
+        )
     return pd.DataFrame(rows).set_index("Seed")
 
 
@@ -123,18 +147,25 @@ def tau_table(results: dict, names: list[str]) -> pd.DataFrame:
     for name in names:
         m, o = V[name]["mnist"], V[name]["notmnist"]
         acc = results["curves"][name]["mnist_accuracy"][idx]
-        rows.append({"Ensemble": label(name),
-                     "MNIST classified": fmt.interval(fmt.pct, m["classified_fraction"],
-                                                      m["classified_fraction_low"], m["classified_fraction_high"], decimals=1),
-                     "MNIST accuracy of those": fmt.pct(acc),
-                     "NotMNIST classified": fmt.interval(fmt.pct, o["classified_fraction"], o["classified_fraction_low"],
-                                                         o["classified_fraction_high"], decimals=1)})
+        rows.append(
+            {
+                "Ensemble": label(name),
+                "MNIST classified": fmt.interval(
+                    fmt.pct, m["classified_fraction"], m["classified_fraction_low"], m["classified_fraction_high"], decimals=1
+                ),
+                "MNIST accuracy of those": fmt.pct(acc),
+                "NotMNIST classified": fmt.interval(
+                    fmt.pct, o["classified_fraction"], o["classified_fraction_low"], o["classified_fraction_high"], decimals=1
+                ),
+            }
+        )
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
 def detection_table(results: dict, names: list[str], dataset: str) -> pd.DataFrame:
     """OOD detection against MNIST by each score: AUROC, AUPR, FPR at 95 % TPR."""
     from helpers.stages.evaluation import OOD_SCORES
+
     short = {"entropy": "entropy", "disagreement": "disagreement", "one_minus_confidence": "1 − max p"}
     rows = []
     for name in names:
@@ -151,134 +182,25 @@ def detection_table(results: dict, names: list[str], dataset: str) -> pd.DataFra
 def uncertainty_table(results: dict, names: list[str], dataset: str, summary) -> pd.DataFrame:
     """Mean entropy = mean member entropy (aleatoric) + disagreement (epistemic), over seeds,
     each with its difference to the re-training control; then one run's entropy over images."""
-    n = _n(summary)
+    n = n_seeds_text(summary)
     rows = []
     for name in names:
         m = results["variants"][name][dataset]
-        rows.append({"Ensemble": label(name),
-                     f"Entropy, {n}": _seeds(summary, name, dataset, "mean_entropy", fmt.nats),
-                     f"Member entropy, {n}": _seeds(summary, name, dataset, "mean_member_entropy", fmt.nats),
-                     f"Disagreement, {n}": _seeds(summary, name, dataset, "mean_disagreement", fmt.nats),
-                     "Δ disagreement vs control": fmt.MISSING if name in ("ft_q8", "baseline") else _diff(
-                         summary, "vs_control", name, dataset, "mean_disagreement",
-                         lambda x: fmt.nats(x, signed=True)),
-                     f"Entropy, {_run(results)}": fmt.interval(fmt.nats, m["mean_entropy"], m["mean_entropy_low"],
-                                                               m["mean_entropy_high"])})
+        rows.append(
+            {
+                "Ensemble": label(name),
+                f"Entropy, {n}": _seeds(summary, name, dataset, "mean_entropy", fmt.nats),
+                f"Member entropy, {n}": _seeds(summary, name, dataset, "mean_member_entropy", fmt.nats),
+                f"Disagreement, {n}": _seeds(summary, name, dataset, "mean_disagreement", fmt.nats),
+                "Δ disagreement vs control": fmt.MISSING
+                if name in ("ft_q8", "baseline")
+                else _diff(summary, "vs_control", name, dataset, "mean_disagreement", lambda x: fmt.nats(x, signed=True)),
+                f"Entropy, {_run(results)}": fmt.interval(
+                    fmt.nats, m["mean_entropy"], m["mean_entropy_low"], m["mean_entropy_high"]
+                ),
+            }
+        )
     return pd.DataFrame(rows).set_index("Ensemble")
-
-
-def claims_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"Claim": r["id"], "The paper": r["paper"] or fmt.MISSING, "This book": r["ours"],
-                          "Verdict": r["verdict"], "Decided by": r["evidence"] or fmt.MISSING}
-                         for r in rows]).set_index("Claim")
-
-
-def verdict_overview(summary) -> pd.DataFrame:
-    """The landing page's table: claim, its wording, the verdict of rules v2 on every seed
-    (on the paper's own dataset), v2's confirmatory verdict on the seeds run after v2 was
-    fixed (when there are enough), and rules v1's verdict."""
-    v1 = {r["id"]: r["verdict"] for r in summary.v1_rows()}
-    confirm = bool(summary.confirmatory_seeds) and summary.v2("C1", confirmatory=True) is not None
-    rows = []
-    for cid in summary.claims:
-        row = {"Claim": cid, "What the paper says": paper.CLAIMS[cid],
-               f"Rules v2, {_n(summary)}": summary.v2(cid)["verdict"]}
-        if confirm:
-            row[f"v2 on seeds {fmt.seed_list(summary.confirmatory_seeds)}"] = summary.v2(cid, confirmatory=True)["verdict"]
-        row["Rules v1"] = v1.get(cid, fmt.MISSING)
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("Claim")
-
-
-def _where(judged: dict, status: str) -> str:
-    from helpers.stats.rules import where
-    return where(judged, status) or fmt.MISSING
-
-
-def _needed(judged: dict) -> str:
-    """The open parts and the seeds each would need at the rules' power ('> 200' past the search)."""
-    parts = [p for p in judged["parts"] if p["status"] == "open" and "resolves_to" in p]
-    if not parts:
-        return fmt.MISSING
-    return "; ".join(f"{p['name']}: {p['seeds_needed'] or '> 200'}" for p in parts)
-
-
-def v2_table(summary, datasets: dict[str, list[str]] | None = None, confirmatory: bool = False) -> pd.DataFrame:
-    """Rules v2, claim by claim and dataset by dataset: the verdict, where it holds, where it
-    fails (Holm over the claim's parts), and the seeds each open part needs."""
-    rows = []
-    for cid in summary.claims:
-        for d in summary.v2_datasets(cid):
-            if datasets is not None and d not in datasets.get(cid, [d]):
-                continue
-            judged = summary.v2(cid, d, confirmatory=confirmatory)
-            if judged is None:
-                continue
-            rows.append({"Claim": cid, "Data": summary.label(d) if d != "model" else "the model",
-                         "Verdict": judged["verdict"], "Holds": _where(judged, "holds"),
-                         "Fails": _where(judged, "fails"), "Seeds needed (80 % power)": _needed(judged)})
-    return pd.DataFrame(rows).set_index(["Claim", "Data"])
-
-
-def v2_by_dataset(summary, datasets: list[str], ids=("C6", "C7", "C10")) -> pd.DataFrame:
-    """One row per dataset, one column per trend claim: rules v2's verdict there."""
-    table = {}
-    for d in datasets:
-        table[summary.label(d)] = {c: (summary.v2(c, d) or {"verdict": fmt.MISSING})["verdict"] for c in ids}
-    return pd.DataFrame(table).T
-
-
-def _none_yet() -> pd.DataFrame:
-    return pd.DataFrame([{"Seeds with per-image losses": "fewer than two (python -m helpers weights writes them)"}])
-
-
-TWO_LEVEL_METRICS = (("accuracy", "accuracy", fmt.pp),
-                     ("nll", "NLL", lambda x: fmt.nats(x, 4, signed=True)),
-                     ("brier", "Brier score", lambda x: fmt.number(x, 4, signed=True)))
-
-
-def two_level_table(summary, names: list[str]) -> pd.DataFrame:
-    """Each variant's difference to the baseline on MNIST over the seeds with per-image
-    losses: the 95 % t-interval over those seeds (a fixed test set) beside the two-level
-    interval over seeds and test images, and how much wider the second is."""
-    block = summary.two_level
-    if block is None:
-        return _none_yet()
-    rows = []
-    for name in names:
-        for metric, what, formatter in TWO_LEVEL_METRICS:
-            e = summary.two_level_diff(name, metric)
-            if e is None:
-                continue
-            seeds, both = e["seeds"], e["two_level"]
-            rows.append({"Ensemble": label(name), "Δ vs baseline": what,
-                         f"over {block['n_seeds']} seeds": fmt.interval(formatter, e["mean"], seeds["low"],
-                                                                        seeds["high"]),
-                         f"over seeds × {block['n_images']:,} images": fmt.interval(
-                             formatter, e["mean"], both["low"], both["high"]),
-                         "width ratio": fmt.ratio((both["high"] - both["low"]) / (seeds["high"] - seeds["low"]))
-                         if seeds["high"] > seeds["low"] else fmt.MISSING})
-    return pd.DataFrame(rows).set_index(["Ensemble", "Δ vs baseline"])
-
-
-def interval_verdicts(summary) -> pd.DataFrame:
-    """C2-C4 and C8 (the claims on accuracy, NLL and Brier differences) judged three ways:
-    on every seed with the t-interval (the book's verdict), on the seeds with per-image
-    losses with the t-interval, and on those seeds with the two-level interval."""
-    from helpers.stats.claims_v2 import IMAGE_CLAIMS
-    block = summary.two_level
-    if block is None:
-        return _none_yet()
-    seeds = fmt.seed_list(block["seeds"])
-    rows = []
-    for cid in IMAGE_CLAIMS:
-        same, both = summary.two_level_verdict(cid, "seeds"), summary.two_level_verdict(cid, "two_level")
-        changed = [p["name"] for p, q in zip(same["parts"], both["parts"]) if p["status"] != q["status"]]
-        rows.append({"Claim": cid, f"{_n(summary)}, over seeds": summary.v2(cid)["verdict"],
-                     f"seeds {seeds}, over seeds": same["verdict"],
-                     f"seeds {seeds}, over seeds × images": both["verdict"],
-                     "Parts that change": "; ".join(changed) or fmt.MISSING})
-    return pd.DataFrame(rows).set_index("Claim")
 
 
 def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
@@ -286,16 +208,25 @@ def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
     for name in names:
         s = sizes[name]
         bound = s.get("lower_bound_bytes")
-        rows.append({"Ensemble": label(name), "Zipped (deflate)": fmt.kb(s["zipped_bytes"]),
-                     "Ratio": fmt.ratio(s["compression_ratio"]),
-                     "Lower bound": fmt.kb(bound),
-                     "Zipped / bound": fmt.ratio(s["zipped_bytes"] / bound) if bound else fmt.MISSING,
-                     "Zipped .keras": fmt.kb(s.get("keras_zipped_bytes"))})
+        rows.append(
+            {
+                "Ensemble": label(name),
+                "Zipped (deflate)": fmt.kb(s["zipped_bytes"]),
+                "Ratio": fmt.ratio(s["compression_ratio"]),
+                "Lower bound": fmt.kb(bound),
+                "Zipped / bound": fmt.ratio(s["zipped_bytes"] / bound) if bound else fmt.MISSING,
+                "Zipped .keras": fmt.kb(s.get("keras_zipped_bytes")),
+            }
+        )
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
-ENCODING_COLUMNS = {"zip": "Zip (paper)", "zip9": "Deflate 9", "tflite_sparse_zip": "TFLite sparse, zipped",
-                    "container9": "Sparse container"}
+ENCODING_COLUMNS = {
+    "zip": "Zip (paper)",
+    "zip9": "Deflate 9",
+    "tflite_sparse_zip": "TFLite sparse, zipped",
+    "container9": "Sparse container",
+}
 
 
 def encodings_table(enc: dict) -> pd.DataFrame:
@@ -305,10 +236,14 @@ def encodings_table(enc: dict) -> pd.DataFrame:
     for name, v in enc["variants"].items():
         row = {"Ensemble": label(name)}
         row.update({title: fmt.kb(v["bytes"].get(key)) for key, title in ENCODING_COLUMNS.items()})
-        row.update({"Lower bound": fmt.kb(v["lower_bound_bytes"]),
-                    "Container / bound": fmt.ratio(v["of_bound"]["container9"]),
-                    "Ratio (container)": fmt.ratio(v["ratio"]["container9"], 1),
-                    "Ratio at the bound": fmt.ratio(v["ratio_at_bound"], 1)})
+        row.update(
+            {
+                "Lower bound": fmt.kb(v["lower_bound_bytes"]),
+                "Container / bound": fmt.ratio(v["of_bound"]["container9"]),
+                "Ratio (container)": fmt.ratio(v["ratio"]["container9"], 1),
+                "Ratio at the bound": fmt.ratio(v["ratio_at_bound"], 1),
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows).set_index("Ensemble")
 
@@ -318,8 +253,11 @@ def shift_table(results: dict, names: list[str], datasets: list[str], key: str, 
     rows = []
     for ds in datasets:
         info = results["datasets"][ds]
-        row = {"Shift": f"rotated {info['intensity']}°" if info["family"] == "rotated_mnist"
-               else str(info["intensity"]).replace("_", " ")}
+        row = {
+            "Shift": f"rotated {info['intensity']}°"
+            if info["family"] == "rotated_mnist"
+            else str(info["intensity"]).replace("_", " ")
+        }
         for name in names:
             row[label(name)] = formatter(results["variants"][name][ds][key])
         rows.append(row)
@@ -329,4 +267,5 @@ def shift_table(results: dict, names: list[str], datasets: list[str], key: str, 
 def markdown(frame: pd.DataFrame):
     """A DataFrame as a Markdown object for `{glue:md}` (inside a numbered `{table}`)."""
     from IPython.display import Markdown
+
     return Markdown(frame.to_markdown())

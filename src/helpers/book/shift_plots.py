@@ -220,7 +220,6 @@ def metric_by_corruption(
         ax.legend(loc="best", frameon=True)
     caption = (
         f"{ylabel} of each variant on each corrupted copy of the MNIST test set; colour marks "
-        "sparsity, the marker the number format"
-        + ("; bars show each value's interval." if with_intervals else ".")
+        "sparsity, the marker the number format" + ("; bars show each value's interval." if with_intervals else ".")
     )
     return fig, caption

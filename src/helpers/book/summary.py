@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 
 SIZE = "size"
+
+
 class Summary:
     def __init__(self, data: dict):
         self.data = data
@@ -93,13 +95,14 @@ class Summary:
         """Table 1's layer rows {"layer", "output_shape", "params"}, from the member model the
         aggregate built (helpers.engine.models.layer_rows): the chapter builds no model."""
         if "table1_rows" not in self.data:
-            raise ValueError("summary.json holds no table1_rows (written before they moved there); "
-                             "run `python -m helpers aggregate` again.")
+            raise ValueError(
+                "summary.json holds no table1_rows (written before they moved there); run `python -m helpers aggregate` again."
+            )
         return self.data["table1_rows"]
 
     @property
     def two_level(self) -> dict | None:
-        """The two-level block (seeds × test images; helpers.stages.aggregate.two_level_block), or
+        """The two-level block (seeds × test images; helpers.stages.seed_numbers.two_level_block), or
         None when fewer than two seeds have per-image packs."""
         return self.data.get("two_level")
 

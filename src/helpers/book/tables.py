@@ -82,8 +82,7 @@ def table1(model_summary_rows: Iterable[Mapping], hyperparameters: Mapping[str, 
         for key in ("layer", "output_shape", "params"):
             if key not in row:
                 raise ValueError(
-                    f"model row {i} ({row.get('layer', '?')!r}) is missing key {key!r}; "
-                    "expected layer, output_shape and params."
+                    f"model row {i} ({row.get('layer', '?')!r}) is missing key {key!r}; expected layer, output_shape and params."
                 )
     numeric = pd.DataFrame(
         {
@@ -109,5 +108,3 @@ def table1(model_summary_rows: Iterable[Mapping], hyperparameters: Mapping[str, 
 
 
 # --------------------------------------------------------------------------- claims table
-
-

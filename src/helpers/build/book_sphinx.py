@@ -33,6 +33,7 @@ REFERENCE_STYLE = "author_year_round"
 def _label_names(persons) -> str:
     """'A', 'A and B' or 'A et al.': the names part of an author-year label."""
     from pybtex.plugin import find_plugin
+
     last = find_plugin("pybtex.style.names", "last")()
     names = [last.format(p).format().render_as("text") for p in persons]
     if len(names) == 1:
@@ -46,9 +47,9 @@ def author_year_label(entry) -> str:
     """'Lakshminarayanan et al., 2017' for a pybtex entry (editor, then title, when it
     has no author; 'n.d.' when it has no year)."""
     from pybtex.richtext import Text
+
     persons = entry.persons.get("author") or entry.persons.get("editor")
-    who = (_label_names(persons) if persons
-           else Text.from_latex(entry.fields.get("title", entry.key)).render_as("text"))
+    who = _label_names(persons) if persons else Text.from_latex(entry.fields.get("title", entry.key)).render_as("text")
     year = entry.fields.get("year", "n.d.")
     return f"{who}, {year}"
 
@@ -77,9 +78,12 @@ def _make_styles():
 def register_pybtex_styles() -> None:
     """Register the `author_year` label and formatting styles with pybtex (idempotent)."""
     import pybtex.plugin
+
     label_style, format_style = _make_styles()
-    for group, name, cls in (("pybtex.style.labels", LABEL_STYLE, label_style),
-                             ("pybtex.style.formatting", FORMAT_STYLE, format_style)):
+    for group, name, cls in (
+        ("pybtex.style.labels", LABEL_STYLE, label_style),
+        ("pybtex.style.formatting", FORMAT_STYLE, format_style),
+    ):
         try:
             pybtex.plugin.find_plugin(group, name)
         except pybtex.plugin.PluginNotFound:
@@ -106,7 +110,8 @@ def register_reference_style() -> None:
         bracket_year: BracketStyle = dataclasses.field(default_factory=round_brackets)
 
     sphinxcontrib.bibtex.plugin.register_plugin(
-        "sphinxcontrib.bibtex.style.referencing", REFERENCE_STYLE, RoundAuthorYearReferenceStyle)
+        "sphinxcontrib.bibtex.style.referencing", REFERENCE_STYLE, RoundAuthorYearReferenceStyle
+    )
 
 
 # --- numbered glued tables ----------------------------------------------------------------

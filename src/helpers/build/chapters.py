@@ -42,8 +42,7 @@ from helpers.core.config import REPO_ROOT, Config
 KERNEL_NAME = "cde-book"
 CHAPTER_PATTERN = re.compile(r"^(?P<number>\d{2})_(?P<slug>[A-Za-z0-9_]+)\.py$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_CONFIG_KEYS = {f.name for f in dataclasses.fields(Config)} - {"profile", "config_path", "model",
-                                                                "data"}
+_CONFIG_KEYS = {f.name for f in dataclasses.fields(Config)} - {"profile", "config_path", "model", "data"}
 
 
 class PipelineError(RuntimeError):
@@ -56,44 +55,55 @@ def discover_chapters(notebooks_dir: Path, only: str | None = None) -> list[Path
     or "03_compression") selects one."""
     notebooks_dir = Path(notebooks_dir)
     if not notebooks_dir.is_dir():
-        raise PipelineError(f"Notebook folder {notebooks_dir} does not exist; pass the folder "
-                            "holding the NN_name.py chapter sources.")
+        raise PipelineError(
+            f"Notebook folder {notebooks_dir} does not exist; pass the folder holding the NN_name.py chapter sources."
+        )
     # 00_intro summarizes what the other chapters computed: it is executed last.
-    found = sorted((p for p in notebooks_dir.iterdir() if p.is_file() and CHAPTER_PATTERN.match(p.name)),
-                   key=lambda p: (CHAPTER_PATTERN.match(p.name)["number"] == "00", p.name))
+    found = sorted(
+        (p for p in notebooks_dir.iterdir() if p.is_file() and CHAPTER_PATTERN.match(p.name)),
+        key=lambda p: (CHAPTER_PATTERN.match(p.name)["number"] == "00", p.name),
+    )
     if not found:
-        raise PipelineError(f"No chapter sources named like 01_name.py in {notebooks_dir}; "
-                            "add Jupytext percent-format notebooks there.")
+        raise PipelineError(
+            f"No chapter sources named like 01_name.py in {notebooks_dir}; add Jupytext percent-format notebooks there."
+        )
     if only is None:
         return found
     wanted = str(only).strip().removesuffix(".py")
-    picked = [p for p in found if p.stem == wanted
-              or (wanted.isdigit() and int(CHAPTER_PATTERN.match(p.name)["number"]) == int(wanted))]
+    picked = [
+        p for p in found if p.stem == wanted or (wanted.isdigit() and int(CHAPTER_PATTERN.match(p.name)["number"]) == int(wanted))
+    ]
     if not picked:
-        raise PipelineError(f"--only {only!r} matches no chapter in {notebooks_dir}; choose one of "
-                            f"{', '.join(p.stem for p in found)}.")
+        raise PipelineError(
+            f"--only {only!r} matches no chapter in {notebooks_dir}; choose one of {', '.join(p.stem for p in found)}."
+        )
     return picked
 
 
 def check_kernel(kernel_name: str = KERNEL_NAME) -> None:
     """Fail with a sentence if the Jupyter kernel papermill needs is not registered."""
     from jupyter_client.kernelspec import KernelSpecManager
+
     if kernel_name not in KernelSpecManager().find_kernel_specs():
-        raise PipelineError(f"The Jupyter kernel {kernel_name!r} is not installed for {sys.executable}; "
-                            "run `make venv` to register it (python -m ipykernel install "
-                            f"--sys-prefix --name {kernel_name}).")
+        raise PipelineError(
+            f"The Jupyter kernel {kernel_name!r} is not installed for {sys.executable}; "
+            "run `make venv` to register it (python -m ipykernel install "
+            f"--sys-prefix --name {kernel_name})."
+        )
 
 
 def read_chapter(path: Path, kernel_name: str = KERNEL_NAME):
     """Read a Jupytext percent-format source into a NotebookNode bound to `kernel_name`."""
     import jupytext
+
     try:
         nb = jupytext.read(path, fmt="py:percent")
     except Exception as e:  # noqa: BLE001 - any parse failure becomes one sentence
-        raise PipelineError(f"{path} could not be read as a Jupytext percent-format notebook "
-                            f"({type(e).__name__}: {one_line(e)}); fix its `# %%` cells.") from None
-    nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python (cde-book)",
-                                 "language": "python"}
+        raise PipelineError(
+            f"{path} could not be read as a Jupytext percent-format notebook "
+            f"({type(e).__name__}: {one_line(e)}); fix its `# %%` cells."
+        ) from None
+    nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python (cde-book)", "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
     try:
         bookio.apply_cell_convention(nb, str(path))
@@ -126,10 +136,13 @@ def check_parameters(nb, path: Path, parameters: dict) -> dict:
     `parameters` (every config key counts as declared when it declares `overrides`);
     return the declared parameters (papermill.inspect_notebook)."""
     import papermill
+
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:
-        raise PipelineError(f"{path} has no cell tagged `parameters`; add one "
-                            "(`# %% tags=[\"parameters\"]`) that assigns at least `profile = \"paper\"`.")
+        raise PipelineError(
+            f"{path} has no cell tagged `parameters`; add one "
+            '(`# %% tags=["parameters"]`) that assigns at least `profile = "paper"`.'
+        )
     declared = papermill.inspect_notebook(nb)
     # A chapter that declares `overrides` takes every config key through it (chapter_parameters).
     routed = _CONFIG_KEYS if OVERRIDES in declared else set()
@@ -139,7 +152,8 @@ def check_parameters(nb, path: Path, parameters: dict) -> dict:
             f"Parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
             f"{'are' if len(unknown) > 1 else 'is'} not declared in the `parameters` cell of {path} "
             f"(it declares: {', '.join(declared) or 'nothing'}); add "
-            f"{'them' if len(unknown) > 1 else 'it'} there or drop the -p option.")
+            f"{'them' if len(unknown) > 1 else 'it'} there or drop the -p option."
+        )
     return declared
 
 
@@ -187,9 +201,9 @@ def utc_now() -> str:
 
 
 # --- one chapter --------------------------------------------------------------------------
-def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
-                    kernel_name: str = KERNEL_NAME, progress_bar: bool = True,
-                    nb=None) -> dict:
+def execute_chapter(
+    source: Path, book_dir: Path, parameters: dict, *, kernel_name: str = KERNEL_NAME, progress_bar: bool = True, nb=None
+) -> dict:
     """Execute one chapter source into `book_dir/chapters/<stem>.ipynb` (atomically).
 
     Returns {"seconds", "status", "finished"}. Raises PipelineError (one line) when a cell
@@ -212,15 +226,20 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
     target = chapters_dir / f"{name}.ipynb"
     tmp = work_dir / f"{name}.{os.getpid()}.ipynb"
     nb = _with_install_cell(nb, book_dir)
-    param_index = next(i for i, c in enumerate(nb.cells)
-                       if "parameters" in c.get("metadata", {}).get("tags", []))
+    param_index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
     start = time.perf_counter()
     try:
         with set_environ(**bookio.kernel_environment()):
-            papermill.execute_notebook(nb, str(tmp), parameters=parameters, kernel_name=kernel_name,
-                                       language="python", progress_bar=progress_bar,
-                                       cwd=str(chapters_dir.resolve()),
-                                       extra_arguments=KERNEL_ARGUMENTS)
+            papermill.execute_notebook(
+                nb,
+                str(tmp),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                language="python",
+                progress_bar=progress_bar,
+                cwd=str(chapters_dir.resolve()),
+                extra_arguments=KERNEL_ARGUMENTS,
+            )
     except PapermillExecutionError as e:
         seconds = round(time.perf_counter() - start, 2)
         failed_dir.mkdir(parents=True, exist_ok=True)
@@ -240,18 +259,19 @@ def execute_chapter(source: Path, book_dir: Path, parameters: dict, *,
             where = f"cell {src_index + 1} ({_first_line(e.source)!r})"
         error = f"{e.ename}: {one_line(e.evalue)}" if e.evalue else e.ename
         err = PipelineError(
-            f"Chapter {name} failed in {where} of {rel_path(source)}: {error}; {kept}"
-            f"{rel_path(target)} was left unchanged.")
+            f"Chapter {name} failed in {where} of {rel_path(source)}: {error}; {kept}{rel_path(target)} was left unchanged."
+        )
         err.record = {"seconds": seconds, "status": "failed", "finished": utc_now()}
         raise err from None
     except Exception as e:  # noqa: BLE001 - dead kernel, timeout, kernel start failure...
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        err = PipelineError(f"Chapter {name} ({rel_path(source)}) could not be executed: "
-                            f"{type(e).__name__}: {one_line(e) or 'no message'}; "
-                            f"{rel_path(target)} was left unchanged.")
-        err.record = {"seconds": round(time.perf_counter() - start, 2), "status": "failed",
-                      "finished": utc_now()}
+        err = PipelineError(
+            f"Chapter {name} ({rel_path(source)}) could not be executed: "
+            f"{type(e).__name__}: {one_line(e) or 'no message'}; "
+            f"{rel_path(target)} was left unchanged."
+        )
+        err.record = {"seconds": round(time.perf_counter() - start, 2), "status": "failed", "finished": utc_now()}
         raise err from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -282,17 +302,19 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--InlineBackend.figure_
 def _with_install_cell(nb, book_dir: Path):
     """A copy of `nb` with the install cell first (repository from `book_dir/_config.yml`)."""
     import copy
+
     config = Path(book_dir) / "_config.yml"
     try:
         url, branch = bookio.repository_from_config(config)
     except FileNotFoundError:
-        raise PipelineError(f"{rel_path(config)} is missing; the book skeleton needs it (its "
-                            "repository.url goes into each chapter's install cell).") from None
+        raise PipelineError(
+            f"{rel_path(config)} is missing; the book skeleton needs it (its "
+            "repository.url goes into each chapter's install cell)."
+        ) from None
     except ValueError as e:
         raise PipelineError(str(e)) from None
     nb = copy.deepcopy(nb)
-    nb.cells = [c for c in nb.cells
-                if bookio.INSTALL_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [c for c in nb.cells if bookio.INSTALL_TAG not in c.get("metadata", {}).get("tags", [])]
     nb.cells.insert(0, bookio.install_cell(url, branch))
     return nb
 
@@ -310,4 +332,3 @@ def postprocess_chapter(nb, source: Path, target: Path, book_dir: Path) -> None:
     meta["input_path"] = bookio.portable_path(source, (REPO_ROOT, ""))
     meta["output_path"] = bookio.portable_path(target, (REPO_ROOT, ""), (book_dir, ""))
     bookio.finalize(nb, Path(source).stem, bookio.machine_paths(book_dir, REPO_ROOT))
-

@@ -41,8 +41,7 @@ def copy_skeleton(source: Path, dest: Path) -> list[Path]:
             continue
         target = dest / entry.name
         if entry.is_dir():
-            shutil.copytree(entry, target, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(".*", "__pycache__"))
+            shutil.copytree(entry, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*", "__pycache__"))
         else:
             shutil.copy2(entry, target)
         copied.append(target)
@@ -55,21 +54,21 @@ def prepare_out_dir(out_dir: Path, book_source: Path) -> None:
     previous out-dir build did not make (it could be a checkout: never overwrite it)."""
     out_dir, book_source = Path(out_dir).resolve(), Path(book_source).resolve()
     if out_dir == book_source or book_source in out_dir.parents:
-        raise PipelineError(f"--out-dir {out_dir} is inside the book source {book_source}; "
-                            "choose a folder outside it (e.g. --out-dir /tmp/book).")
+        raise PipelineError(
+            f"--out-dir {out_dir} is inside the book source {book_source}; choose a folder outside it (e.g. --out-dir /tmp/book)."
+        )
     if out_dir.exists() and not out_dir.is_dir():
-        raise PipelineError(f"--out-dir {out_dir} is a file, not a folder; choose a new or "
-                            "empty folder.")
+        raise PipelineError(f"--out-dir {out_dir} is a file, not a folder; choose a new or empty folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / OUT_DIR_MARKER).is_file():
         raise PipelineError(
             f"--out-dir {out_dir} is not empty and was not made by a previous --out-dir build "
             f"(it has no {OUT_DIR_MARKER} file), so nothing was written to it; choose a new or "
-            "empty folder.")
+            "empty folder."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     marker = out_dir / OUT_DIR_MARKER
     if not marker.exists():
-        marker.write_text("Made by `python -m helpers build --out-dir`; a later out-dir build "
-                          "may overwrite this folder.\n")
+        marker.write_text("Made by `python -m helpers build --out-dir`; a later out-dir build may overwrite this folder.\n")
 
 
 def seed_out_dir_store(profile: str, artifacts: Path) -> Path | None:
@@ -78,6 +77,7 @@ def seed_out_dir_store(profile: str, artifacts: Path) -> Path | None:
     what exists instead of training it again; returns the store copied, or None. Caches
     and checkpoints are not copied (rebuilt on demand)."""
     from helpers.store.artifacts import artifacts_root
+
     source, target = artifacts_root() / profile, Path(artifacts) / profile
     if target.exists() or not (source / "manifest.json").is_file() or source.resolve() == target.resolve():
         return None
@@ -88,6 +88,7 @@ def seed_out_dir_store(profile: str, artifacts: Path) -> Path | None:
 def check_writable(folders: Iterable[Path]) -> None:
     """PipelineError suggesting --out-dir when one of `folders` cannot be written."""
     import tempfile
+
     for folder in folders:
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
@@ -97,12 +98,14 @@ def check_writable(folders: Iterable[Path]) -> None:
             raise PipelineError(
                 f"{folder} cannot be written ({e.strerror or e}), as in a read-only checkout; "
                 "build a copy of the book elsewhere with --out-dir DIR (e.g. python -m "
-                "helpers build --out-dir /tmp/book).") from None
+                "helpers build --out-dir /tmp/book)."
+            ) from None
 
 
 def remove_stale_temp_notebooks(book_dir: Path) -> list[Path]:
     """Remove `_build/.papermill/<name>.<pid>.ipynb` files whose build process is gone."""
     from helpers.store.artifacts import _alive
+
     work_dir = Path(book_dir) / "_build" / ".papermill"
     removed = []
     for path in sorted(work_dir.glob("*.ipynb")) if work_dir.is_dir() else []:
@@ -112,4 +115,3 @@ def remove_stale_temp_notebooks(book_dir: Path) -> list[Path]:
                 path.unlink()
                 removed.append(path)
     return removed
-

@@ -59,13 +59,14 @@ EXECUTION_FILE = "execution.json"
 @dataclasses.dataclass
 class BuildResult:
     book_dir: Path
-    chapters: dict            # chapter name -> {"seconds", "status", "finished"}
-    index_html: Path | None   # None with build=False
+    chapters: dict  # chapter name -> {"seconds", "status", "finished"}
+    index_html: Path | None  # None with build=False
 
 
 def _record(cfg: Config, entries: dict) -> None:
     """Merge `entries` into the store's execution.json; PipelineError if the store refuses."""
     from helpers.store.artifacts import Store, StoreError
+
     try:
         store = Store(cfg)
         data = store.read_json(EXECUTION_FILE, {})
@@ -79,6 +80,7 @@ def _record(cfg: Config, entries: dict) -> None:
 def toc_files(book_dir: Path) -> list[str]:
     """The document names listed in `_toc.yml` (root, chapters, sections)."""
     import yaml
+
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text()) or {}
     names = []
 
@@ -93,6 +95,7 @@ def toc_files(book_dir: Path) -> list[str]:
         elif isinstance(node, list):
             for item in node:
                 walk(item)
+
     walk(toc)
     return names
 
@@ -102,12 +105,16 @@ def check_toc(book_dir: Path) -> None:
     book_dir = Path(book_dir)
     if not (book_dir / "_toc.yml").exists():
         raise PipelineError(f"{book_dir / '_toc.yml'} is missing; restore the book skeleton.")
-    missing = [n for n in toc_files(book_dir)
-               if not any((book_dir / f"{n}{ext}").exists() or (book_dir / n).exists()
-                          for ext in (".md", ".ipynb", ".rst"))]
+    missing = [
+        n
+        for n in toc_files(book_dir)
+        if not any((book_dir / f"{n}{ext}").exists() or (book_dir / n).exists() for ext in (".md", ".ipynb", ".rst"))
+    ]
     if missing:
-        raise PipelineError(f"The book in {book_dir} lacks {', '.join(missing)} listed in _toc.yml; "
-                            "execute those chapters first (run without --only, or build with --no-build).")
+        raise PipelineError(
+            f"The book in {book_dir} lacks {', '.join(missing)} listed in _toc.yml; "
+            "execute those chapters first (run without --only, or build with --no-build)."
+        )
 
 
 def build_book(book_dir: Path, *, echo: bool = True) -> Path:
@@ -118,14 +125,21 @@ def build_book(book_dir: Path, *, echo: bool = True) -> Path:
     """
     book_dir = Path(book_dir).resolve()
     check_toc(book_dir)
-    cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; "
-           "sys.argv[0] = 'jupyter-book'; main()",
-           "build", str(book_dir), "--all", "-W", "-n", "--keep-going"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from jupyter_book.cli.main import main; sys.argv[0] = 'jupyter-book'; main()",
+        "build",
+        str(book_dir),
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     log_path = book_dir / "_build" / "jupyter-book.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          bufsize=1, cwd=book_dir) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, cwd=book_dir) as proc:
         for line in proc.stdout:
             lines.append(line)
             if echo:
@@ -135,23 +149,35 @@ def build_book(book_dir: Path, *, echo: bool = True) -> Path:
     log_path.write_text("".join(lines))
     index = book_dir / "_build" / "html" / "index.html"
     if rc != 0 or not index.exists():
-        problems = [one_line(line, 400) for line in lines
-                    if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Exception|Error:", line)]
+        problems = [
+            one_line(line, 400) for line in lines if re.search(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Exception|Error:", line)
+        ]
         shown = problems[:20]
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
         detail = (": " + " | ".join(shown) + more) if shown else ""
-        raise PipelineError(f"jupyter-book build of {rel_path(book_dir)} failed (exit {rc}; warnings are "
-                            f"errors here){detail}; full log in {rel_path(log_path)}.")
+        raise PipelineError(
+            f"jupyter-book build of {rel_path(book_dir)} failed (exit {rc}; warnings are "
+            f"errors here){detail}; full log in {rel_path(log_path)}."
+        )
     return index
 
 
 # --- the whole pipeline -------------------------------------------------------------------
-def run(profile: str = "paper", *, parameters: dict | None = None, only: str | None = None,
-        fresh: bool = False, build: bool = True, out_dir: str | os.PathLike | None = None,
-        stages: bool = True,
-        notebooks_dir: str | os.PathLike | None = None,
-        book_source: str | os.PathLike | None = None, kernel_name: str = KERNEL_NAME,
-        progress_bar: bool = True, echo=print) -> BuildResult:
+def run(
+    profile: str = "paper",
+    *,
+    parameters: dict | None = None,
+    only: str | None = None,
+    fresh: bool = False,
+    build: bool = True,
+    out_dir: str | os.PathLike | None = None,
+    stages: bool = True,
+    notebooks_dir: str | os.PathLike | None = None,
+    book_source: str | os.PathLike | None = None,
+    kernel_name: str = KERNEL_NAME,
+    progress_bar: bool = True,
+    echo=print,
+) -> BuildResult:
     """Execute the chapters for `profile` and build the book (see the module docstring).
 
     parameters: extra papermill parameters (each must be declared by every chapter run);
@@ -185,19 +211,19 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
         artifacts_env = str(book_dir / "artifacts")
         seeded = seed_out_dir_store(profile, book_dir / "artifacts")
         if seeded:
-            echo(f"--out-dir: started from a copy of the store {rel_path(seeded)} (nothing is re-trained "
-                 f"that it holds)")
+            echo(f"--out-dir: started from a copy of the store {rel_path(seeded)} (nothing is re-trained that it holds)")
     else:
         book_dir = book_source
         artifacts_env = None
         from helpers.store.artifacts import artifacts_root
+
         check_writable([book_dir / "_build", book_dir / "chapters", artifacts_root()])
     removed = remove_stale_temp_notebooks(book_dir)
     if removed:
-        echo(f"removed {len(removed)} temp notebook(s) left by a killed build: "
-             f"{', '.join(p.name for p in removed)}")
+        echo(f"removed {len(removed)} temp notebook(s) left by a killed build: {', '.join(p.name for p in removed)}")
 
     from helpers.store.artifacts import Store, StoreError
+
     with set_environ(CDE_ARTIFACTS_DIR=artifacts_env):
         try:
             cfg = load_config(profile, **config_overrides(params))
@@ -215,16 +241,19 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
         for i, (path, nb) in enumerate(notebooks, 1):
             echo(f"[{i}/{len(notebooks)}] {path.stem} (profile {profile})")
             try:
-                results[path.stem] = execute_chapter(path, book_dir, params, kernel_name=kernel_name,
-                                                     progress_bar=progress_bar, nb=nb)
+                results[path.stem] = execute_chapter(
+                    path, book_dir, params, kernel_name=kernel_name, progress_bar=progress_bar, nb=nb
+                )
             except PipelineError as e:
                 if getattr(e, "record", None):
                     with contextlib.suppress(PipelineError):
                         _record(cfg, {path.stem: e.record})
                 raise
             _record(cfg, {path.stem: results[path.stem]})
-            echo(f"      {results[path.stem]['status']} in {results[path.stem]['seconds']:.1f} s "
-                 f"-> {rel_path(book_dir / 'chapters' / (path.stem + '.ipynb'))}")
+            echo(
+                f"      {results[path.stem]['status']} in {results[path.stem]['seconds']:.1f} s "
+                f"-> {rel_path(book_dir / 'chapters' / (path.stem + '.ipynb'))}"
+            )
         index = None
         if build:
             echo(f"building the book in {rel_path(book_dir)} (jupyter-book, warnings are errors)")
@@ -233,11 +262,21 @@ def run(profile: str = "paper", *, parameters: dict | None = None, only: str | N
                 index = build_book(book_dir, echo=progress_bar)
             except PipelineError:
                 with contextlib.suppress(PipelineError):
-                    _record(cfg, {"book_build": {"seconds": round(time.perf_counter() - start, 2),
-                                                 "status": "failed", "finished": utc_now()}})
+                    _record(
+                        cfg,
+                        {
+                            "book_build": {
+                                "seconds": round(time.perf_counter() - start, 2),
+                                "status": "failed",
+                                "finished": utc_now(),
+                            }
+                        },
+                    )
                 raise
-            _record(cfg, {"book_build": {"seconds": round(time.perf_counter() - start, 2),
-                                         "status": "completed", "finished": utc_now()}})
+            _record(
+                cfg,
+                {"book_build": {"seconds": round(time.perf_counter() - start, 2), "status": "completed", "finished": utc_now()}},
+            )
             echo(f"book: {index}")
     return BuildResult(book_dir=book_dir, chapters=results, index_html=index)
 
@@ -250,6 +289,7 @@ def prepare_results(cfg: Config, echo=print) -> None:
     from helpers.stages.aggregate import aggregate
     from helpers.stages.experiment import Experiment
     from helpers.store.artifacts import StoreError
+
     try:
         exp = Experiment(cfg)
         exp.build_all()
@@ -265,6 +305,7 @@ def parse_parameter(name: str, value: str) -> tuple[str, Any]:
     """`-p NAME VALUE` as papermill reads it: YAML scalars (3 -> int, 0.5 -> float,
     null -> None, [0.5, 0.9] -> list), anything else a string."""
     import yaml
+
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:

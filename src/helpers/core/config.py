@@ -40,14 +40,27 @@ are stale. Kept here, in the bottom layer, because the evaluation stage's hash i
 (helpers.stages.evaluation re-exports it)."""
 
 STAGE_KEYS = {
-    "training": ("model", "ensemble_size", "epochs", "optimizer", "learning_rate", "batch_size",
-                 "validation_split", "seed", "train_subset", "subset_seed"),
+    "training": (
+        "model",
+        "ensemble_size",
+        "epochs",
+        "optimizer",
+        "learning_rate",
+        "batch_size",
+        "validation_split",
+        "seed",
+        "train_subset",
+        "subset_seed",
+    ),
 }
 STAGE_KEYS["pruning"] = STAGE_KEYS["training"] + (
-    "retrain_epochs", "sparsities", "pruning_frequency", "quantization_bits",
-    "representative_samples")
-STAGE_KEYS["evaluation"] = STAGE_KEYS["pruning"] + ("test_subset", "ood_subset",
-                                                    "shift_subset", "bootstrap_samples")
+    "retrain_epochs",
+    "sparsities",
+    "pruning_frequency",
+    "quantization_bits",
+    "representative_samples",
+)
+STAGE_KEYS["evaluation"] = STAGE_KEYS["pruning"] + ("test_subset", "ood_subset", "shift_subset", "bootstrap_samples")
 # helpers.data.loaders.MNIST_SIZES["train"] (not imported: config must stay light; a test checks).
 MNIST_TRAIN_IMAGES = 60_000
 # Config fields that are not `defaults` keys of _config.yml.
@@ -125,8 +138,7 @@ def _digest(values: dict) -> str:
 
 def _fail(path, key, value, allowed) -> None:
     raise ValueError(
-        f"Config value {key}={value!r} is invalid: {allowed} (from {path}; "
-        f"fix it there, in the profile or in the override)."
+        f"Config value {key}={value!r} is invalid: {allowed} (from {path}; fix it there, in the profile or in the override)."
     )
 
 
@@ -143,8 +155,15 @@ def _check_int(path, key, value, minimum, nullable=False):
 
 
 def _validate(path, v: dict) -> None:
-    for key in ("ensemble_size", "epochs", "retrain_epochs", "batch_size",
-                "pruning_frequency", "representative_samples", "bootstrap_samples"):
+    for key in (
+        "ensemble_size",
+        "epochs",
+        "retrain_epochs",
+        "batch_size",
+        "pruning_frequency",
+        "representative_samples",
+        "bootstrap_samples",
+    ):
         _check_int(path, key, v[key], 1)
     for key in ("train_subset", "test_subset", "ood_subset", "shift_subset"):
         _check_int(path, key, v[key], 1, nullable=True)
@@ -158,9 +177,13 @@ def _validate(path, v: dict) -> None:
         _fail(path, "validation_split", vs, "it must be a number in [0, 1)")
     n_train = v["train_subset"] or MNIST_TRAIN_IMAGES
     if int(n_train * (1.0 - vs)) < 1:  # Keras semantics: the last fraction is held out
-        _fail(path, "validation_split", vs,
-              f"with {n_train} training images (train_subset={v['train_subset']!r}) it leaves no "
-              "image to train on; lower validation_split or raise train_subset")
+        _fail(
+            path,
+            "validation_split",
+            vs,
+            f"with {n_train} training images (train_subset={v['train_subset']!r}) it leaves no "
+            "image to train on; lower validation_split or raise train_subset",
+        )
     if v["optimizer"] != "adam":
         _fail(path, "optimizer", v["optimizer"], "only 'adam' (the paper's optimizer) is implemented")
     if v["quantization_bits"] != 8:
@@ -184,8 +207,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         if self.check_event(yaml.events.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.constructor.ConstructorError(
-                None, None, f"an alias (*{self.peek_event().anchor}) on line {mark.line + 1}; write the "
-                "value out instead (aliases are not allowed here)", mark)
+                None,
+                None,
+                f"an alias (*{self.peek_event().anchor}) on line {mark.line + 1}; write the "
+                "value out instead (aliases are not allowed here)",
+                mark,
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
@@ -194,8 +221,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} appears twice (line {seen[key] + 1} and line "
-                    f"{key_node.start_mark.line + 1}); keep one of them", key_node.start_mark)
+                    None,
+                    None,
+                    f"the key {key!r} appears twice (line {seen[key] + 1} and line "
+                    f"{key_node.start_mark.line + 1}); keep one of them",
+                    key_node.start_mark,
+                )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
@@ -204,12 +235,15 @@ def _read_yaml(path: Path) -> dict:
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise ValueError(f"Experiment config file {path} does not exist; run from the repository "
-                         "or pass config_path= pointing at _config.yml.") from None
+        raise ValueError(
+            f"Experiment config file {path} does not exist; run from the repository or pass config_path= pointing at _config.yml."
+        ) from None
     except UnicodeDecodeError as e:
         line = Path(path).read_bytes()[: e.start].count(b"\n") + 1
-        raise ValueError(f"Experiment config file {path} is not UTF-8 text (byte {e.start} on line "
-                         f"{line} cannot be decoded); save it as UTF-8.") from None
+        raise ValueError(
+            f"Experiment config file {path} is not UTF-8 text (byte {e.start} on line "
+            f"{line} cannot be decoded); save it as UTF-8."
+        ) from None
     except OSError as e:
         raise ValueError(f"Experiment config file {path} cannot be read ({e.strerror}).") from None
     try:
@@ -217,28 +251,31 @@ def _read_yaml(path: Path) -> dict:
     except yaml.constructor.ConstructorError as e:
         raise ValueError(f"Experiment config file {path} is not valid: {e.problem}.") from None
     except yaml.YAMLError as e:
-        raise ValueError(f"Experiment config file {path} is not valid YAML "
-                         f"({' '.join(str(e).split())}).") from None
+        raise ValueError(f"Experiment config file {path} is not valid YAML ({' '.join(str(e).split())}).") from None
     for section in ("model", "data", "defaults", "profiles"):
         if not isinstance(raw, dict) or not isinstance(raw.get(section), dict):
-            raise ValueError(f"Experiment config file {path} lacks the mapping '{section}:'; "
-                             "restore it from the repository's _config.yml.")
+            raise ValueError(
+                f"Experiment config file {path} lacks the mapping '{section}:'; restore it from the repository's _config.yml."
+            )
     check_data_section(raw["data"], str(path))  # against the dataset registry
     expected = {f.name for f in dataclasses.fields(Config)} - set(_NOT_DEFAULTS)
     missing = sorted(expected - set(raw["defaults"]))
     extra = sorted(set(map(str, raw["defaults"])) - expected)
     if missing or extra:
-        problems = ([f"lacks {', '.join(missing)}"] if missing else []) + \
-                   ([f"has unknown {', '.join(extra)}"] if extra else [])
-        raise ValueError(f"The `defaults:` mapping of {path} {' and '.join(problems)}; it must "
-                         f"define exactly {', '.join(sorted(expected))}.")
+        problems = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has unknown {', '.join(extra)}"] if extra else [])
+        raise ValueError(
+            f"The `defaults:` mapping of {path} {' and '.join(problems)}; it must define exactly {', '.join(sorted(expected))}."
+        )
     for name, profile in raw["profiles"].items():
         if profile is not None and not isinstance(profile, dict):
             kind = {"int": "number", "float": "number", "str": "string", "bool": "boolean"}.get(
-                type(profile).__name__, type(profile).__name__)
-            raise ValueError(f"Profile {name!r} in {path} is a {kind}, not a "
-                             f"mapping of config keys; write it as `{name}: {{epochs: 3}}` or "
-                             f"`{name}: {{}}`.")
+                type(profile).__name__, type(profile).__name__
+            )
+            raise ValueError(
+                f"Profile {name!r} in {path} is a {kind}, not a "
+                f"mapping of config keys; write it as `{name}: {{epochs: 3}}` or "
+                f"`{name}: {{}}`."
+            )
     return raw
 
 
@@ -267,8 +304,7 @@ def _yaml12_number(value):
     return float(value) if isinstance(value, str) and _FLOAT_TEXT.match(value.strip()) else value
 
 
-def load_config(profile: str = "paper", config_path: str | os.PathLike | None = None,
-                **overrides: Any) -> Config:
+def load_config(profile: str = "paper", config_path: str | os.PathLike | None = None, **overrides: Any) -> Config:
     """Read `_config.yml`, apply `profile`, then flat `overrides`; validate; freeze.
 
     Overrides whose value is None are ignored, so papermill parameters left at None
@@ -279,17 +315,20 @@ def load_config(profile: str = "paper", config_path: str | os.PathLike | None = 
     path = Path(config_path or DEFAULT_CONFIG_PATH)
     raw = _read_yaml(path)
     if profile not in raw["profiles"]:
-        raise ValueError(f"Profile {profile!r} is not defined in {path}; choose one of "
-                         f"{', '.join(raw['profiles'])}.")
+        raise ValueError(f"Profile {profile!r} is not defined in {path}; choose one of {', '.join(raw['profiles'])}.")
     values = dict(raw["defaults"])
     allowed = sorted(values)
-    layers = [("profile " + repr(profile), raw["profiles"][profile] or {}),
-              ("overrides", {k: v for k, v in overrides.items() if v is not None})]
+    layers = [
+        ("profile " + repr(profile), raw["profiles"][profile] or {}),
+        ("overrides", {k: v for k, v in overrides.items() if v is not None}),
+    ]
     for where, mapping in layers:
         for key, value in mapping.items():
             if key not in values:
-                raise ValueError(f"Unknown config key {key!r} in {where} (value {value!r}); "
-                                 f"allowed keys are {', '.join(allowed)} (defined in {path}).")
+                raise ValueError(
+                    f"Unknown config key {key!r} in {where} (value {value!r}); "
+                    f"allowed keys are {', '.join(allowed)} (defined in {path})."
+                )
             values[key] = None if value is NULL else _yaml12_number(value)
     if isinstance(values["sparsities"], (list, tuple)):
         values["sparsities"] = [_yaml12_number(x) for x in values["sparsities"]]
@@ -297,5 +336,4 @@ def load_config(profile: str = "paper", config_path: str | os.PathLike | None = 
     values["sparsities"] = tuple(float(s) for s in values["sparsities"])
     values["learning_rate"] = float(values["learning_rate"])
     values["validation_split"] = float(values["validation_split"])
-    return Config(profile=profile, config_path=str(path), model=raw["model"], data=raw["data"],
-                  **values)
+    return Config(profile=profile, config_path=str(path), model=raw["model"], data=raw["data"], **values)

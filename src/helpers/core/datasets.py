@@ -56,11 +56,12 @@ ROLES = ("in", "ood")
 FORMATS = ("mnist", "notmnist_png", "idx")
 
 # yann.lecun.com is left out: it has answered 403 to scripted downloads for years.
-_MNIST_BASES = ("https://storage.googleapis.com/cvdf-datasets/mnist/",
-                "https://ossci-datasets.s3.amazonaws.com/mnist/")
+_MNIST_BASES = ("https://storage.googleapis.com/cvdf-datasets/mnist/", "https://ossci-datasets.s3.amazonaws.com/mnist/")
 # zalandoresearch's own hosts: the repository's data folder, then its S3 website.
-_FASHION_BASES = ("https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-                  "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
+_FASHION_BASES = (
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+)
 
 
 def _mnist(name: str, sha256: str) -> Source:
@@ -72,45 +73,83 @@ def _fashion(local: str, idx_sha256: str) -> Source:
     # identically named files in one folder; Debian's dataset-fashion-mnist installs the
     # upstream names under /usr/share/datasets/fashion-mnist (checked with dpkg -c).
     upstream = local.removeprefix("fashion-")
-    return Source(local, tuple(base + upstream for base in _FASHION_BASES), idx_sha256=idx_sha256,
-                  package_path=f"/usr/share/datasets/fashion-mnist/{upstream}")
+    return Source(
+        local,
+        tuple(base + upstream for base in _FASHION_BASES),
+        idx_sha256=idx_sha256,
+        package_path=f"/usr/share/datasets/fashion-mnist/{upstream}",
+    )
 
 
 DIGITS = tuple(str(d) for d in range(10))
 
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (
+    d.name: d
+    for d in (
         Dataset(
-            name="mnist", store_name="mnist_test", label="MNIST", role="in", format="mnist", size=10_000,
-            classes=DIGITS, subset_key="test_subset",
-            files={"train_images": _mnist("train-images-idx3-ubyte.gz",
-                                          "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-                   "train_labels": _mnist("train-labels-idx1-ubyte.gz",
-                                          "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
-                   "test_images": _mnist("t10k-images-idx3-ubyte.gz",
-                                         "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
-                   "test_labels": _mnist("t10k-labels-idx1-ubyte.gz",
-                                         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6")},
-            content_sha256="06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"),
+            name="mnist",
+            store_name="mnist_test",
+            label="MNIST",
+            role="in",
+            format="mnist",
+            size=10_000,
+            classes=DIGITS,
+            subset_key="test_subset",
+            files={
+                "train_images": _mnist(
+                    "train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+                ),
+                "train_labels": _mnist(
+                    "train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+                ),
+                "test_images": _mnist(
+                    "t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+                ),
+                "test_labels": _mnist(
+                    "t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+                ),
+            },
+            content_sha256="06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16",
+        ),
         Dataset(
-            name="notmnist", label="NotMNIST", role="ood", format="notmnist_png", size=18_724,
-            classes=tuple("ABCDEFGHIJ"), subset_key="ood_subset",
-            files={"archive": Source("notMNIST_small.tar.gz", (
-                "http://yaroslavvb.com/upload/notMNIST/notMNIST_small.tar.gz",
-                "https://yaroslavvb.com/upload/notMNIST/notMNIST_small.tar.gz"))},
+            name="notmnist",
+            label="NotMNIST",
+            role="ood",
+            format="notmnist_png",
+            size=18_724,
+            classes=tuple("ABCDEFGHIJ"),
+            subset_key="ood_subset",
+            files={
+                "archive": Source(
+                    "notMNIST_small.tar.gz",
+                    (
+                        "http://yaroslavvb.com/upload/notMNIST/notMNIST_small.tar.gz",
+                        "https://yaroslavvb.com/upload/notMNIST/notMNIST_small.tar.gz",
+                    ),
+                )
+            },
             # The archive has no single valid byte digest (the upstream archive and the rebuilt
             # one differ), so its decoded content is what is pinned.
-            content_sha256="d6293d32bb251c555a5e1bcc7457d2c3dd9c5ccf292c12243463a154334ccd0e"),
+            content_sha256="d6293d32bb251c555a5e1bcc7457d2c3dd9c5ccf292c12243463a154334ccd0e",
+        ),
         Dataset(
-            name="fashion_mnist", label="Fashion-MNIST", role="ood", format="idx", size=10_000,
-            classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+            name="fashion_mnist",
+            label="Fashion-MNIST",
+            role="ood",
+            format="idx",
+            size=10_000,
+            classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
             subset_key="ood_subset",
-            files={"images": _fashion("fashion-t10k-images-idx3-ubyte.gz",
-                                      "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-                   "labels": _fashion("fashion-t10k-labels-idx1-ubyte.gz",
-                                      "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34")},
-            content_sha256="9f1ec356a747bfe4ebab3cfb722d3694c9ca737e2570f6f90cf31d7b6fd689d4"),
+            files={
+                "images": _fashion(
+                    "fashion-t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"
+                ),
+                "labels": _fashion(
+                    "fashion-t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+                ),
+            },
+            content_sha256="9f1ec356a747bfe4ebab3cfb722d3694c9ca737e2570f6f90cf31d7b6fd689d4",
+        ),
     )
 }
 """Every dataset, in the order the book lists them (the in-distribution test set first)."""
@@ -150,33 +189,47 @@ def check_entry(d: Dataset) -> None:
     if d.role not in ROLES:
         raise ValueError(f"{where} has role {d.role!r}; use one of {', '.join(ROLES)}.")
     if d.format not in FORMATS:
-        raise ValueError(f"{where} has format {d.format!r}; use one of {', '.join(FORMATS)} "
-                         "(a new format needs its decoder in helpers.data.loaders).")
+        raise ValueError(
+            f"{where} has format {d.format!r}; use one of {', '.join(FORMATS)} "
+            "(a new format needs its decoder in helpers.data.loaders)."
+        )
     if d.size < 1 or not d.classes:
         raise ValueError(f"{where} needs a positive size and its class names.")
     if d.format == "idx" and set(d.files) != {"images", "labels"}:
         raise ValueError(f"{where} is an IDX pair: its files must be 'images' and 'labels', not {sorted(d.files)}.")
     if d.format == "idx" and not all(s.idx_sha256 or s.sha256 for s in d.files.values()):
-        raise ValueError(f"{where}: every IDX file needs its sha256 (of the file, or idx_sha256 of its "
-                         "uncompressed bytes), so that a corrupt copy is refused.")
+        raise ValueError(
+            f"{where}: every IDX file needs its sha256 (of the file, or idx_sha256 of its "
+            "uncompressed bytes), so that a corrupt copy is refused."
+        )
 
 
 def check_data_section(section: dict, source: str) -> None:
     """_config.yml's `data:` section names registered datasets in their roles."""
     known_ood = ", ".join(ood_names())
-    wrong = {"in_distribution": section.get("in_distribution") != "mnist",
-             "out_of_distribution": section.get("out_of_distribution") not in ood_names()}
+    wrong = {
+        "in_distribution": section.get("in_distribution") != "mnist",
+        "out_of_distribution": section.get("out_of_distribution") not in ood_names(),
+    }
     extra = sorted(set(section) - set(wrong))
     if extra:
-        raise ValueError(f"{source}: data: has unknown keys {', '.join(extra)}; it holds in_distribution "
-                         "and out_of_distribution (datasets are registered in helpers.core.datasets).")
+        raise ValueError(
+            f"{source}: data: has unknown keys {', '.join(extra)}; it holds in_distribution "
+            "and out_of_distribution (datasets are registered in helpers.core.datasets)."
+        )
     if wrong["in_distribution"]:
-        raise ValueError(f"{source}: data.in_distribution is {section.get('in_distribution')!r}; the models "
-                         "are trained on MNIST, so it must be mnist.")
+        raise ValueError(
+            f"{source}: data.in_distribution is {section.get('in_distribution')!r}; the models "
+            "are trained on MNIST, so it must be mnist."
+        )
     if wrong["out_of_distribution"]:
-        raise ValueError(f"{source}: data.out_of_distribution is {section.get('out_of_distribution')!r}; "
-                         f"use a registered out-of-distribution set: {known_ood}.")
+        raise ValueError(
+            f"{source}: data.out_of_distribution is {section.get('out_of_distribution')!r}; "
+            f"use a registered out-of-distribution set: {known_ood}."
+        )
     if section["out_of_distribution"] != PRIMARY_OOD:
-        raise ValueError(f"{source}: data.out_of_distribution is {section['out_of_distribution']!r}, but the "
-                         f"paper's claims are judged on {PRIMARY_OOD} and the committed results use it; "
-                         f"keep {PRIMARY_OOD} (every other registered set is evaluated too: {known_ood}).")
+        raise ValueError(
+            f"{source}: data.out_of_distribution is {section['out_of_distribution']!r}, but the "
+            f"paper's claims are judged on {PRIMARY_OOD} and the committed results use it; "
+            f"keep {PRIMARY_OOD} (every other registered set is evaluated too: {known_ood})."
+        )

@@ -38,9 +38,9 @@ TABLE1 = (("Conv2D", (26, 26, 28), 280), ("Conv2D", (9, 9, 32), 22_432), ("Dense
 class CompressedClaim:
     """What the paper states for one pruned + int8 ensemble (C2-C4)."""
 
-    claim: str                # "C2", "C3", "C4"
+    claim: str  # "C2", "C3", "C4"
     sparsity: float
-    accuracy_diff_pp: float   # ensemble accuracy minus baseline ensemble, percentage points
+    accuracy_diff_pp: float  # ensemble accuracy minus baseline ensemble, percentage points
     compression_ratio: float  # zipped baseline ensemble / zipped compressed; NaN: not stated
     approximate: bool = False  # the paper says "about"
 

@@ -23,6 +23,7 @@ def epochs(what: str, total: int, then=None):
             bar.close()
         if then is not None:
             then(epoch, history)
+
     on_epoch.bar = bar
     return on_epoch
 

@@ -20,8 +20,10 @@ def tf_thread_setting() -> dict:
     for pool, name in THREAD_VARIABLES.items():
         text = os.environ.get(name, "").strip()
         if text and not text.isdigit():
-            raise ValueError(f"{name}={text!r} is not a thread count; set it to a whole number "
-                             f"(e.g. {name}=2), or unset it for TensorFlow's default.")
+            raise ValueError(
+                f"{name}={text!r} is not a thread count; set it to a whole number "
+                f"(e.g. {name}=2), or unset it for TensorFlow's default."
+            )
         setting[pool] = int(text or 0)
     return setting
 
@@ -30,9 +32,15 @@ def machine_info() -> dict:
     """Where artifacts were made: weights are bit-reproducible only with the same thread
     setting; stage times compare only on the same CPU model (sessions may land on others)."""
     import platform
-    return {"cpu_count": os.cpu_count(), "machine": platform.machine(),
-            "python": platform.python_version(), "cpu_model": cpu_model(),
-            "cpu_features": cpu_features(), "tf_threads": tf_thread_setting()}
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "cpu_model": cpu_model(),
+        "cpu_features": cpu_features(),
+        "tf_threads": tf_thread_setting(),
+    }
 
 
 def _cpuinfo_field(name: str) -> str | None:
@@ -63,8 +71,17 @@ def cpu_features() -> dict:
 
 def library_versions() -> dict:
     import importlib.metadata as md
-    names = ["tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert",
-             "numpy", "scikit-learn", "scipy", "pandas"]
+
+    names = [
+        "tensorflow",
+        "tf-keras",
+        "tensorflow-model-optimization",
+        "ai-edge-litert",
+        "numpy",
+        "scikit-learn",
+        "scipy",
+        "pandas",
+    ]
     out = {}
     for name in names:
         try:

@@ -48,5 +48,6 @@ def import_tensorflow() -> Path | None:
             import tf_keras  # noqa: F401
     except OSError:  # the log cannot be written: import it loudly rather than not at all
         import tensorflow  # noqa: F401
+
         return None
     return path

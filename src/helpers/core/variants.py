@@ -34,8 +34,7 @@ def variant_name(sparsity: float, quantization: str, control: bool = False) -> s
 
 def parse_variant(name: str) -> tuple[float, str]:
     """'s50_q8' -> (0.5, 'int8'); the inverse of variant_name ('single' -> (0.0, 'float32'))."""
-    fixed = ({v: (0.0, q) for q, v in _AT_ZERO.items()} | {v: (0.0, q) for q, v in _CONTROL.items()}
-             | {"single": (0.0, "float32")})
+    fixed = {v: (0.0, q) for q, v in _AT_ZERO.items()} | {v: (0.0, q) for q, v in _CONTROL.items()} | {"single": (0.0, "float32")}
     if name in fixed:
         return fixed[name]
     match = _PATTERN.match(name) if isinstance(name, str) else None
@@ -75,8 +74,15 @@ def variants(config) -> list[dict]:
     for sparsity, control in ((0.0, False), (0.0, True), *((s, False) for s in config.sparsities)):
         for quant in QUANTIZATIONS:
             name = variant_name(sparsity, quant, control=control)
-            out.append({"name": name, "sparsity": sparsity, "quantization": quant,
-                        "control": control, "float_source": float_source(name)})
+            out.append(
+                {
+                    "name": name,
+                    "sparsity": sparsity,
+                    "quantization": quant,
+                    "control": control,
+                    "float_source": float_source(name),
+                }
+            )
     return out
 
 
@@ -110,8 +116,10 @@ def label(name: str) -> str:
     return variant_label(name)
 
 
-BUDGET_PANELS = (("mnist", "nll", "MNIST NLL (nats)", False),
-                 ("mnist", "ece", "MNIST ECE", False),
-                 ("notmnist", "detection.entropy.auroc", "NotMNIST AUROC (entropy)", True))
+BUDGET_PANELS = (
+    ("mnist", "nll", "MNIST NLL (nats)", False),
+    ("mnist", "ece", "MNIST ECE", False),
+    ("notmnist", "detection.entropy.auroc", "NotMNIST AUROC (entropy)", True),
+)
 """The memory-budget panels whose Pareto fronts the summary holds: (dataset, metric, axis
 title, higher is better)."""

@@ -134,8 +134,7 @@ def _check_file(path: Path, name: str, in_cache: bool) -> None:
     else:
         fate = "the file was left in place and nothing was written; replace it with an intact copy"
     raise DataError(
-        f"{path} has sha256 {actual} but {expected} was expected, so it is corrupt, "
-        f"truncated or not the original {name}; {fate}."
+        f"{path} has sha256 {actual} but {expected} was expected, so it is corrupt, truncated or not the original {name}; {fate}."
     )
 
 
@@ -160,6 +159,7 @@ def _cache_lock(cache: Path):
     # flock on the folder itself (POSIX), not filelock: a lock file would be one more file
     # in a cache whose every file is data.
     import fcntl
+
     cache.mkdir(parents=True, exist_ok=True)
     fd = os.open(cache, os.O_RDONLY)
     try:
@@ -180,7 +180,8 @@ def _check_readable(path: Path) -> None:
         raise DataError(
             f"{path} is in the cache but this user cannot read it (mode "
             f"{stat.S_IMODE(path.stat().st_mode):o}, made by another user); ask its owner to "
-            "run chmod a+r on it, or set CDE_CACHE_DIR to a folder of your own.")
+            "run chmod a+r on it, or set CDE_CACHE_DIR to a folder of your own."
+        )
 
 
 def _locate(name: str, data_dir: str | os.PathLike | None) -> tuple[Path, bool]:
@@ -287,5 +288,3 @@ def _describe(exc: requests.exceptions.RequestException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "could not connect"
     return type(exc).__name__
-
-

@@ -46,10 +46,7 @@ def _parse_idx(raw: bytes, magic: int, source: str | os.PathLike) -> np.ndarray:
     found = int(np.frombuffer(raw, dtype=">u4", count=1)[0]) if len(raw) >= 4 else None
     if found is not None and found != magic:
         kind = "image" if ndim == 3 else "label"
-        raise DataError(
-            f"{source} has IDX magic number {found} but {magic} was expected, "
-            f"so it is not an MNIST {kind} file."
-        )
+        raise DataError(f"{source} has IDX magic number {found} but {magic} was expected, so it is not an MNIST {kind} file.")
     if len(raw) < header_len:
         raise DataError(f"{source} is truncated: {len(raw)} bytes, shorter than its IDX header.")
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
@@ -207,8 +204,9 @@ def load_dataset(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Any registered dataset's evaluation images as ``(x, y)`` (MNIST: its test split)."""
     if name not in DATASETS:
-        raise DataError(f"Dataset {name!r} is not registered; known: {', '.join(DATASETS)} "
-                        "(add an entry to helpers.core.datasets.DATASETS).")
+        raise DataError(
+            f"Dataset {name!r} is not registered; known: {', '.join(DATASETS)} (add an entry to helpers.core.datasets.DATASETS)."
+        )
     entry = DATASETS[name]
     if entry.format == "mnist":
         return load_mnist(train_subset=1, test_subset=subset, subset_seed=subset_seed, data_dir=data_dir)[1]

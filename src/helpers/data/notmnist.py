@@ -102,8 +102,10 @@ def _read_decoded_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     if not path.is_file():
         return None
     if not os.access(path, os.R_OK):
-        warnings.warn(f"The decoded cache {path} is not readable by this user (made by another "
-                      "user); decoding the archive instead.", stacklevel=3)
+        warnings.warn(
+            f"The decoded cache {path} is not readable by this user (made by another user); decoding the archive instead.",
+            stacklevel=3,
+        )
         return None
     try:
         with np.load(path, allow_pickle=False) as npz:
@@ -187,5 +189,3 @@ def load_notmnist(
     archive, in_cache = _locate(NOTMNIST_FILE, data_dir)
     x, y = _notmnist_uint8(archive, in_cache)
     return to_images(x[keep]), y[keep].astype(np.int64)
-
-

@@ -56,15 +56,11 @@ def _check_images(x) -> np.ndarray:
     """float32 (N, 28, 28, 1) in [0, 1], or a ValueError saying what is wrong."""
     x = np.asarray(x)
     if x.ndim != 4 or x.shape[1:] != (_SIZE, _SIZE, 1):
-        raise ValueError(
-            f"x has shape {x.shape}, but (N, 28, 28, 1) images are expected, as helpers.data.loaders returns them."
-        )
+        raise ValueError(f"x has shape {x.shape}, but (N, 28, 28, 1) images are expected, as helpers.data.loaders returns them.")
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"x has dtype {x.dtype}; pass float images in [0, 1] (divide uint8 pixels by 255).")
     if x.size and not (x.min() >= 0 and x.max() <= 1):  # also catches NaN
-        raise ValueError(
-            f"x has values in [{x.min()}, {x.max()}], outside [0, 1]; pass images scaled to [0, 1]."
-        )
+        raise ValueError(f"x has values in [{x.min()}, {x.max()}], outside [0, 1]; pass images scaled to [0, 1].")
     return x.astype(np.float32, copy=False)
 
 

@@ -40,8 +40,8 @@ def pruning_schedule(config: Config, sparsity: float, n_train: int):
     frequency = max(1, min(config.pruning_frequency, total // 2))
     end_step = (total // frequency) * frequency
     return tfmot.sparsity.keras.PolynomialDecay(
-        initial_sparsity=0.0, final_sparsity=sparsity, begin_step=0, end_step=end_step,
-        frequency=frequency)
+        initial_sparsity=0.0, final_sparsity=sparsity, begin_step=0, end_step=end_step, frequency=frequency
+    )
 
 
 def clone_members(members: list, config: Config, prefix: str = "") -> list:
@@ -55,14 +55,21 @@ def clone_members(members: list, config: Config, prefix: str = "") -> list:
     return copies
 
 
-
-
 def _group_prefix(index: int) -> str:
     return f"g{index}"
 
 
-def prune_all(config: Config, members: list, x, y, sparsities, checkpoint_path: Path | None = None,
-              verbose: int = 0, member_ids: list | None = None, on_epoch=None):
+def prune_all(
+    config: Config,
+    members: list,
+    x,
+    y,
+    sparsities,
+    checkpoint_path: Path | None = None,
+    verbose: int = 0,
+    member_ids: list | None = None,
+    on_epoch=None,
+):
     """Re-train copies of the ensemble at every target in `sparsities` in ONE fused graph.
 
     `sparsities` may include CONTROL (0.0): that copy is fine-tuned with the same optimizer
@@ -80,14 +87,13 @@ def prune_all(config: Config, members: list, x, y, sparsities, checkpoint_path: 
         raise ValueError(f"sparsities={sparsities!r} must be a non-empty list without repeats.")
     ids = list(range(len(members))) if member_ids is None else [int(m) for m in member_ids]
     if len(ids) != len(members):
-        raise ValueError(f"member_ids={member_ids!r} must name one ensemble index per member "
-                         f"({len(members)} members were passed).")
-    copies = [c for g in range(len(targets))
-              for c in clone_members(members, config, prefix=_group_prefix(g))]
+        raise ValueError(
+            f"member_ids={member_ids!r} must name one ensemble index per member ({len(members)} members were passed)."
+        )
+    copies = [c for g in range(len(targets)) for c in clone_members(members, config, prefix=_group_prefix(g))]
     fused = models.fuse(copies)
     (x_tr, _), _ = split_validation(x, y, config.validation_split)
-    schedules = {_group_prefix(g): pruning_schedule(config, s, len(x_tr))
-                 for g, s in enumerate(targets) if s != CONTROL}
+    schedules = {_group_prefix(g): pruning_schedule(config, s, len(x_tr)) for g, s in enumerate(targets) if s != CONTROL}
 
     def wrap(layer):
         schedule = schedules.get(layer.name.split("m", 1)[0])
@@ -99,34 +105,54 @@ def prune_all(config: Config, members: list, x, y, sparsities, checkpoint_path: 
     models.compile_for_training(model, config)
     seeds = [config.member_seed(m) for m in ids] * len(targets)
     callbacks = [tfmot.sparsity.keras.UpdatePruningStep()] if schedules else []
-    history = fit_epochs(model, config, x, y, seeds, PRUNE_STREAM, config.retrain_epochs,
-                         Checkpoint(checkpoint_path), callbacks=callbacks, verbose=verbose,
-                         on_epoch=on_epoch)
+    history = fit_epochs(
+        model,
+        config,
+        x,
+        y,
+        seeds,
+        PRUNE_STREAM,
+        config.retrain_epochs,
+        Checkpoint(checkpoint_path),
+        callbacks=callbacks,
+        verbose=verbose,
+        on_epoch=on_epoch,
+    )
     stripped = tfmot.sparsity.keras.strip_pruning(model) if schedules else model
     n = len(members)
     out, histories = {}, {}
     for g, target in enumerate(targets):
         out[target] = models.unfuse(stripped, config, n, prefix=_group_prefix(g))
-        histories[target] = history[g * n:(g + 1) * n]
+        histories[target] = history[g * n : (g + 1) * n]
     return out, histories
 
 
-def prune_ensemble(config: Config, members: list, x, y, sparsity: float,
-                   checkpoint_path: Path | None = None, verbose: int = 0,
-                   member_ids: list | None = None, on_epoch=None):
+def prune_ensemble(
+    config: Config,
+    members: list,
+    x,
+    y,
+    sparsity: float,
+    checkpoint_path: Path | None = None,
+    verbose: int = 0,
+    member_ids: list | None = None,
+    on_epoch=None,
+):
     """Prune every member to `sparsity` while re-training (prune_all with one target);
     returns (stripped members, histories). member_ids: the ensemble index of each member
     (default 0..len-1); it picks each member's shuffling seed, so a single member can be
     pruned alone exactly as it is within the ensemble (tests/test_compression.py)."""
-    out, histories = prune_all(config, members, x, y, [sparsity], checkpoint_path, verbose,
-                               member_ids, on_epoch)
+    out, histories = prune_all(config, members, x, y, [sparsity], checkpoint_path, verbose, member_ids, on_epoch)
     return out[float(sparsity)], histories[float(sparsity)]
 
 
 def kernel_sparsity(model) -> dict:
     """Fraction of exact zeros in each prunable layer's kernel (biases are not pruned)."""
-    return {layer.name: float(np.mean(layer.get_weights()[0] == 0))
-            for layer in model.layers if layer.__class__.__name__ in PRUNABLE_TYPES}
+    return {
+        layer.name: float(np.mean(layer.get_weights()[0] == 0))
+        for layer in model.layers
+        if layer.__class__.__name__ in PRUNABLE_TYPES
+    }
 
 
 # --- TFLite ------------------------------------------------------------------------------
@@ -135,15 +161,16 @@ def to_tflite(model, mode: str, representative: np.ndarray | None = None) -> byt
     'int8' (Optimize.DEFAULT: int8 weights, float activations; the paper's method) or
     'int8full' (full integer: int8 weights and activations, int8 input/output,
     calibrated on `representative` training images)."""
-    return _convert(lambda x: model(x, training=False), model.input_shape[1:], model, mode,
-                    representative)
+    return _convert(lambda x: model(x, training=False), model.input_shape[1:], model, mode, representative)
 
 
 def ensemble_to_tflite(members: list, mode: str, representative: np.ndarray | None = None) -> bytes:
     """All M members in one TFLite graph (one invoke per batch): input (n, 28, 28, 1),
     output (n, M, K), each member's probabilities; modes as in `to_tflite`."""
+
     def stacked(x):
         return tf.stack([m(x, training=False) for m in members], axis=1)
+
     return _convert(stacked, members[0].input_shape[1:], members, mode, representative)
 
 
@@ -156,18 +183,21 @@ def _convert(fn, input_shape, trackable, mode: str, representative) -> bytes:
         converter.optimizations.append(tf.lite.Optimize.EXPERIMENTAL_SPARSITY)
     if mode == "int8full":
         if representative is None:
-            raise ValueError("Full-integer conversion needs representative images; pass "
-                             "representative= a (n, 28, 28, 1) float32 array of training images.")
+            raise ValueError(
+                "Full-integer conversion needs representative images; pass "
+                "representative= a (n, 28, 28, 1) float32 array of training images."
+            )
+
         def gen():
             for i in range(len(representative)):
-                yield [representative[i:i + 1].astype(np.float32)]
+                yield [representative[i : i + 1].astype(np.float32)]
+
         converter.representative_dataset = gen
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
     elif mode not in ("float32", "int8", "int8sparse"):
-        raise ValueError(f"TFLite mode {mode!r} is unknown; use 'float32', 'int8', 'int8sparse' "
-                         f"or 'int8full'.")
+        raise ValueError(f"TFLite mode {mode!r} is unknown; use 'float32', 'int8', 'int8sparse' or 'int8full'.")
     return converter.convert()
 
 
@@ -268,6 +298,5 @@ def layer_sparsity_table(members_by_sparsity: dict) -> list[dict]:
         names = [name.split("_", 1)[-1] for name in kernel_sparsity(members[0])]
         for j, name in enumerate(names):
             values = [row[j] for row in per_member]
-            rows.append({"target": target, "layer": name, "min": min(values),
-                         "mean": float(np.mean(values)), "max": max(values)})
+            rows.append({"target": target, "layer": name, "min": min(values), "mean": float(np.mean(values)), "max": max(values)})
     return rows

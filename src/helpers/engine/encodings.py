@@ -53,8 +53,8 @@ def _interpreter(tflite: bytes):
     # Without the default XNNPACK delegate: it takes over constant tensors (and rejects
     # TFLite's sparse tensors), while the reference kernels let every constant be read.
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    it = Interpreter(model_content=tflite,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+
+    it = Interpreter(model_content=tflite, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     it.allocate_tensors()
     return it
 
@@ -77,17 +77,25 @@ def constant_tensors(tflite: bytes) -> list[dict]:
             values = it.get_tensor(d["index"])
         except ValueError:  # a tensor without data (e.g. an intermediate of a DENSIFY op)
             continue
-        out.append({"name": d["name"], "dtype": np.dtype(values.dtype).name,
-                    "shape": tuple(int(s) for s in values.shape), "values": values})
+        out.append(
+            {
+                "name": d["name"],
+                "dtype": np.dtype(values.dtype).name,
+                "shape": tuple(int(s) for s in values.shape),
+                "values": values,
+            }
+        )
     return out
 
 
 def float_weight_tensors(tflite: bytes) -> list[dict]:
     """The multi-dimensional float32 constants of a .tflite file (kernels the converter
     left unquantized), with their stored bytes."""
-    return [{"name": t["name"], "shape": t["shape"], "bytes": t["values"].nbytes}
-            for t in constant_tensors(tflite)
-            if t["dtype"] == "float32" and len(t["shape"]) > 1]
+    return [
+        {"name": t["name"], "shape": t["shape"], "bytes": t["values"].nbytes}
+        for t in constant_tensors(tflite)
+        if t["dtype"] == "float32" and len(t["shape"]) > 1
+    ]
 
 
 def _gaps(mask: np.ndarray) -> bytes:
@@ -130,8 +138,9 @@ def _segments(tflite: bytes) -> list[tuple[int, int]]:
     found.sort()
     for (a, n), (b, _) in zip(found, found[1:]):
         if a + n > b:
-            raise EncodingError("Two weight buffers of the .tflite file overlap; it cannot be "
-                                "packed. Report the model that produced it.")
+            raise EncodingError(
+                "Two weight buffers of the .tflite file overlap; it cannot be packed. Report the model that produced it."
+            )
     return found
 
 
@@ -181,11 +190,12 @@ def _split(tflite: bytes) -> tuple[list, bytes, bytes, bytes]:
 def unpack_sparse(blob: bytes) -> bytes:
     """The .tflite bytes a `pack_sparse` container holds (identical to the packed file)."""
     if not blob.startswith(MAGIC):
-        raise EncodingError("The data is not a sparse container (its first bytes are not "
-                            f"{MAGIC!r}); pass what pack_sparse returned.")
+        raise EncodingError(
+            f"The data is not a sparse container (its first bytes are not {MAGIC!r}); pass what pack_sparse returned."
+        )
     (n_head,) = struct.unpack_from("<I", blob, len(MAGIC))
     start = len(MAGIC) + 4
-    head = json.loads(blob[start:start + n_head])
+    head = json.loads(blob[start : start + n_head])
     pos = start + n_head
     mask_start = pos
     value_start = mask_start + sum(s[3] for s in head["segments"])
@@ -194,9 +204,9 @@ def unpack_sparse(blob: bytes) -> bytes:
     previous_end = 0
     for offset, length, kind, n_mask, n_values in head["segments"]:
         keep = offset - previous_end
-        out += blob[rest_pos:rest_pos + keep]
+        out += blob[rest_pos : rest_pos + keep]
         rest_pos += keep
-        mask = _mask_decode(kind, blob[mask_start:mask_start + n_mask], length)
+        mask = _mask_decode(kind, blob[mask_start : mask_start + n_mask], length)
         weights = np.zeros(length, dtype=np.int8)
         weights[mask] = np.frombuffer(blob, dtype=np.int8, count=n_values, offset=value_start)
         out += weights.tobytes()
@@ -205,8 +215,9 @@ def unpack_sparse(blob: bytes) -> bytes:
         previous_end = offset + length
     out += blob[rest_pos:]
     if len(out) != head["size"]:
-        raise EncodingError(f"The sparse container decodes to {len(out)} bytes but says "
-                            f"{head['size']}; the container is corrupt.")
+        raise EncodingError(
+            f"The sparse container decodes to {len(out)} bytes but says {head['size']}; the container is corrupt."
+        )
     return bytes(out)
 
 
@@ -215,18 +226,21 @@ def sparse_tflite(model) -> bytes:
     own sparse tensor encoding of the pruned kernels (runs in LiteRT's built-in kernels;
     XNNPACK refuses these files)."""
     from helpers.engine.compression import to_tflite
+
     return to_tflite(model, "int8sparse")
 
 
-def member_encodings(q8_tflite: bytes, sparse_tflite_bytes: bytes | None = None,
-                     name: str = "member.tflite") -> dict:
+def member_encodings(q8_tflite: bytes, sparse_tflite_bytes: bytes | None = None, name: str = "member.tflite") -> dict:
     """Bytes of one int8-weights member in every encoding: the paper's zip (deflate 6;
     with the file's own `name` inside the archive it equals Table 2's measure), deflate 9,
     our sparse container (deflate 9), the part of it that is not kernel weights (deflate 9)
     and, when given, TFLite's sparse file."""
-    out = {"zip": deflate_size(q8_tflite, None, name), "zip9": deflate_size(q8_tflite, 9, name),
-           "container9": deflate_size(pack_sparse(q8_tflite), 9, name + ".cdesparse"),
-           "non_weight9": deflate_size(non_weight_bytes(q8_tflite), 9, name + ".rest")}
+    out = {
+        "zip": deflate_size(q8_tflite, None, name),
+        "zip9": deflate_size(q8_tflite, 9, name),
+        "container9": deflate_size(pack_sparse(q8_tflite), 9, name + ".cdesparse"),
+        "non_weight9": deflate_size(non_weight_bytes(q8_tflite), 9, name + ".rest"),
+    }
     if sparse_tflite_bytes is not None:
         out["tflite_sparse_zip"] = deflate_size(sparse_tflite_bytes, None, name)
         out["tflite_sparse_zip9"] = deflate_size(sparse_tflite_bytes, 9, name)
@@ -239,8 +253,8 @@ def float_kernel_cost(tflites: list[bytes]) -> dict:
     their names and weights per member, and summed over the members their stored bytes
     and deflated bytes, beside the same kernels as per-output-channel int8 values."""
     from helpers.engine.compression import quantize_symmetric_int8
-    out = {"names": [], "weights_per_member": 0, "float32_bytes": 0, "float32_deflated": 0,
-           "int8_bytes": 0, "int8_deflated": 0}
+
+    out = {"names": [], "weights_per_member": 0, "float32_bytes": 0, "float32_deflated": 0, "int8_bytes": 0, "int8_deflated": 0}
     for i, tflite in enumerate(tflites):
         for t in constant_tensors(tflite):
             if t["dtype"] != "float32" or len(t["shape"]) < 2:

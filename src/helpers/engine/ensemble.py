@@ -49,8 +49,7 @@ def epoch_permutation(member_seed: int, stream: int, epoch: int, n: int) -> np.n
     return np.random.default_rng([member_seed, stream, epoch]).permutation(n)
 
 
-def epoch_dataset(x, y, member_seeds, stream: int, epoch: int, batch_size: int,
-                  output_names: list) -> tf.data.Dataset:
+def epoch_dataset(x, y, member_seeds, stream: int, epoch: int, batch_size: int, output_names: list) -> tf.data.Dataset:
     """Batches of ((x_1..x_M), {output_m: y_m}), member m drawn in its own order."""
     order = np.stack([epoch_permutation(s, stream, epoch, len(x)) for s in member_seeds], axis=1)
     x_t, y_t = tf.constant(x), tf.constant(y)
@@ -61,15 +60,20 @@ def epoch_dataset(x, y, member_seeds, stream: int, epoch: int, batch_size: int,
         ys = {output_names[m]: tf.gather(y_t, idx[:, m]) for m in range(n_members)}
         return xs, ys
 
-    return (tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-            .map(gather, num_parallel_calls=1, deterministic=True).prefetch(2))
+    return (
+        tf.data.Dataset.from_tensor_slices(order)
+        .batch(batch_size)
+        .map(gather, num_parallel_calls=1, deterministic=True)
+        .prefetch(2)
+    )
 
 
 def validation_dataset(x_val, y_val, output_names: list, batch_size: int = 1000):
     if len(x_val) == 0:
         return None
-    return tf.data.Dataset.from_tensor_slices(
-        (tuple([x_val] * len(output_names)), {name: y_val for name in output_names})).batch(batch_size)
+    return tf.data.Dataset.from_tensor_slices((tuple([x_val] * len(output_names)), {name: y_val for name in output_names})).batch(
+        batch_size
+    )
 
 
 def _member_history(keras_history: dict, n_members: int, output_names: list) -> list:
@@ -102,8 +106,7 @@ class Checkpoint:
             return
         arrays = {f"w{i}": w for i, w in enumerate(model.get_weights())}
         arrays.update({f"o{i}": v.numpy() for i, v in enumerate(_optimizer_variables(model.optimizer))})
-        arrays["meta"] = np.frombuffer(json.dumps({"epoch": epoch, "history": history}).encode(),
-                                       dtype=np.uint8)
+        arrays["meta"] = np.frombuffer(json.dumps({"epoch": epoch, "history": history}).encode(), dtype=np.uint8)
         with atomic_path(self.path) as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, **arrays)
@@ -125,8 +128,19 @@ class Checkpoint:
             self.path.unlink()
 
 
-def fit_epochs(fused, config: Config, x, y, member_seeds, stream: int, epochs: int,
-               checkpoint: Checkpoint, callbacks=(), verbose: int = 0, on_epoch=None) -> list:
+def fit_epochs(
+    fused,
+    config: Config,
+    x,
+    y,
+    member_seeds,
+    stream: int,
+    epochs: int,
+    checkpoint: Checkpoint,
+    callbacks=(),
+    verbose: int = 0,
+    on_epoch=None,
+) -> list:
     """Train a compiled fused model for `epochs`, resuming from `checkpoint` if present.
 
     Returns the history: one list per member of per-epoch dicts (HISTORY_KEYS).
@@ -137,8 +151,7 @@ def fit_epochs(fused, config: Config, x, y, member_seeds, stream: int, epochs: i
     history = flat or [[] for _ in range(n)]
     val = validation_dataset(x_val, y_val, fused.output_names)
     for epoch in range(start, epochs):
-        ds = epoch_dataset(x_tr, y_tr, member_seeds, stream, epoch, config.batch_size,
-                           fused.output_names)
+        ds = epoch_dataset(x_tr, y_tr, member_seeds, stream, epoch, config.batch_size, fused.output_names)
         h = fused.fit(ds, epochs=1, validation_data=val, callbacks=list(callbacks), verbose=verbose)
         for m, entry in enumerate(_member_history(h.history, n, fused.output_names)):
             history[m].append(entry)
@@ -148,9 +161,17 @@ def fit_epochs(fused, config: Config, x, y, member_seeds, stream: int, epochs: i
     return history
 
 
-def train_ensemble(config: Config, x, y, mode: str = "fused", checkpoint_dir: Path | None = None,
-                   verbose: int = 0, members: list | None = None, on_epoch=None,
-                   steps_per_execution: int = 1):
+def train_ensemble(
+    config: Config,
+    x,
+    y,
+    mode: str = "fused",
+    checkpoint_dir: Path | None = None,
+    verbose: int = 0,
+    members: list | None = None,
+    on_epoch=None,
+    steps_per_execution: int = 1,
+):
     """Train `config.ensemble_size` members on (x, y) minus the last validation split.
 
     x: (N, 28, 28, 1) float32 in [0, 1]; y: (N,) int. Returns (members, histories) where
@@ -175,8 +196,9 @@ def train_ensemble(config: Config, x, y, mode: str = "fused", checkpoint_dir: Pa
         models.compile_for_training(fused, config, steps_per_execution)
         tag = "fused" if mode == "fused" else f"member{group[0]}"
         ckpt = Checkpoint(ckpt_dir / f"train_{config.hash}_{tag}.npz" if ckpt_dir else None)
-        hist = fit_epochs(fused, config, x, y, [seeds[m] for m in group], TRAIN_STREAM,
-                          config.epochs, ckpt, verbose=verbose, on_epoch=on_epoch)
+        hist = fit_epochs(
+            fused, config, x, y, [seeds[m] for m in group], TRAIN_STREAM, config.epochs, ckpt, verbose=verbose, on_epoch=on_epoch
+        )
         for m, h in zip(group, hist):
             histories[m] = h
     return members, histories

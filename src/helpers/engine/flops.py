@@ -45,8 +45,11 @@ def layer_macs(config) -> list[tuple[str, int]]:
 def conv_layers(config) -> list[dict]:
     """Input shape (h, w, c), kernel size and filters of each conv layer, in order: what a
     benchmark needs to time one layer's kernels alone."""
-    return [{"input": shape, "kernel_size": spec["kernel_size"], "filters": spec["filters"]}
-            for kind, spec, shape, _ in _walk(config) if kind == "conv2d"]
+    return [
+        {"input": shape, "kernel_size": spec["kernel_size"], "filters": spec["filters"]}
+        for kind, spec, shape, _ in _walk(config)
+        if kind == "conv2d"
+    ]
 
 
 def forward_flops(config) -> int:

@@ -18,30 +18,35 @@ from helpers.core.config import Config  # noqa: E402
 _LAYER_NAMES = {"conv2d": "conv", "maxpool2d": "pool", "flatten": "flatten", "dense": "dense"}
 
 
-_REQUIRED = {"conv2d": ("filters", "kernel_size"), "maxpool2d": ("pool_size",), "flatten": (),
-             "dense": ("units",)}
+_REQUIRED = {"conv2d": ("filters", "kernel_size"), "maxpool2d": ("pool_size",), "flatten": (), "dense": ("units",)}
 
 
 def _layer(spec: dict, name: str, activation: str, seed: int):
     kind = spec.get("type") if isinstance(spec, dict) else None
     missing = [k for k in _REQUIRED.get(kind, ()) if k not in spec]
     if missing:
-        raise ValueError(f"Layer {name} ({kind}) in the model section of the config has no "
-                         f"{missing[0]!r}; give it, e.g. {{type: {kind}, {missing[0]}: ...}}, "
-                         f"in _config.yml.")
+        raise ValueError(
+            f"Layer {name} ({kind}) in the model section of the config has no "
+            f"{missing[0]!r}; give it, e.g. {{type: {kind}, {missing[0]}: ...}}, "
+            f"in _config.yml."
+        )
     init = keras.initializers.GlorotUniform(seed=seed)
     if kind == "conv2d":
-        return keras.layers.Conv2D(spec["filters"], spec["kernel_size"], activation=activation,
-                                   kernel_initializer=init, name=name)
+        return keras.layers.Conv2D(
+            spec["filters"], spec["kernel_size"], activation=activation, kernel_initializer=init, name=name
+        )
     if kind == "maxpool2d":
         return keras.layers.MaxPooling2D(spec["pool_size"], name=name)
     if kind == "flatten":
         return keras.layers.Flatten(name=name)
     if kind == "dense":
-        return keras.layers.Dense(spec["units"], activation=spec.get("activation", activation),
-                                  kernel_initializer=init, name=name)
-    raise ValueError(f"Layer type {kind!r} of layer {name} in the model section of the config is not supported; "
-                     f"use one of {', '.join(_LAYER_NAMES)}.")
+        return keras.layers.Dense(
+            spec["units"], activation=spec.get("activation", activation), kernel_initializer=init, name=name
+        )
+    raise ValueError(
+        f"Layer type {kind!r} of layer {name} in the model section of the config is not supported; "
+        f"use one of {', '.join(_LAYER_NAMES)}."
+    )
 
 
 def member_layers(config: Config, seed: int, prefix: str = "") -> list:
@@ -63,8 +68,10 @@ def build_member(config: Config, seed: int, prefix: str = "") -> keras.Sequentia
     and the same layer names whatever else the process built before: the input is named,
     not numbered by Keras' global counter (a resumed run saves byte-identical .keras files).
     """
-    model = keras.Sequential([keras.Input(tuple(config.model["input_shape"]), name=f"{prefix}input")]
-                             + member_layers(config, seed, prefix), name=f"{prefix}member")
+    model = keras.Sequential(
+        [keras.Input(tuple(config.model["input_shape"]), name=f"{prefix}input")] + member_layers(config, seed, prefix),
+        name=f"{prefix}member",
+    )
     return model
 
 
@@ -103,10 +110,12 @@ def compile_for_training(model: keras.Model, config: Config, steps_per_execution
     `steps_per_execution` > 1 runs that many batches per graph call (fewer Python round
     trips); the updates are the same, and the weights bit-identical (tests/test_ensemble.py).
     """
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss={name: "sparse_categorical_crossentropy" for name in model.output_names},
-                  metrics={name: ["accuracy"] for name in model.output_names},
-                  steps_per_execution=steps_per_execution)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss={name: "sparse_categorical_crossentropy" for name in model.output_names},
+        metrics={name: ["accuracy"] for name in model.output_names},
+        steps_per_execution=steps_per_execution,
+    )
 
 
 def _output_shape(layer) -> tuple:

@@ -21,8 +21,7 @@ class TFLiteMember:
     """One .tflite member, callable on float32 images (n, 28, 28, 1) -> probs (n, K)
     (or (n, M, K) for a one-graph ensemble from compression.ensemble_to_tflite)."""
 
-    def __init__(self, model: bytes | Path, num_threads: int = 2, batch_size: int = TFLITE_BATCH,
-                 xnnpack: bool = True):
+    def __init__(self, model: bytes | Path, num_threads: int = 2, batch_size: int = TFLITE_BATCH, xnnpack: bool = True):
         kwargs = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
         if not xnnpack:  # LiteRT's own optimized kernels only (no default XNNPACK delegate)
             kwargs["experimental_op_resolver_type"] = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
@@ -51,11 +50,10 @@ class TFLiteMember:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         out = []
         for start in range(0, len(x), self.batch_size):
-            batch = x[start:start + self.batch_size]
+            batch = x[start : start + self.batch_size]
             n = len(batch)
             if n < self.batch_size:
-                batch = np.concatenate([batch, np.zeros((self.batch_size - n, *batch.shape[1:]),
-                                                        batch.dtype)])
+                batch = np.concatenate([batch, np.zeros((self.batch_size - n, *batch.shape[1:]), batch.dtype)])
             self.interpreter.set_tensor(self.input["index"], self._quantize(batch))
             self.interpreter.invoke()
             out.append(self._dequantize(self.interpreter.get_tensor(self.output["index"]))[:n])

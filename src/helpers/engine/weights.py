@@ -40,13 +40,12 @@ class WeightsError(ValueError):
 def float_variants(config) -> list[str]:
     """The variants whose members are trained (the rest are converted from these)."""
     from helpers.core.variants import CONTROL_FLOAT, variant_name
+
     return ["baseline", CONTROL_FLOAT, *[variant_name(s, "float32") for s in config.sparsities]]
 
 
 def pack_path(profile_root: Path, seed: int) -> Path:
     return Path(profile_root) / PACK_FOLDER / f"seed_{seed}.weights.zip"
-
-
 
 
 def encode(weights: list[np.ndarray], sparse: bool) -> dict:
@@ -81,8 +80,10 @@ def decode(arrays: dict, n_weights: int) -> list[np.ndarray]:
         w = np.zeros(size, dtype=np.float32)
         values = arrays[f"{i}.values"]
         if int(nz.sum()) != values.size:
-            raise WeightsError(f"weight {i}: the mask has {int(nz.sum())} non-zeros but {values.size} "
-                               f"values are stored; the pack is damaged, write it again.")
+            raise WeightsError(
+                f"weight {i}: the mask has {int(nz.sum())} non-zeros but {values.size} "
+                f"values are stored; the pack is damaged, write it again."
+            )
         w[nz] = values
         w[np.unpackbits(arrays[f"{i}.negzero"], count=size).astype(bool)] = -0.0
         out.append(w.reshape(shape))
@@ -92,8 +93,17 @@ def decode(arrays: dict, n_weights: int) -> list[np.ndarray]:
 def pack(exp) -> bytes:
     """One .npz-format zip (np.savez_compressed) holding every trained member of the experiment's store (see module doc)."""
     cfg = exp.config
-    arrays, meta = {}, {"weights_version": WEIGHTS_VERSION, "config_hash": cfg.hash, "seed": cfg.seed,
-                        "profile": cfg.profile, "variants": {}, "files": {}}
+    arrays, meta = (
+        {},
+        {
+            "weights_version": WEIGHTS_VERSION,
+            "config_hash": cfg.hash,
+            "seed": cfg.seed,
+            "profile": cfg.profile,
+            "variants": {},
+            "files": {},
+        },
+    )
     for variant in float_variants(cfg):
         members = exp.float_members(variant)
         sparse = variant.startswith("s")
@@ -104,14 +114,14 @@ def pack(exp) -> bytes:
             for key, value in encode(weights, sparse).items():
                 arrays[f"{variant}/{m}/{key}"] = value
     manifest = exp.store.manifest()
-    meta["files"] = {rel: sha for rel, sha in sorted(manifest.get("files", {}).items())
-                     if rel.startswith("models/")}
+    meta["files"] = {rel: sha for rel, sha in sorted(manifest.get("files", {}).items()) if rel.startswith("models/")}
     return pack_bytes(meta, arrays)
 
 
 def write_pack(exp, profile_root: Path) -> Path:
     """Write the seed's pack atomically into the profile store's weights/ folder."""
     from helpers.core.fileio import atomic_write_bytes
+
     path = pack_path(profile_root, exp.config.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, pack(exp))
@@ -132,12 +142,15 @@ def open_pack(path: Path, sha256: str | None, error, what: str, fix: str) -> tup
     (one sentence naming the file, `what` it should be and the `fix`) otherwise."""
     path = Path(path)
     if not path.exists():
-        raise error(f"{path} does not exist though its seed record names it; restore it from git "
-                    f"(git checkout -- {path}) or {fix}.")
+        raise error(
+            f"{path} does not exist though its seed record names it; restore it from git (git checkout -- {path}) or {fix}."
+        )
     data = path.read_bytes()
     if sha256 is not None and sha256_bytes(data) != sha256:
-        raise error(f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed record "
-                    f"names; restore it from git (git checkout -- {path}) or {fix}.")
+        raise error(
+            f"{path} has sha256 {sha256_bytes(data)[:12]}…, not the {sha256[:12]}… its seed record "
+            f"names; restore it from git (git checkout -- {path}) or {fix}."
+        )
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -152,22 +165,27 @@ def read_pack(path: Path, config=None, sha256: str | None = None) -> tuple[dict,
     its version and, when `config` is given, its config hash and seed."""
     meta, arrays = open_pack(path, sha256, WeightsError, "a weights pack", "re-run that seed")
     if meta.get("weights_version") != WEIGHTS_VERSION:
-        raise WeightsError(f"{path} is a version {meta.get('weights_version')} pack; this code reads "
-                           f"version {WEIGHTS_VERSION}: write it again from the seed's store.")
+        raise WeightsError(
+            f"{path} is a version {meta.get('weights_version')} pack; this code reads "
+            f"version {WEIGHTS_VERSION}: write it again from the seed's store."
+        )
     if config is not None and (meta["config_hash"], meta["seed"]) != (config.hash, config.seed):
-        raise WeightsError(f"{path} holds seed {meta['seed']} of config {meta['config_hash']}, not seed "
-                           f"{config.seed} of config {config.hash}; it belongs to other training values.")
+        raise WeightsError(
+            f"{path} holds seed {meta['seed']} of config {meta['config_hash']}, not seed "
+            f"{config.seed} of config {config.hash}; it belongs to other training values."
+        )
     return meta, arrays
 
 
 def members_of(meta: dict, arrays: dict, variant: str) -> list:
     """The Keras members of one variant, rebuilt from the pack."""
     import tf_keras as keras
+
     out = []
     for m, entry in enumerate(meta["variants"][variant]):
         model = keras.models.model_from_json(entry["config"])
         prefix = f"{variant}/{m}/"
-        mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        mine = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
         model.set_weights(decode(mine, entry["n_weights"]))
         out.append(model)
     return out
@@ -181,8 +199,10 @@ def restore(exp, path: Path, sha256: str | None = None) -> list[str]:
     restored = []
     for variant in float_variants(exp.config):
         if variant not in meta["variants"]:
-            raise WeightsError(f"{path} lacks the members of {variant}; it was written for other "
-                               f"sparsities: re-train that variant (python -m helpers train).")
+            raise WeightsError(
+                f"{path} lacks the members of {variant}; it was written for other "
+                f"sparsities: re-train that variant (python -m helpers train)."
+            )
         paths = exp._paths(variant, ".keras")
         if exp.store.has_files(paths):
             continue
@@ -194,6 +214,7 @@ def restore(exp, path: Path, sha256: str | None = None) -> list[str]:
 def verify_rebuilt(exp, meta_files: dict) -> list[str]:
     """Model files of the store whose sha256 differs from the pack's record (relative paths)."""
     from helpers.core.fileio import sha256_file
+
     bad = []
     for rel, sha in meta_files.items():
         path = exp.store.root / rel

@@ -31,16 +31,11 @@ the landing page only read this file: no presentation module averages over seeds
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
-import numpy as np
-
-from helpers.core import datasets
 from helpers.core.fileio import sha256_bytes
-from helpers.core.variants import BUDGET_PANELS
-from helpers.stats.claims_v2 import IMAGE_CLAIMS, seed_table, v2_two_level, v2_verdicts
-from helpers.stats.inference import t_interval
+from helpers.stages.seed_numbers import json_safe, numbers, two_level_block
+from helpers.stats.claims_v2 import IMAGE_CLAIMS, v2_two_level, v2_verdicts
 from helpers.stats.rules import VERSION as RULES_VERSION
 from helpers.stats.rules import RulesV2, load_rules_v2, rules_digest
 
@@ -48,13 +43,12 @@ SUMMARY_VERSION = 2  # 2: table1_rows (chapter 01 builds no model)
 SUMMARY = "summary.json"
 
 # What each rule set had seen when it was committed (the book states both).
-SEEN = {"v1": {"seeds": [0], "commit": "117843c",
-               "when": "after seed 0's paper-profile results, before seeds 1-4"},
-        "v2": {"seeds": [0, 1, 2, 3, 4], "commit": "1aea55b", "when": "after seeds 0-4, before seeds 5-14"}}
+SEEN = {
+    "v1": {"seeds": [0], "commit": "117843c", "when": "after seed 0's paper-profile results, before seeds 1-4"},
+    "v2": {"seeds": [0, 1, 2, 3, 4], "commit": "1aea55b", "when": "after seeds 0-4, before seeds 5-14"},
+}
 CONFIRMATORY_FROM = 5
 """Seeds from this one on were run after rules v2 were committed: v2's confirmatory evidence."""
-
-REFERENCES = {"vs_baseline": "baseline", "vs_q8": "q8", "vs_control": "ft_q8"}
 
 
 class AggregateError(ValueError):
@@ -77,41 +71,51 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
     from helpers.stages.records import read_seed_record
 
     folder = Path(profile_root) / "seeds"
-    paths = sorted(folder.glob("seed_*.json"), key=lambda p: int(p.stem.split("_")[1])
-                   if p.stem.split("_")[1].isdigit() else -1)
+    paths = sorted(folder.glob("seed_*.json"), key=lambda p: int(p.stem.split("_")[1]) if p.stem.split("_")[1].isdigit() else -1)
     if not paths:
-        raise AggregateError(f"No seed records in {folder}; record seeds with `python -m helpers "
-                             f"sweep --profile {cfg.profile} --seeds 0-4` first.")
+        raise AggregateError(
+            f"No seed records in {folder}; record seeds with `python -m helpers sweep --profile {cfg.profile} --seeds 0-4` first."
+        )
     records, lineage, seen = [], {}, {}
     for path in paths:
         data = path.read_bytes()
         record = read_seed_record(path)
         results = record["results"]
         if results.get("seed", record["seed"]) != record["seed"]:
-            raise AggregateError(f"Seed record {path} is named seed {record['seed']} but holds the "
-                                 f"results of seed {results.get('seed')}; delete it and re-run the "
-                                 f"sweep for that seed.")
+            raise AggregateError(
+                f"Seed record {path} is named seed {record['seed']} but holds the "
+                f"results of seed {results.get('seed')}; delete it and re-run the "
+                f"sweep for that seed."
+            )
         if check_hash:
             expected = dataclasses.replace(cfg, seed=record["seed"]).hash
             if record["config_hash"] != expected:
-                raise AggregateError(f"Seed record {path} has config hash {record['config_hash']}, "
-                                     f"not {expected} of profile {cfg.profile!r} seed {record['seed']}; "
-                                     f"it was computed with other values: delete it and re-run the "
-                                     f"sweep for that seed.")
+                raise AggregateError(
+                    f"Seed record {path} has config hash {record['config_hash']}, "
+                    f"not {expected} of profile {cfg.profile!r} seed {record['seed']}; "
+                    f"it was computed with other values: delete it and re-run the "
+                    f"sweep for that seed."
+                )
         digest = sha256_bytes(json.dumps(results["variants"], sort_keys=True).encode())
         if digest in seen:
-            raise AggregateError(f"Seed record {path} holds the same results as {seen[digest]}: a "
-                                 f"copy is not an independent seed; delete the copy.")
+            raise AggregateError(
+                f"Seed record {path} holds the same results as {seen[digest]}: a "
+                f"copy is not an independent seed; delete the copy."
+            )
         seen[digest] = path.name
         records.append(record)
         lineage[path.name] = sha256_bytes(data)
-    sizes = {json.dumps({d: i.get("n") for d, i in r["results"].get("datasets", {}).items()}, sort_keys=True):
-             r["seed"] for r in records}
+    sizes = {
+        json.dumps({d: i.get("n") for d, i in r["results"].get("datasets", {}).items()}, sort_keys=True): r["seed"]
+        for r in records
+    }
     if len(sizes) > 1:
         (a, seed_a), (b, seed_b) = list(sizes.items())[:2]
-        raise AggregateError(f"The seed records in {folder} were evaluated on different images (seed "
-                             f"{seed_a}: {a}; seed {seed_b}: {b}); one aggregate needs one set of "
-                             f"evaluation values: re-evaluate them alike (python -m helpers evaluate).")
+        raise AggregateError(
+            f"The seed records in {folder} were evaluated on different images (seed "
+            f"{seed_a}: {a}; seed {seed_b}: {b}); one aggregate needs one set of "
+            f"evaluation values: re-evaluate them alike (python -m helpers evaluate)."
+        )
     versions = {r["results"].get("evaluation_version") for r in records}
     if len(versions) > 1:
         # One evaluation version per aggregate: the newest. Records of an older one (seeds
@@ -121,54 +125,10 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
         records = [r for r in records if r["results"].get("evaluation_version") == newest]
         for r in left:
             lineage.pop(f"seed_{r['seed']}.json", None)
-        lineage["left_out"] = {f"seed_{r['seed']}.json": f"evaluation version "
-                               f"{r['results'].get('evaluation_version')}, not {newest}" for r in left}
+        lineage["left_out"] = {
+            f"seed_{r['seed']}.json": f"evaluation version {r['results'].get('evaluation_version')}, not {newest}" for r in left
+        }
     return sorted(records, key=lambda r: r["seed"]), lineage
-
-
-# --- statistics over seeds -------------------------------------------------------------------
-def describe(values, alpha: float) -> dict:
-    """{"n", "mean", "sd", "low", "high", "values"} of one value per seed."""
-    v = np.asarray(values, dtype=np.float64)
-    mean, low, high = t_interval(v, alpha)
-    return {"n": int(v.size), "mean": mean, "sd": float(v.std(ddof=1)) if v.size > 1 else math.nan,
-            "low": low, "high": high, "values": v.tolist()}
-
-
-def dataset_names(runs: list[dict]) -> list[str]:
-    """Datasets summarized: the in-distribution and OOD sets, and the shift families."""
-    names = [d for d, info in runs[0]["datasets"].items() if info.get("kind", "in") in ("in", "ood")]
-    return names + [f for f in ("rotated_mnist", "corrupted_mnist")
-                    if any(f in v for v in runs[0]["variants"].values())]
-
-
-def stats_block(runs: list[dict], alpha: float) -> dict:
-    out = {}
-    for variant in runs[0]["variants"]:
-        out[variant] = {}
-        for dataset in ["size", *dataset_names(runs)]:
-            table = seed_table(runs, variant, dataset)
-            if table:
-                out[variant][dataset] = {k: describe(v, alpha) for k, v in table.items()}
-    return out
-
-
-def diffs_block(runs: list[dict], alpha: float) -> dict:
-    """Per-seed paired differences to the baseline, the 0 % int8 ensemble and the control."""
-    out = {}
-    for kind, reference in REFERENCES.items():
-        out[kind] = {}
-        for variant in runs[0]["variants"]:
-            if variant == reference:
-                continue
-            out[kind][variant] = {}
-            for dataset in dataset_names(runs):
-                a, b = seed_table(runs, variant, dataset), seed_table(runs, reference, dataset)
-                common = sorted(set(a) & set(b))
-                if common:
-                    out[kind][variant][dataset] = {
-                        k: describe(np.subtract(a[k], b[k]), alpha) for k in common}
-    return out
 
 
 def per_image_runs(records: list[dict], root: Path) -> dict:
@@ -188,122 +148,41 @@ def per_image_runs(records: list[dict], root: Path) -> dict:
         except PerImageError as e:
             raise AggregateError(str(e)) from None
         if meta["config_hash"] != r["config_hash"]:
-            raise AggregateError(f"{path} was written for config {meta['config_hash']}, not the "
-                                 f"{r['config_hash']} of its seed record; write it again with "
-                                 f"`python -m helpers weights --profile {r['results']['profile']} "
-                                 f"--seeds {r['seed']}`.")
+            raise AggregateError(
+                f"{path} was written for config {meta['config_hash']}, not the "
+                f"{r['config_hash']} of its seed record; write it again with "
+                f"`python -m helpers weights --profile {r['results']['profile']} "
+                f"--seeds {r['seed']}`."
+            )
         for variant, values in losses.items():
             recorded = r["results"]["variants"][variant]["mnist"]
             for metric, v in values.items():
                 if abs(float(v.mean()) - recorded[metric]) > 1e-6:
-                    raise AggregateError(f"{path}: the mean {metric} of {variant} over its images "
-                                         f"({float(v.mean()):.9f}) is not its record's "
-                                         f"({recorded[metric]:.9f}); the pack belongs to other "
-                                         f"predictions: write it again with `python -m helpers weights`.")
+                    raise AggregateError(
+                        f"{path}: the mean {metric} of {variant} over its images "
+                        f"({float(v.mean()):.9f}) is not its record's "
+                        f"({recorded[metric]:.9f}); the pack belongs to other "
+                        f"predictions: write it again with `python -m helpers weights`."
+                    )
         counts[r["seed"]] = meta["n_images"]
         out[r["seed"]] = losses
     if len(set(counts.values())) > 1:
-        raise AggregateError(f"The per-image packs under {root} hold different image counts "
-                             f"({counts}); one two-level interval needs one test set.")
+        raise AggregateError(
+            f"The per-image packs under {root} hold different image counts ({counts}); one two-level interval needs one test set."
+        )
     return out
 
 
-def two_level_block(per_seed: dict, alpha: float) -> tuple[dict | None, dict]:
-    """(summary block, {"<variant>|<metric>": {"mean", "se", "df", "n"}}): every variant's
-    difference to the baseline on MNIST over the seeds with per-image packs, with the
-    two-level interval over seeds and test images (helpers.stats.inference.crossed_mean) beside the
-    t-interval over the same seeds."""
-    from helpers.stages.per_image import METRICS, VARIANTS
-    from helpers.stats.inference import crossed_mean
-
-    seeds = sorted(per_seed)
-    if len(seeds) < 2:
-        return None, {}
-    variants = [v for v in VARIANTS if v != "baseline" and all(v in per_seed[s] for s in seeds)]
-    n_images = {len(per_seed[s]["baseline"]["nll"]) for s in seeds}.pop()
-    block = {"seeds": seeds, "n_seeds": len(seeds), "n_images": n_images,
-             "method": "two-way random-effects ANOVA over seeds and test images (crossed), "
-                       "Satterthwaite degrees of freedom", "variants": {}}
-    intervals = {}
-    for v in variants:
-        for m in METRICS:
-            d = np.stack([per_seed[s][v][m] - per_seed[s]["baseline"][m] for s in seeds])
-            both = crossed_mean(d, alpha)
-            mean, low, high = t_interval(d.mean(axis=1), alpha)
-            _, tlow, thigh = t_interval(d.mean(axis=1), 2 * alpha)
-            block["variants"].setdefault(v, {})[m] = {
-                "mean": both["mean"],
-                "two_level": {k: both[k] for k in ("se", "df", "low", "high", "tost_low", "tost_high",
-                                                   "components")},
-                "seeds": {"se": float(d.mean(axis=1).std(ddof=1)) / math.sqrt(len(seeds)),
-                          "df": len(seeds) - 1, "low": low, "high": high, "tost_low": tlow, "tost_high": thigh}}
-            intervals[f"{v}|{m}"] = {"mean": both["mean"], "se": both["se"], "df": both["df"], "n": len(seeds)}
-    return block, intervals
-
-
-def pareto_front(points: dict, higher_is_better: bool) -> list[str]:
-    """Names of the points {name: (size, value)} that no other point beats: no other is at
-    most as large and at least as good, and strictly better in one. Sorted by size."""
-    better = (lambda a, b: a >= b) if higher_is_better else (lambda a, b: a <= b)
-    front = []
-    for name, (size, value) in points.items():
-        dominated = any(
-            other != name and s <= size and better(v, value) and (s < size or v != value)
-            for other, (s, v) in points.items())
-        if not dominated:
-            front.append(name)
-    return sorted(front, key=lambda n: points[n][0])
-
-
-# --- the memory budget -------------------------------------------------------------------------
-def budget_variants(runs: list[dict]) -> list[str]:
-    """Every ensemble of the memory-budget figure: every variant of the results (the
-    config's variants and the equal-size references)."""
-    return list(runs[0]["variants"])
-
-
-def budget_fronts(stats: dict, names: list[str]) -> dict:
-    """{metric key: Pareto front} of the seed-mean zipped size against each panel's seed mean."""
-    fronts = {}
-    for dataset, key, _, higher in BUDGET_PANELS:
-        points = {n: (stats[n]["size"]["zipped_bytes"]["mean"], stats[n][dataset][key]["mean"])
-                  for n in names if key in stats[n].get(dataset, {}) and "zipped_bytes" in stats[n].get("size", {})}
-        fronts[key] = pareto_front(points, higher)
-    return fronts
-
-
 # --- the whole summary -------------------------------------------------------------------------
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
-def numbers(runs: list[dict], seeds: list[int], alpha: float) -> dict:
-    """The between-seed numbers of a summary (no verdicts): seeds, datasets, stats, diffs,
-    the memory-budget fronts. Pure; tests build summaries of constructed runs with it."""
-    stats = stats_block(runs, alpha)
-    return _json_safe({
-        "seeds": list(seeds), "n_seeds": len(seeds), "alpha": alpha,
-        "evaluation_version": runs[0].get("evaluation_version"),
-        "datasets": {d: {"label": datasets.label(d),
-                         "kind": runs[0]["datasets"].get(d, {}).get("kind", "shift")}
-                     for d in dataset_names(runs)},
-        "stats": stats, "fronts": budget_fronts(stats, budget_variants(runs)),
-        "diffs": diffs_block(runs, alpha)})
-
-
-def summarize(records: list[dict], lineage: dict, config, table1_rows: list[dict],
-              rules_v1=None, rules_v2: RulesV2 | None = None, per_seed: dict | None = None) -> dict:
+def summarize(
+    records: list[dict],
+    lineage: dict,
+    config,
+    table1_rows: list[dict],
+    rules_v1=None,
+    rules_v2: RulesV2 | None = None,
+    per_seed: dict | None = None,
+) -> dict:
     """The summary of every seed record (schema in the module doc). Pure: no file is read;
     `per_seed` holds the per-image losses of the seeds that have them (per_image_runs)."""
     from helpers.stats.claims import Evidence, assess
@@ -316,35 +195,43 @@ def summarize(records: list[dict], lineage: dict, config, table1_rows: list[dict
     alpha = rules_v2.alpha
     v1_rows = assess(Evidence(runs, rules_v1), table1_rows, config)
     confirmatory_runs = [r["results"] for r in records if r["seed"] >= CONFIRMATORY_FROM]
-    confirmatory = (v2_verdicts(confirmatory_runs, rules_v2, table1_rows, config)
-                    if len(confirmatory_runs) >= rules_v2.min_seeds else None)
+    confirmatory = (
+        v2_verdicts(confirmatory_runs, rules_v2, table1_rows, config) if len(confirmatory_runs) >= rules_v2.min_seeds else None
+    )
     two_level, intervals = two_level_block(per_seed or {}, alpha)
     if two_level:
         subset = [r["results"] for r in records if r["seed"] in two_level["seeds"]]
         same_seeds = v2_verdicts(subset, rules_v2, table1_rows, config)
-        two_level["verdicts"] = {"seeds": {c: same_seeds[c] for c in IMAGE_CLAIMS},
-                                 "two_level": v2_two_level(same_seeds, intervals, rules_v2)}
+        two_level["verdicts"] = {
+            "seeds": {c: same_seeds[c] for c in IMAGE_CLAIMS},
+            "two_level": v2_two_level(same_seeds, intervals, rules_v2),
+        }
     summary = {
-        "profile": config.profile, "summary_version": SUMMARY_VERSION, "rules_version": RULES_VERSION,
+        "profile": config.profile,
+        "summary_version": SUMMARY_VERSION,
+        "rules_version": RULES_VERSION,
         "rules_digest": rules_digest(config.config_path),
-        "lineage": lineage, **numbers(runs, seeds, alpha),
+        "lineage": lineage,
+        **numbers(runs, seeds, alpha),
         "reopenable": [r["seed"] for r in records if r.get("weights")],
         "table1_rows": table1_rows,
         "two_level": two_level,
         "verdicts": {
             "v1": v1_rows,
-            "v2": {"all": v2_verdicts(runs, rules_v2, table1_rows, config),
-                   "confirmatory": confirmatory,
-                   "confirmatory_seeds": [s for s in seeds if s >= CONFIRMATORY_FROM],
-                   "seen": SEEN}},
+            "v2": {
+                "all": v2_verdicts(runs, rules_v2, table1_rows, config),
+                "confirmatory": confirmatory,
+                "confirmatory_seeds": [s for s in seeds if s >= CONFIRMATORY_FROM],
+                "seen": SEEN,
+            },
+        },
     }
-    return _json_safe(summary)
+    return json_safe(summary)
 
 
 def main_record(results: dict) -> dict:
     """The store's own results.json as a record (a store with no sweep: one seed)."""
-    return {"seed": results.get("seed", 0), "config_hash": results.get("config_hash"),
-            "results": results}
+    return {"seed": results.get("seed", 0), "config_hash": results.get("config_hash"), "results": results}
 
 
 def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
@@ -357,13 +244,15 @@ def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
     store = Store(cfg, create=False)
     root = store.root
     folder = root / "seeds"
-    records, lineage = (read_records(root, cfg) if any(folder.glob("seed_*.json")) else ([], {}))
+    records, lineage = read_records(root, cfg) if any(folder.glob("seed_*.json")) else ([], {})
     if cfg.seed not in {r["seed"] for r in records}:
         if results is None:
             path = store.path(store.results_name())
             if not path.exists():
-                raise AggregateError(f"{path} does not exist and {folder} holds no record of seed "
-                                     f"{cfg.seed}; compute it first with `{store.command('evaluate')}`.")
+                raise AggregateError(
+                    f"{path} does not exist and {folder} holds no record of seed "
+                    f"{cfg.seed}; compute it first with `{store.command('evaluate')}`."
+                )
             results = json.loads(path.read_text())
         records = sorted([*records, main_record(results)], key=lambda r: r["seed"])
         lineage["results.json"] = sha256_bytes(json_bytes(results))
@@ -371,8 +260,7 @@ def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
     summary = summarize(records, lineage, cfg, table1_rows, per_seed=per_image_runs(records, root))
     path = root / SUMMARY
     atomic_write_json(path, summary)
-    echo(f"summary of seed{'s' if len(records) > 1 else ''} "
-         f"{', '.join(map(str, summary['seeds']))} in {store.rel(path)}")
+    echo(f"summary of seed{'s' if len(records) > 1 else ''} {', '.join(map(str, summary['seeds']))} in {store.rel(path)}")
     return path
 
 
@@ -395,5 +283,4 @@ def is_current(profile_root: Path, config_path=None) -> bool:
     return summary.get("summary_version") == SUMMARY_VERSION and recorded == on_disk and rules_ok
 
 
-__all__ = ["aggregate", "summarize", "read_records", "is_current", "AggregateError",
-           "SUMMARY"]
+__all__ = ["aggregate", "summarize", "read_records", "is_current", "AggregateError", "SUMMARY"]

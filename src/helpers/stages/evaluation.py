@@ -89,10 +89,14 @@ def variant_names(exp: Experiment) -> list[str]:
 def classified_fraction(probs, alpha: float) -> dict:
     """Fraction of samples with confidence >= τ, with its Wilson (1 − α) interval."""
     from statsmodels.stats.proportion import proportion_confint
+
     kept = M.confidence(probs) >= TAU
     low, high = proportion_confint(int(kept.sum()), kept.size, alpha=alpha, method="wilson")
-    return {"classified_fraction": float(kept.mean()), "classified_fraction_low": float(low),
-            "classified_fraction_high": float(high)}
+    return {
+        "classified_fraction": float(kept.mean()),
+        "classified_fraction_low": float(low),
+        "classified_fraction_high": float(high),
+    }
 
 
 def _with_ci(name: str, values: np.ndarray, n_boot: int, seed: int) -> dict:
@@ -105,8 +109,7 @@ def uncertainty(member_probs: np.ndarray, n_boot: int, seed: int, alpha: float) 
     probs = M.ensemble_mean(member_probs)
     entropy = U.entropy(probs)
     member_entropy = np.mean([U.entropy(p) for p in member_probs], axis=0)
-    out = {"mean_confidence": float(M.confidence(probs).mean()),
-           "mean_member_entropy": float(member_entropy.mean())}
+    out = {"mean_confidence": float(M.confidence(probs).mean()), "mean_member_entropy": float(member_entropy.mean())}
     out.update(classified_fraction(probs, alpha))
     out.update(_with_ci("mean_entropy", entropy, n_boot, seed))
     out.update(_with_ci("mean_disagreement", U.disagreement(member_probs), n_boot, seed))
@@ -125,28 +128,31 @@ def vs_baseline(name: str, probs, base_probs, labels, rules: Rules, n_boot: int,
     McNemar for accuracy, and TOST against the "no change" band (and, for the paper's
     compressed variants, against the paper's own accuracy difference ± margin)."""
     ok, ok_base = M.correct(probs, labels), M.correct(base_probs, labels)
-    per_sample = {"accuracy": (ok.astype(np.float64), ok_base.astype(np.float64)),
-                  "nll": (M.nll_per_sample(probs, labels), M.nll_per_sample(base_probs, labels)),
-                  "brier": (M.brier_per_sample(probs, labels), M.brier_per_sample(base_probs, labels))}
+    per_sample = {
+        "accuracy": (ok.astype(np.float64), ok_base.astype(np.float64)),
+        "nll": (M.nll_per_sample(probs, labels), M.nll_per_sample(base_probs, labels)),
+        "brier": (M.brier_per_sample(probs, labels), M.brier_per_sample(base_probs, labels)),
+    }
     out, tests = {}, {}
     for metric, (a, b) in per_sample.items():
         d = bootstrap_ci(np.mean, a, n=n_boot, seed=seed, paired_with=(b,))
-        out.update({f"{metric}_diff": d.estimate, f"{metric}_diff_low": d.low,
-                    f"{metric}_diff_high": d.high})
+        out.update({f"{metric}_diff": d.estimate, f"{metric}_diff_low": d.low, f"{metric}_diff_high": d.high})
         band = no_change_band(metric, float(b.mean()), rules)
         tests[metric] = {"no_change": compare_paired(a, b, band, rules.alpha).as_dict()}
     tests["accuracy"]["mcnemar"] = mcnemar_test(ok, ok_base)
     if name in paper.COMPRESSED:
-        tests["accuracy"]["paper"] = compare_paired(*per_sample["accuracy"], accuracy_band(name, rules),
-                                                    rules.alpha).as_dict()
+        tests["accuracy"]["paper"] = compare_paired(*per_sample["accuracy"], accuracy_band(name, rules), rules.alpha).as_dict()
     out["vs_baseline"] = tests
     return out
 
 
 def _scores(member_probs: np.ndarray) -> dict:
     probs = M.ensemble_mean(member_probs)
-    return {"entropy": U.entropy(probs), "disagreement": U.disagreement(member_probs),
-            "one_minus_confidence": 1.0 - M.confidence(probs)}
+    return {
+        "entropy": U.entropy(probs),
+        "disagreement": U.disagreement(member_probs),
+        "one_minus_confidence": 1.0 - M.confidence(probs),
+    }
 
 
 def detection(member_in: np.ndarray, member_out: np.ndarray) -> tuple[dict, dict]:
@@ -156,8 +162,7 @@ def detection(member_in: np.ndarray, member_out: np.ndarray) -> tuple[dict, dict
     for score in OOD_SCORES:
         out[score] = U.ood_scores_from_scores(s_in[score], s_out[score])
         fpr, tpr = U.ood_roc(s_in[score], s_out[score])
-        roc[score] = {"fpr": ROC_FPR.tolist(),
-                      "tpr": np.round(np.interp(ROC_FPR, fpr, tpr), 5).tolist()}
+        roc[score] = {"fpr": ROC_FPR.tolist(), "tpr": np.round(np.interp(ROC_FPR, fpr, tpr), 5).tolist()}
     return out, roc
 
 
@@ -165,6 +170,7 @@ def box_stats(values: np.ndarray) -> dict:
     """matplotlib's boxplot statistics (whiskers at 1.5 IQR) without the outliers, plus the
     mean: what Figure 2 draws with Axes.bxp."""
     from matplotlib.cbook import boxplot_stats
+
     s = boxplot_stats(np.asarray(values, dtype=np.float64))[0]
     return {k: float(s[k]) for k in ("mean", "med", "q1", "q3", "whislo", "whishi")}
 
@@ -172,8 +178,7 @@ def box_stats(values: np.ndarray) -> dict:
 def confidence_curves(probs_by_dataset: dict, labels_in) -> dict:
     out = {"tau": CURVE_TAUS.tolist()}
     for dataset, probs in probs_by_dataset.items():
-        curve = M.confidence_curve(probs, labels_in if dataset == "mnist" else None,
-                                   thresholds=CURVE_TAUS)
+        curve = M.confidence_curve(probs, labels_in if dataset == "mnist" else None, thresholds=CURVE_TAUS)
         out[f"{dataset}_fraction"] = np.round(curve.fraction, 6).tolist()
         if dataset == "mnist":
             out["mnist_accuracy"] = [None if np.isnan(a) else round(float(a), 6) for a in curve.accuracy]
@@ -183,8 +188,12 @@ def confidence_curves(probs_by_dataset: dict, labels_in) -> dict:
 def reliability(probs, labels) -> dict:
     bins = M.calibration_bins(probs, labels)
     clean = lambda a: [None if np.isnan(v) else float(v) for v in a]  # noqa: E731
-    return {"edges": bins.edges.tolist(), "count": bins.count.astype(int).tolist(),
-            "confidence": clean(bins.confidence), "accuracy": clean(bins.accuracy)}
+    return {
+        "edges": bins.edges.tolist(),
+        "count": bins.count.astype(int).tolist(),
+        "confidence": clean(bins.confidence),
+        "accuracy": clean(bins.accuracy),
+    }
 
 
 def schedule(exp: Experiment) -> dict:
@@ -192,6 +201,7 @@ def schedule(exp: Experiment) -> dict:
     the step where the target is reached, and each sparsity's curve at its change points."""
     from helpers.engine import compression  # TensorFlow: only when results are computed
     from helpers.engine.ensemble import split_validation
+
     cfg = exp.config
     (x_fit, _), _ = split_validation(*exp.train_data, cfg.validation_split)
     first = compression.pruning_schedule(cfg, cfg.sparsities[0], len(x_fit))
@@ -201,12 +211,25 @@ def schedule(exp: Experiment) -> dict:
         keep = np.r_[True, np.diff(values) != 0] | (steps == steps[-1])
         keep |= np.r_[keep[1:], False]  # the step before each change, so the curve is a staircase
         curves[str(s)] = {"step": steps[keep].tolist(), "sparsity": values[keep].tolist()}
-    return {"steps_per_epoch": -(-len(x_fit) // cfg.batch_size), "frequency": int(first.frequency),
-            "end_step": int(first.end_step), "curves": curves}
+    return {
+        "steps_per_epoch": -(-len(x_fit) // cfg.batch_size),
+        "frequency": int(first.frequency),
+        "end_step": int(first.end_step),
+        "curves": curves,
+    }
 
 
-FAMILY_KEYS = ("accuracy", "nll", "brier", "ece", "mean_confidence", "classified_fraction",
-               "mean_entropy", "mean_member_entropy", "mean_disagreement")
+FAMILY_KEYS = (
+    "accuracy",
+    "nll",
+    "brier",
+    "ece",
+    "mean_confidence",
+    "classified_fraction",
+    "mean_entropy",
+    "mean_member_entropy",
+    "mean_disagreement",
+)
 
 
 def family_means(entry: dict, datasets: dict) -> dict:
@@ -232,8 +255,7 @@ def vs_control(exp: Experiment, names: list[str], datasets: list[str], n_boot: i
             scores = _scores(variant_members(exp, name, ds))
             out[name][ds] = {}
             for measure in ("entropy", "disagreement"):
-                d = bootstrap_ci(np.mean, scores[measure], n=n_boot, seed=seed,
-                                 paired_with=(control[ds][measure],))
+                d = bootstrap_ci(np.mean, scores[measure], n=n_boot, seed=seed, paired_with=(control[ds][measure],))
                 out[name][ds][measure] = {"estimate": d.estimate, "low": d.low, "high": d.high}
     return out
 
@@ -265,13 +287,20 @@ def _info(config, name: str) -> dict:
 
 def evaluate(exp: Experiment, force: bool = False) -> dict:
     """Compute (or read) results.json for every variant and dataset; schema above."""
-    results_file, lineage = exp.store.results_name(), lambda: exp.store.lineage(
-        exp.model_files(), evaluation=exp.config.stage_hash("evaluation"))
+    results_file, lineage = (
+        exp.store.results_name(),
+        lambda: exp.store.lineage(exp.model_files(), evaluation=exp.config.stage_hash("evaluation")),
+    )
     cached = exp.store.read_derived(results_file, lineage(), compute=exp.compute)
     names = variant_names(exp)
     ood_sets = [registry.DATASETS[d].key for d in registry.ood_names()]  # the paper's first
-    if (cached and not force and cached.get("evaluation_version") == EVALUATION_VERSION
-            and set(cached["variants"]) == set(names) and set(ood_sets) <= set(cached.get("datasets", {}))):
+    if (
+        cached
+        and not force
+        and cached.get("evaluation_version") == EVALUATION_VERSION
+        and set(cached["variants"]) == set(names)
+        and set(ood_sets) <= set(cached.get("datasets", {}))
+    ):
         return cached  # (a newly registered dataset is evaluated: the models are not touched)
     cfg = exp.config
     # Timed as a stage of the store's own evaluation only: other evaluation values write into
@@ -286,27 +315,26 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
     shift_sets = exp.shift_dataset_names()
     datasets = {"mnist": {"kind": "in", "family": "mnist", "intensity": None, "n": int(len(y_test))}}
     for name in ood_sets:
-        datasets[name] = {"kind": "ood", "family": name, "intensity": None,
-                          "n": int(len(exp.dataset(name)[0]))}
+        datasets[name] = {"kind": "ood", "family": name, "intensity": None, "n": int(len(exp.dataset(name)[0]))}
     for name in shift_sets:
         family, intensity = exp.shift_info(name)
-        datasets[name] = {"kind": "shift", "family": family, "intensity": intensity,
-                          "n": int(len(exp.dataset(name)[1]))}
+        datasets[name] = {"kind": "shift", "family": family, "intensity": intensity, "n": int(len(exp.dataset(name)[1]))}
     shifted = set(shift_variants(cfg))
     out = {"variants": {}, "curves": {}, "boxes": {}, "reliability": {}, "roc": {}}
     for name in progress.each(names, "evaluating"):
         zipped, ratio = _size(sizes, name, cfg)
-        entry = {"label": label(name), **_info(cfg, name), "zipped_bytes": zipped,
-                 "compression_ratio": ratio}
+        entry = {"label": label(name), **_info(cfg, name), "zipped_bytes": zipped, "compression_ratio": ratio}
         member_in = variant_members(exp, name, "mnist_test")
         probs_in = M.ensemble_mean(member_in)
         entry["members"] = int(member_in.shape[0])
-        entry["mnist"] = {**labelled(probs_in, y_test, n_boot, seed),
-                          **uncertainty(member_in, n_boot, seed, alpha),
-                          **vs_baseline(name, probs_in, base_in, y_test, rules, n_boot, seed)}
+        entry["mnist"] = {
+            **labelled(probs_in, y_test, n_boot, seed),
+            **uncertainty(member_in, n_boot, seed, alpha),
+            **vs_baseline(name, probs_in, base_in, y_test, rules, n_boot, seed),
+        }
         curve_sets = {"mnist": probs_in}
         out["boxes"][name], out["roc"][name] = {}, {}
-        for ood in ([*ood_sets] if name in shifted else [registry.PRIMARY_OOD]):
+        for ood in [*ood_sets] if name in shifted else [registry.PRIMARY_OOD]:
             member_out = variant_members(exp, name, ood)
             entry[ood] = uncertainty(member_out, n_boot, seed, alpha)
             entry[ood]["detection"], out["roc"][name][ood] = detection(member_in, member_out)
@@ -317,13 +345,16 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
             for ds in shift_sets:
                 member_s = variant_members(exp, name, ds)
                 _, y_s = exp.dataset(ds)
-                entry[ds] = {**labelled(M.ensemble_mean(member_s), y_s, n_boot, seed),
-                             **uncertainty(member_s, n_boot, seed, alpha)}
+                entry[ds] = {
+                    **labelled(M.ensemble_mean(member_s), y_s, n_boot, seed),
+                    **uncertainty(member_s, n_boot, seed, alpha),
+                }
             entry.update(family_means(entry, datasets))
         out["curves"][name] = confidence_curves(curve_sets, y_test)
         out["reliability"][name] = reliability(probs_in, y_test)
         out["variants"][name] = entry
     from helpers.engine import compression
+
     out["layer_sparsity"] = compression.layer_sparsity_table({s: exp.pruned(s) for s in cfg.sparsities})
     out["schedule"] = schedule(exp)
     out["vs_control"] = vs_control(exp, [n for n in ["q8", *int8_variants(cfg)]], ood_sets, n_boot, seed)
@@ -332,12 +363,20 @@ def evaluate(exp: Experiment, force: bool = False) -> dict:
         "accuracy": [M.accuracy(p, y_test) for p in member_probs],
         "nll": [M.nll(p, y_test) for p in member_probs],
         "ensemble_of_first_k": {
-            "accuracy": [M.accuracy(M.ensemble_mean(member_probs[:k]), y_test)
-                         for k in range(1, len(member_probs) + 1)],
-            "nll": [M.nll(M.ensemble_mean(member_probs[:k]), y_test)
-                    for k in range(1, len(member_probs) + 1)]}}
-    results = {"profile": cfg.profile, "config_hash": cfg.hash, "seed": cfg.seed, "tau": TAU,
-               "alpha": alpha, "evaluation_version": EVALUATION_VERSION, "datasets": datasets, **out}
+            "accuracy": [M.accuracy(M.ensemble_mean(member_probs[:k]), y_test) for k in range(1, len(member_probs) + 1)],
+            "nll": [M.nll(M.ensemble_mean(member_probs[:k]), y_test) for k in range(1, len(member_probs) + 1)],
+        },
+    }
+    results = {
+        "profile": cfg.profile,
+        "config_hash": cfg.hash,
+        "seed": cfg.seed,
+        "tau": TAU,
+        "alpha": alpha,
+        "evaluation_version": EVALUATION_VERSION,
+        "datasets": datasets,
+        **out,
+    }
     exp.store.write_derived(results_file, results, lineage())
     clock()  # evaluation is a timed stage too (predictions and metrics, whatever was cached)
     return results

@@ -16,16 +16,15 @@ is missing is a StoreError naming the command that builds it.
 from __future__ import annotations
 
 import contextlib
-import functools
 
 import numpy as np
 
-from helpers.core import datasets, progress
+from helpers.core import progress
 from helpers.core.config import Config
 from helpers.core.fileio import atomic_path
 from helpers.core.variants import CONTROL, CONTROL_FLOAT, float_source, parse_variant, variant_name, variants
-from helpers.data import corruptions, shift
 from helpers.data import loaders as data
+from helpers.stages.seed_data import SeedData, registered
 from helpers.store import reuse
 from helpers.store.artifacts import Store, StoreError
 from helpers.store.keras_archive import save_keras
@@ -33,12 +32,6 @@ from helpers.store.keras_archive import save_keras
 # The engine (TensorFlow, TFMOT, LiteRT) is imported where a model is built, loaded, converted
 # or run, never at import: a read-only Experiment (compute=False: the chapters) reads the
 # store's JSON and loads no TensorFlow (tests/test_layers.py).
-
-
-
-def registered() -> tuple[str, ...]:
-    """The store names of every registered dataset (helpers.core.datasets), read now."""
-    return tuple(d.key for d in datasets.DATASETS.values())
 
 
 def variant_info(config: Config, name: str) -> dict:
@@ -49,79 +42,18 @@ def variant_info(config: Config, name: str) -> dict:
     raise ValueError(f"Variant {name!r} is not part of this config; known variants: {known}.")
 
 
-class Experiment:
-    def __init__(self, config: Config, store: Store | None = None, fresh: bool = False,
-                 verbose: int = 0, compute: bool = True):
+class Experiment(SeedData):
+    """One seed's stages; its datasets come from SeedData (helpers.stages.seed_data)."""
+
+    def __init__(self, config: Config, store: Store | None = None, fresh: bool = False, verbose: int = 0, compute: bool = True):
         self.config = config
         self.compute = compute
         self.store = store or Store(config, fresh=fresh, create=compute)
         self.verbose = verbose
         if compute:
             from helpers.engine import ensemble
+
             ensemble.enable_determinism(config.seed)
-
-    # --- data -------------------------------------------------------------------------
-    @functools.cached_property
-    def _mnist(self):
-        c = self.config
-        return data.load_mnist(train_subset=c.train_subset, test_subset=c.test_subset,
-                               subset_seed=c.subset_seed)
-
-    @property
-    def train_data(self):
-        return self._mnist[0]
-
-    def dataset(self, name: str):
-        """(x, y) of a registered dataset by its store name ('mnist_test', 'notmnist': labels are
-        letters A..J, 'fashion_mnist': clothing classes, any other entry of
-        helpers.core.datasets), or of a shifted MNIST set named by shift_dataset_names()."""
-        if name == datasets.DATASETS["mnist"].key:
-            return self._mnist[1]  # loaded with the training split
-        if name in registered():
-            return self._registered(name)
-        if name in self.shift_dataset_names():
-            return self._shifted(name)
-        known = ", ".join([*registered(), *self.shift_dataset_names()])
-        raise ValueError(f"Dataset {name!r} is unknown; use one of {known}.")
-
-    @functools.lru_cache(maxsize=None)  # noqa: B019 (an Experiment lives as long as its run)
-    def _registered(self, name: str):
-        entry = datasets.by_store_name(name)
-        return data.load_dataset(entry.name, subset=self.subset(name), subset_seed=self.config.subset_seed)
-
-    def subset(self, name: str):
-        """How many images of a registered dataset this config uses (None: all)."""
-        return getattr(self.config, datasets.by_store_name(name).subset_key)
-
-    def shift_dataset_names(self) -> list[str]:
-        """Rotated MNIST (every 15° to 180°) and MNIST-C's corruptions, as helpers.data.shift names them."""
-        return shift.shifted_dataset_names(shift.ROTATION_ANGLES[1:], corruptions.CORRUPTIONS)
-
-    def shift_info(self, name: str) -> tuple[str, object]:
-        """('rotated_mnist', 30) or ('corrupted_mnist', 'fog') for a shifted set's name."""
-        if name.startswith("rot_"):
-            return "rotated_mnist", int(name[4:])
-        return "corrupted_mnist", name[2:]
-
-    @functools.cached_property
-    def _shift_base(self):
-        """The MNIST test images the shifted sets are made from: `shift_subset` of them
-        (a seeded sample, sorted), with their positions for the corruptions' per-image seeds."""
-        x, y = self._mnist[1]
-        n = self.config.shift_subset
-        if n is None or n >= len(x):
-            idx = np.arange(len(x))
-        else:
-            idx = np.sort(np.random.default_rng(self.config.subset_seed).choice(len(x), n, replace=False))
-        return x[idx], y[idx], idx
-
-    @functools.lru_cache(maxsize=2)  # noqa: B019 (an Experiment lives as long as its run)
-    def _shifted(self, name: str):
-        x, y, idx = self._shift_base
-        family, intensity = self.shift_info(name)
-        if family == "rotated_mnist":
-            return shift.rotate(x, intensity), y
-        return shift.corrupt(x, intensity, seed=self.config.seed, indices=idx), y
 
     # --- models -----------------------------------------------------------------------
     def _paths(self, variant: str, suffix: str) -> list:
@@ -129,6 +61,7 @@ class Experiment:
 
     def _load_keras(self, variant: str) -> list:
         from helpers.engine import compression
+
         out = []
         for path in self._paths(variant, ".keras"):
             try:
@@ -136,8 +69,9 @@ class Experiment:
             except StoreError:
                 raise
             except Exception as e:  # a file that passed its checksum but Keras cannot read
-                raise StoreError(f"{path} could not be loaded as a Keras model ({type(e).__name__}); "
-                                 f"delete it and re-run the pipeline.") from None
+                raise StoreError(
+                    f"{path} could not be loaded as a Keras model ({type(e).__name__}); delete it and re-run the pipeline."
+                ) from None
         return out
 
     def _save_keras(self, variant: str, members: list) -> None:
@@ -152,6 +86,7 @@ class Experiment:
         config exists, instead of training; returns the variants restored ([] when none)."""
         from helpers.engine.weights import pack_path, read_pack, restore
         from helpers.store.artifacts import artifacts_root
+
         path = pack_path(artifacts_root() / self.config.profile, self.config.seed)
         if not path.exists():
             return []
@@ -170,14 +105,24 @@ class Experiment:
             return self._load_keras("baseline")
         self.store.require(self._paths("baseline", ".keras"), "train", self.compute)
         from helpers.engine import ensemble
+
         clock = self.store.stage_clock("training")
         x, y = self.train_data
         members, histories = ensemble.train_ensemble(
-            self.config, x, y, checkpoint_dir=self.store.path("checkpoints"), verbose=self.verbose,
-            on_epoch=progress.epochs("training", self.config.epochs, then=clock))
+            self.config,
+            x,
+            y,
+            checkpoint_dir=self.store.path("checkpoints"),
+            verbose=self.verbose,
+            on_epoch=progress.epochs("training", self.config.epochs, then=clock),
+        )
         self._save_keras("baseline", members)
-        self.store.update_derived("histories.json", "train", histories, self.store.lineage(
-            self._paths("baseline", ".keras"), training=self.config.stage_hash("training")))
+        self.store.update_derived(
+            "histories.json",
+            "train",
+            histories,
+            self.store.lineage(self._paths("baseline", ".keras"), training=self.config.stage_hash("training")),
+        )
         self.store.update_manifest(data_digests=data.data_digests())
         clock()
         return members
@@ -196,34 +141,48 @@ class Experiment:
         each target's histories are kept under "retrain_<variant>" in histories.json.
         """
         targets = [CONTROL, *self.config.sparsities]
-        missing = [t for t in targets
-                   if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
+        missing = [t for t in targets if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
         if missing and self.compute and self.restore_weights():
-            missing = [t for t in targets
-                       if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
+            missing = [t for t in targets if not self.store.has_files(self._paths(self._retrained_name(t), ".keras"))]
         if missing and self.compute:  # members another store made from the same values
-            missing = [t for t in missing if not reuse.copy_members(
-                self.store, self.config, self._retrained_name(t), self._paths(self._retrained_name(t), ".keras"))]
+            missing = [
+                t
+                for t in missing
+                if not reuse.copy_members(
+                    self.store, self.config, self._retrained_name(t), self._paths(self._retrained_name(t), ".keras")
+                )
+            ]
         out = {}
         if missing:
-            self.store.require([p for t in missing for p in self._paths(self._retrained_name(t), ".keras")],
-                               "train", self.compute)
+            self.store.require(
+                [p for t in missing for p in self._paths(self._retrained_name(t), ".keras")], "train", self.compute
+            )
             from helpers.engine import compression
+
             base = self.baseline()
             clock = self.store.stage_clock("pruning")
             x, y = self.train_data
             tag = "-".join(self._retrained_name(t) for t in missing)
             ckpt = self.store.path("checkpoints", f"retrain_{self.config.hash}_{tag}.npz")
             members, histories = compression.prune_all(
-                self.config, base, x, y, missing, checkpoint_path=ckpt, verbose=self.verbose,
-                on_epoch=progress.epochs(f"re-training {len(missing)} variants", self.config.retrain_epochs,
-                                         then=clock))
+                self.config,
+                base,
+                x,
+                y,
+                missing,
+                checkpoint_path=ckpt,
+                verbose=self.verbose,
+                on_epoch=progress.epochs(f"re-training {len(missing)} variants", self.config.retrain_epochs, then=clock),
+            )
             for target in missing:
                 name = self._retrained_name(target)
                 self._save_keras(name, members[target])
-                self.store.update_derived("histories.json", f"retrain_{name}", histories[target],
-                                          self.store.lineage(self._paths(name, ".keras"),
-                                                             pruning=self.config.hash))
+                self.store.update_derived(
+                    "histories.json",
+                    f"retrain_{name}",
+                    histories[target],
+                    self.store.lineage(self._paths(name, ".keras"), pruning=self.config.hash),
+                )
                 out[target] = members[target]
             clock()
         for target in targets:
@@ -258,6 +217,7 @@ class Experiment:
             return [self.store.verified(p) for p in paths]
         self.store.require(paths, "train", self.compute)
         from helpers.engine import compression
+
         floats = self.float_members(variant)
         clock = self.store.stage_clock("quantization")
         rep = compression.representative_images(self.config, self.train_data[0])
@@ -281,20 +241,24 @@ class Experiment:
         if cached and set(cached) >= {v["name"] for v in variants(self.config)}:
             return cached
         from helpers.engine import compression
+
         out = {}
         for v in variants(self.config):
             paths = self.tflite_paths(v["name"])
             member_zip = [compression.zipped_size(p) for p in paths]
-            entry = {"zipped_bytes": int(sum(member_zip)), "member_zipped_bytes": member_zip,
-                     "raw_bytes": int(sum(p.stat().st_size for p in paths)),
-                     "sparsity": v["sparsity"], "quantization": v["quantization"]}
+            entry = {
+                "zipped_bytes": int(sum(member_zip)),
+                "member_zipped_bytes": member_zip,
+                "raw_bytes": int(sum(p.stat().st_size for p in paths)),
+                "sparsity": v["sparsity"],
+                "quantization": v["quantization"],
+            }
             if v["quantization"] == "float32":
                 kpaths = self._paths(v["name"], ".keras")
                 entry["keras_zipped_bytes"] = int(sum(compression.zipped_size(p) for p in kpaths))
             else:
                 floats = self.float_members(v["name"])
-                entry["lower_bound_bytes"] = float(sum(compression.member_lower_bound_bytes(m)
-                                                       for m in floats))
+                entry["lower_bound_bytes"] = float(sum(compression.member_lower_bound_bytes(m) for m in floats))
             out[v["name"]] = entry
         base = out["baseline"]["zipped_bytes"]
         for entry in out.values():
@@ -309,8 +273,10 @@ class Experiment:
         kept (and what keeping them costs), and whether TFLite's sparse files give the q8
         files' outputs on the first `n_check` MNIST test images (LiteRT reference kernels)."""
         from helpers.engine import encodings as enc
-        names = [v["name"] for v in variants(self.config)
-                 if v["quantization"] == "int8" and float_source(v["name"]) != CONTROL_FLOAT]
+
+        names = [
+            v["name"] for v in variants(self.config) if v["quantization"] == "int8" and float_source(v["name"]) != CONTROL_FLOAT
+        ]
         files = self.model_files("baseline") + [p for n in names for p in self.model_files(n)]
         files += [p for n in names if n != "q8" for p in self._paths(float_source(n), ".keras")]
         lineage = lambda: self.store.lineage(files, encodings=enc.ENCODINGS_VERSION)  # noqa: E731
@@ -324,20 +290,26 @@ class Experiment:
         for name in names:
             paths = self.tflite_paths(name)
             blobs = [p.read_bytes() for p in paths]
-            sparse = ([enc.sparse_tflite(m) for m in self.float_members(name)]
-                      if name != "q8" else [None] * len(blobs))
+            sparse = [enc.sparse_tflite(m) for m in self.float_members(name)] if name != "q8" else [None] * len(blobs)
             members = [enc.member_encodings(b, s, p.name) for b, s, p in zip(blobs, sparse, paths)]
             totals = {k: int(sum(m[k] for m in members)) for k in members[0]}
             bound = sizes[name]["lower_bound_bytes"]
-            entry = {"sparsity": variant_info(self.config, name)["sparsity"], "bytes": totals,
-                     "ratio": {k: base / v for k, v in totals.items()},
-                     "of_bound": {k: v / bound for k, v in totals.items()},
-                     "lower_bound_bytes": bound, "ratio_at_bound": base / bound,
-                     "float_kernels": enc.float_kernel_cost(blobs)}
+            entry = {
+                "sparsity": variant_info(self.config, name)["sparsity"],
+                "bytes": totals,
+                "ratio": {k: base / v for k, v in totals.items()},
+                "of_bound": {k: v / bound for k, v in totals.items()},
+                "lower_bound_bytes": bound,
+                "ratio_at_bound": base / bound,
+                "float_kernels": enc.float_kernel_cost(blobs),
+            }
             if sparse[0] is not None:
-                entry["tflite_sparse_max_abs_diff"] = float(max(
-                    np.abs(enc.reference_probabilities(s, x) - enc.reference_probabilities(b, x)).max()
-                    for b, s in zip(blobs, sparse)))
+                entry["tflite_sparse_max_abs_diff"] = float(
+                    max(
+                        np.abs(enc.reference_probabilities(s, x) - enc.reference_probabilities(b, x)).max()
+                        for b, s in zip(blobs, sparse)
+                    )
+                )
             out["variants"][name] = entry
         self.store.write_derived("encodings.json", out, lineage())
         return out
@@ -367,19 +339,25 @@ class Experiment:
         if dataset not in registered():
             self.dataset(dataset)  # the one-sentence error
         from helpers.engine.predict import keras_probabilities, tflite_probabilities
+
         info = variant_info(self.config, variant)
         if info["quantization"] == "float32":
             paths = self._paths(variant, ".keras")
             if not self.store.has_files(paths):
                 self.float_members(variant)
-            predict = lambda: keras_probabilities(self.float_members(variant),  # noqa: E731
-                                                  self.dataset(dataset)[0])
+            predict = lambda: keras_probabilities(
+                self.float_members(variant),  # noqa: E731
+                self.dataset(dataset)[0],
+            )
         else:
             paths = self.tflite_paths(variant)
-            predict = lambda: tflite_probabilities(self.tflite_paths(variant),  # noqa: E731
-                                                   self.dataset(dataset)[0])
+            predict = lambda: tflite_probabilities(
+                self.tflite_paths(variant),  # noqa: E731
+                self.dataset(dataset)[0],
+            )
         c = self.config
         subset = self.subset(dataset) if dataset in registered() else [c.test_subset, c.shift_subset]
-        key = self.store.lineage(paths, dataset=dataset, subset_seed=c.subset_seed, subset=subset,
-                                 seed=c.seed if dataset.startswith("c_") else None)
+        key = self.store.lineage(
+            paths, dataset=dataset, subset_seed=c.subset_seed, subset=subset, seed=c.seed if dataset.startswith("c_") else None
+        )
         return self.store.cached_array(f"predictions/{variant}_{dataset}", key, predict)

@@ -23,8 +23,20 @@ PER_IMAGE_VERSION = 1
 FOLDER = "per_image"
 METRICS = ("accuracy", "nll", "brier")
 
-VARIANTS = ("baseline", "q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8",
-            "s25_float", "s50_float", "s75_float", "s95_float", "ft_q8", "single")
+VARIANTS = (
+    "baseline",
+    "q8",
+    "s25_q8",
+    "s50_q8",
+    "s75_q8",
+    "s95_q8",
+    "s25_float",
+    "s50_float",
+    "s75_float",
+    "s95_float",
+    "ft_q8",
+    "single",
+)
 """Variants kept: the reference, every point of the paper's Table 2 (int8 weights), the
 pruned float32 members (pruning without quantization), the re-training control and the
 single model. Every verdict on accuracy, NLL or Brier score (C2-C4, C8) uses a subset."""
@@ -38,8 +50,6 @@ def pack_path(profile_root: Path, seed: int) -> Path:
     return Path(profile_root) / FOLDER / f"seed_{seed}.per_image.zip"
 
 
-
-
 def losses(exp) -> dict:
     """{variant: {metric: (N,) array}} of the experiment on its MNIST test images (the
     store's cached predictions, predicted when missing)."""
@@ -51,9 +61,11 @@ def losses(exp) -> dict:
     out = {}
     for name in [v for v in VARIANTS if v in have]:
         probs = M.ensemble_mean(variant_members(exp, name, "mnist_test"))
-        out[name] = {"accuracy": M.correct(probs, labels).astype(np.float64),
-                     "nll": M.nll_per_sample(probs, labels),
-                     "brier": M.brier_per_sample(probs, labels)}
+        out[name] = {
+            "accuracy": M.correct(probs, labels).astype(np.float64),
+            "nll": M.nll_per_sample(probs, labels),
+            "brier": M.brier_per_sample(probs, labels),
+        }
     return out
 
 
@@ -73,9 +85,14 @@ def encode(per_variant: dict) -> dict:
 
 def decode(arrays: dict, n: int) -> dict:
     names = sorted({k.split("/")[0] for k in arrays})
-    return {name: {"accuracy": np.unpackbits(arrays[f"{name}/correct"], count=n).astype(np.float64),
-                   "nll": arrays[f"{name}/nll"].astype(np.float64),
-                   "brier": arrays[f"{name}/brier"].astype(np.float64)} for name in names}
+    return {
+        name: {
+            "accuracy": np.unpackbits(arrays[f"{name}/correct"], count=n).astype(np.float64),
+            "nll": arrays[f"{name}/nll"].astype(np.float64),
+            "brier": arrays[f"{name}/brier"].astype(np.float64),
+        }
+        for name in names
+    }
 
 
 def pack(exp, per_variant: dict | None = None) -> bytes:
@@ -85,17 +102,25 @@ def pack(exp, per_variant: dict | None = None) -> bytes:
     n = {len(v["nll"]) for v in per_variant.values()}
     if len(n) != 1:
         raise PerImageError(f"per-image losses of seed {cfg.seed} have different lengths {sorted(n)}.")
-    meta = {"per_image_version": PER_IMAGE_VERSION, "seed": cfg.seed, "profile": cfg.profile,
-            "config_hash": cfg.hash, "n_images": n.pop(), "dataset": "mnist_test",
-            "subset": {"test_subset": cfg.test_subset, "subset_seed": cfg.subset_seed},
-            "variants": sorted(per_variant)}
+    meta = {
+        "per_image_version": PER_IMAGE_VERSION,
+        "seed": cfg.seed,
+        "profile": cfg.profile,
+        "config_hash": cfg.hash,
+        "n_images": n.pop(),
+        "dataset": "mnist_test",
+        "subset": {"test_subset": cfg.test_subset, "subset_seed": cfg.subset_seed},
+        "variants": sorted(per_variant),
+    }
     from helpers.engine.weights import pack_bytes
+
     return pack_bytes(meta, encode(per_variant))
 
 
 def write_pack(exp, profile_root: Path, per_variant: dict | None = None) -> Path:
     """Write the seed's pack atomically into the profile store's per_image/ folder."""
     from helpers.core.fileio import atomic_write_bytes
+
     path = pack_path(profile_root, exp.config.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, pack(exp, per_variant))
@@ -106,12 +131,14 @@ def read_pack(path: Path, sha256: str | None = None, seed: int | None = None) ->
     """(meta, {variant: {metric: (N,) float64}}) of a pack, checked: its sha256 (when given,
     from the seed record), its version and, when given, its seed."""
     from helpers.engine.weights import open_pack
-    meta, arrays = open_pack(path, sha256, PerImageError, "a per-image pack",
-                             "write it again with `python -m helpers weights`")
+
+    meta, arrays = open_pack(path, sha256, PerImageError, "a per-image pack", "write it again with `python -m helpers weights`")
     if meta.get("per_image_version") != PER_IMAGE_VERSION:
-        raise PerImageError(f"{path} is a version {meta.get('per_image_version')} pack; this code "
-                            f"reads version {PER_IMAGE_VERSION}: write it again with "
-                            f"`python -m helpers weights`.")
+        raise PerImageError(
+            f"{path} is a version {meta.get('per_image_version')} pack; this code "
+            f"reads version {PER_IMAGE_VERSION}: write it again with "
+            f"`python -m helpers weights`."
+        )
     if seed is not None and meta["seed"] != seed:
         raise PerImageError(f"{path} holds seed {meta['seed']}, not seed {seed} as its name says.")
     return meta, decode(arrays, meta["n_images"])

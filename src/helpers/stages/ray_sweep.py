@@ -27,8 +27,7 @@ def _store_files(root: Path) -> dict[str, bytes]:
     out = {}
     for path in sorted(Path(root).rglob("*")):
         rel = path.relative_to(root)
-        if (path.is_file() and rel.parts[0] not in _NOT_SENT
-                and not any(part.startswith(".") for part in rel.parts)):
+        if path.is_file() and rel.parts[0] not in _NOT_SENT and not any(part.startswith(".") for part in rel.parts):
             out[rel.as_posix()] = path.read_bytes()
     return out
 
@@ -44,9 +43,11 @@ def seed_on_worker(profile: str, seed: int, expected_hash: str) -> dict:
 
     actual = load_config(profile, seed=seed).hash
     if actual != expected_hash:
-        raise SweepError(f"Seed {seed} of profile {profile!r} hashes to {actual} on Ray node "
-                         f"{platform.node()} but to {expected_hash} on the driver; install the "
-                         f"same commit of the repository (and _config.yml) on every node.")
+        raise SweepError(
+            f"Seed {seed} of profile {profile!r} hashes to {actual} on Ray node "
+            f"{platform.node()} but to {expected_hash} on the driver; install the "
+            f"same commit of the repository (and _config.yml) on every node."
+        )
     tmp = tempfile.mkdtemp(prefix=f"cde-sweep-{profile}-{seed}-")
     previous = os.environ.get("CDE_ARTIFACTS_DIR")
     os.environ["CDE_ARTIFACTS_DIR"] = tmp  # read at each Store(); the worker process is reused
@@ -54,9 +55,14 @@ def seed_on_worker(profile: str, seed: int, expected_hash: str) -> dict:
         start = time.perf_counter()
         exp, record = records.compute_seed(profile, seed, "ray")
         files = _store_files(exp.store.root)
-        return {"seed": seed, "host": platform.node(), "wall_s": time.perf_counter() - start,
-                "record": record, "files": files,
-                "sha256": {rel: sha256_bytes(data) for rel, data in files.items()}}
+        return {
+            "seed": seed,
+            "host": platform.node(),
+            "wall_s": time.perf_counter() - start,
+            "record": record,
+            "files": files,
+            "sha256": {rel: sha256_bytes(data) for rel, data in files.items()},
+        }
     finally:
         if previous is None:
             os.environ.pop("CDE_ARTIFACTS_DIR", None)
@@ -79,11 +85,12 @@ def _complete_here(profile: str, seed: int, config_hash: str) -> bool:
     except (FileNotFoundError, json.JSONDecodeError):
         return False
     models = {rel: sha for rel, sha in files.items() if rel.startswith("models/")}
-    return (results.get("config_hash") == config_hash
-            and results.get("evaluation_version") == EVALUATION_VERSION
-            and bool(models)
-            and all((root / rel).is_file() and sha256_file(root / rel) == sha
-                    for rel, sha in models.items()))
+    return (
+        results.get("config_hash") == config_hash
+        and results.get("evaluation_version") == EVALUATION_VERSION
+        and bool(models)
+        and all((root / rel).is_file() and sha256_file(root / rel) == sha for rel, sha in models.items())
+    )
 
 
 def receive_seed(profile: str, reply: dict) -> Path:
@@ -105,9 +112,11 @@ def receive_seed(profile: str, reply: dict) -> Path:
         atomic_write_bytes(path, data)
         actual = sha256_file(path)
         if actual != reply["sha256"][rel]:
-            raise SweepError(f"{path} arrived from the Ray worker with sha256 {actual[:16]}... "
-                             f"but the worker sent {reply['sha256'][rel][:16]}...; re-run the "
-                             f"sweep to fetch seed {reply['seed']} again.")
+            raise SweepError(
+                f"{path} arrived from the Ray worker with sha256 {actual[:16]}... "
+                f"but the worker sent {reply['sha256'][rel][:16]}...; re-run the "
+                f"sweep to fetch seed {reply['seed']} again."
+            )
         written.append(path)
     sent = json.loads(reply["files"]["manifest.json"])
     here = store.manifest()
@@ -127,18 +136,22 @@ def check_ray_address(address: str, timeout: float = RAY_ANSWER_SECONDS) -> None
     nothing answers there (ray.init itself retries for minutes). 'auto' and ray:// client
     addresses are left to Ray."""
     import socket
+
     if address == "auto" or address.startswith("ray://"):
         return
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SweepError(f"The Ray address {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379, the "
-                         f"address `ray start --head` prints).")
+        raise SweepError(
+            f"The Ray address {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379, the address `ray start --head` prints)."
+        )
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as e:
-        raise SweepError(f"Nothing answered at the Ray address {address} within {timeout:g} s "
-                         f"({type(e).__name__}: {e}); start the head there with `ray start --head "
-                         f"--port {port}`, or pass the address it prints.") from None
+        raise SweepError(
+            f"Nothing answered at the Ray address {address} within {timeout:g} s "
+            f"({type(e).__name__}: {e}); start the head there with `ray start --head "
+            f"--port {port}`, or pass the address it prints."
+        ) from None
 
 
 def sweep_on_ray(profile, seeds, hashes, root, address, num_cpus_per_task, summaries, done):
@@ -147,8 +160,9 @@ def sweep_on_ray(profile, seeds, hashes, root, address, num_cpus_per_task, summa
     try:
         import ray
     except ImportError:
-        raise SweepError("The Ray engine needs the ray package; install the pinned "
-                         "requirements (pip install -r requirements.txt).") from None
+        raise SweepError(
+            "The Ray engine needs the ray package; install the pinned requirements (pip install -r requirements.txt)."
+        ) from None
     if address is not None:
         check_ray_address(address)  # before any work: ray.init would retry for minutes
     failures = []
@@ -158,8 +172,7 @@ def sweep_on_ray(profile, seeds, hashes, root, address, num_cpus_per_task, summa
             start = time.perf_counter()
             _, record = records.compute_seed(profile, seed, "local")
             atomic_write_json(record_path(root, seed), record)
-            summaries[seed] = seed_summary(seed, "exported", time.perf_counter() - start, root,
-                                           hashes[seed], host="driver")
+            summaries[seed] = seed_summary(seed, "exported", time.perf_counter() - start, root, hashes[seed], host="driver")
             done(summaries[seed])
         else:
             remote_seeds.append(seed)
@@ -197,13 +210,21 @@ def sweep_on_ray(profile, seeds, hashes, root, address, num_cpus_per_task, summa
             # the record is written once, complete: a kill between two writes would leave a
             # record without its weights, and a recorded seed is never computed again
             atomic_write_json(record_path(root, seed), records.with_weights(profile, seed, reply["record"]))
-            summaries[seed] = seed_summary(seed, "computed", reply["wall_s"], root, hashes[seed],
-                                           host=reply["host"],
-                                           elapsed_s=round(time.perf_counter() - start, 2))
+            summaries[seed] = seed_summary(
+                seed,
+                "computed",
+                reply["wall_s"],
+                root,
+                hashes[seed],
+                host=reply["host"],
+                elapsed_s=round(time.perf_counter() - start, 2),
+            )
             done(summaries[seed])
     finally:
         if started_here:
             ray.shutdown()
     if failures:
-        raise SweepError(f"{len(failures)} seed(s) failed on Ray ({'; '.join(failures)}); the "
-                         f"others are recorded, and re-running the sweep retries only these.")
+        raise SweepError(
+            f"{len(failures)} seed(s) failed on Ray ({'; '.join(failures)}); the "
+            f"others are recorded, and re-running the sweep retries only these."
+        )

@@ -40,8 +40,7 @@ def record_path(profile_root: Path, seed: int) -> Path:
 def read_seed_record(path: Path) -> dict:
     """One seed record, checked: valid JSON, every key of RECORD_KEYS, seed as in its name."""
     path = Path(path)
-    fix = ("delete it and re-run the sweep for that seed to recompute it "
-           "(python -m helpers sweep --profile PROFILE --seeds N)")
+    fix = "delete it and re-run the sweep for that seed to recompute it (python -m helpers sweep --profile PROFILE --seeds N)"
     try:
         record = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -50,8 +49,7 @@ def read_seed_record(path: Path) -> dict:
     if missing:
         raise SweepError(f"Seed record {path} lacks {', '.join(missing)}; {fix}.")
     if path.stem != f"seed_{record['seed']}":
-        raise SweepError(f"Seed record {path} holds seed {record['seed']!r}, not the seed its "
-                         f"name says; {fix}.")
+        raise SweepError(f"Seed record {path} holds seed {record['seed']!r}, not the seed its name says; {fix}.")
     return record
 
 
@@ -68,17 +66,25 @@ def make_record(exp, engine: str) -> dict:
     """The record of a seed's built and evaluated experiment (read from its store)."""
     manifest = exp.store.manifest()
     results = json.loads(exp.store.path("results.json").read_text())
-    return {"seed": exp.config.seed, "profile": exp.config.profile,
-            "config_hash": exp.config.hash, "engine": engine, "results": results,
-            "timings": manifest.get("timings", {}), "machine": manifest.get("machine"),
-            "versions": manifest.get("versions"), "tf_threads": _tf_threads(),
-            "files": exp.store.verified_checksums("models/")}  # each file's own sha256, checked
+    return {
+        "seed": exp.config.seed,
+        "profile": exp.config.profile,
+        "config_hash": exp.config.hash,
+        "engine": engine,
+        "results": results,
+        "timings": manifest.get("timings", {}),
+        "machine": manifest.get("machine"),
+        "versions": manifest.get("versions"),
+        "tf_threads": _tf_threads(),
+        "files": exp.store.verified_checksums("models/"),
+    }  # each file's own sha256, checked
 
 
 def _tf_threads() -> int | None:
     """TensorFlow's intra-op thread count when set by TF_NUM_INTRAOP_THREADS (the Ray engine
     sets it to the task's CPUs); None: TensorFlow's default, one per core of `machine`."""
     from helpers.core.provenance import tf_thread_setting
+
     return tf_thread_setting()["intra_op"] or None
 
 
@@ -87,6 +93,7 @@ def _write_weights(exp, record: dict) -> dict:
     and its per-image losses into `per_image/seed_<s>.per_image.zip`, and name both packs
     with their sha256 in the record ("weights", "per_image")."""
     from helpers.engine.weights import write_pack
+
     root = profile_store_root(exp.config.profile)
     path = write_pack(exp, root)
     return with_per_image(exp, {**record, "weights": {path.relative_to(root).as_posix(): sha256_file(path)}})
@@ -96,6 +103,7 @@ def with_per_image(exp, record: dict) -> dict:
     """The record with the seed's per-image losses (helpers.stages.per_image) written from the
     experiment's store and named in it ("per_image")."""
     from helpers.stages.per_image import write_pack
+
     root = profile_store_root(exp.config.profile)
     path = write_pack(exp, root)
     return {**record, "per_image": {path.relative_to(root).as_posix(): sha256_file(path)}}
@@ -107,6 +115,7 @@ def with_weights(profile: str, seed: int, record: dict) -> dict:
     from helpers.core.config import load_config
     from helpers.stages.experiment import Experiment
     from helpers.store.artifacts import Store
+
     cfg = load_config(profile, seed=seed)
     return _write_weights(Experiment(cfg, store=Store(cfg, create=False), compute=False), record)
 
@@ -129,5 +138,11 @@ def compute_seed(profile: str, seed: int, engine: str = "local"):
 
 def seed_summary(seed, status, wall_s, root, config_hash, **extra) -> dict:
     """What a sweep reports of one finished seed (helpers.stages.sweep.run_sweep)."""
-    return {"seed": seed, "status": status, "wall_s": round(wall_s, 2),
-            "record": str(record_path(root, seed)), "config_hash": config_hash, **extra}
+    return {
+        "seed": seed,
+        "status": status,
+        "wall_s": round(wall_s, 2),
+        "record": str(record_path(root, seed)),
+        "config_hash": config_hash,
+        **extra,
+    }

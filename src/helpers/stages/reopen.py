@@ -29,6 +29,7 @@ def export_weights(profile: str, seeds) -> dict:
     names a weights pack is re-opened from it (restored, converted, checked) to write its
     per-image pack. {seed: what was written, or the reason it was skipped}."""
     from helpers.store.artifacts import StoreError
+
     root = profile_store_root(profile)
     out = {}
     for seed in seeds:
@@ -65,9 +66,11 @@ def reopened(profile: str, seed: int, record: dict):
     exp.build_all()  # converts only: every trained member is in the store now
     bad = verify_rebuilt(exp, {k: v for k, v in record["files"].items() if k.endswith(".tflite")})
     if bad:
-        raise WeightsError(f"Seed {seed}: {len(bad)} rebuilt model files differ from its record "
-                           f"(first {bad[0]}); this machine's TensorFlow converts differently "
-                           f"(versions {record.get('versions', {}).get('tensorflow')} recorded).")
+        raise WeightsError(
+            f"Seed {seed}: {len(bad)} rebuilt model files differ from its record "
+            f"(first {bad[0]}); this machine's TensorFlow converts differently "
+            f"(versions {record.get('versions', {}).get('tensorflow')} recorded)."
+        )
     return exp
 
 
@@ -84,8 +87,10 @@ def reevaluate(profile: str, seeds, echo=print) -> dict:
     for seed in seeds:
         path = record_path(root, seed)
         if not path.exists():
-            raise SweepError(f"Seed {seed} of profile {profile!r} has no record ({path}); run "
-                             f"`python -m helpers sweep --profile {profile} --seeds {seed}` first.")
+            raise SweepError(
+                f"Seed {seed} of profile {profile!r} has no record ({path}); run "
+                f"`python -m helpers sweep --profile {profile} --seeds {seed}` first."
+            )
         record = read_seed_record(path)
         if not record.get("weights"):
             out[seed] = "skipped: no committed weights (its models were not kept); its record stays as it is"

@@ -36,8 +36,9 @@ MAX_SEEDS = 1000
 
 # --- seeds ------------------------------------------------------------------------------
 
+
 def parse_seeds(text: str) -> list[int]:
-    """"0-4" -> [0, 1, 2, 3, 4]; "0,2,5" -> [0, 2, 5]; "3" -> [3]; ranges and lists mix
+    """ "0-4" -> [0, 1, 2, 3, 4]; "0,2,5" -> [0, 2, 5]; "3" -> [3]; ranges and lists mix
     ("0-2,7"). Seeds are integers >= 0, each at most once, returned in the order given."""
     seeds: list[int] = []
     seen: set[int] = set()
@@ -45,17 +46,21 @@ def parse_seeds(text: str) -> list[int]:
     for part in parts:
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if m and m.group(2) is not None and int(m.group(2)) < int(m.group(1)):
-            raise SweepError(f"Seeds {text!r} hold the backward range {part!r}; write it "
-                             f"low-high, e.g. {m.group(2)}-{m.group(1)}.")
+            raise SweepError(
+                f"Seeds {text!r} hold the backward range {part!r}; write it low-high, e.g. {m.group(2)}-{m.group(1)}."
+            )
         if not m:
-            raise SweepError(f"Seeds {text!r} are not understood (at {part!r}); write a seed "
-                             f"(3), a range (0-4) or a comma-separated list (0,2,5) of "
-                             f"integers >= 0.")
+            raise SweepError(
+                f"Seeds {text!r} are not understood (at {part!r}); write a seed "
+                f"(3), a range (0-4) or a comma-separated list (0,2,5) of "
+                f"integers >= 0."
+            )
         low = int(m.group(1))
         high = int(m.group(2)) if m.group(2) is not None else low
         if len(seeds) + high - low + 1 > MAX_SEEDS:  # checked before any range is expanded
-            raise SweepError(f"Seeds {text!r} name more than {MAX_SEEDS} seeds; sweep at most "
-                             f"{MAX_SEEDS} at a time (e.g. 0-{MAX_SEEDS - 1}).")
+            raise SweepError(
+                f"Seeds {text!r} name more than {MAX_SEEDS} seeds; sweep at most {MAX_SEEDS} at a time (e.g. 0-{MAX_SEEDS - 1})."
+            )
         for seed in range(low, high + 1):
             if seed in seen:
                 raise SweepError(f"Seeds {text!r} name seed {seed} twice; list each seed once.")
@@ -67,18 +72,20 @@ def parse_seeds(text: str) -> list[int]:
 def _recorded(profile_root: Path, seed: int, config_hash: str) -> bool:
     """A record of this config whose results come from the current evaluation code."""
     from helpers.core.config import EVALUATION_VERSION
+
     path = record_path(profile_root, seed)
     if not path.exists():
         return False
     record = read_seed_record(path)
-    return (record["config_hash"] == config_hash
-            and record["results"].get("evaluation_version") == EVALUATION_VERSION)
+    return record["config_hash"] == config_hash and record["results"].get("evaluation_version") == EVALUATION_VERSION
 
 
 # --- engines ----------------------------------------------------------------------------
 
-def run_sweep(profile: str, seeds, engine: str = "local", address: str | None = None,
-              num_cpus_per_task: int = 2, on_seed_done=None) -> dict:
+
+def run_sweep(
+    profile: str, seeds, engine: str = "local", address: str | None = None, num_cpus_per_task: int = 2, on_seed_done=None
+) -> dict:
     """Run every seed of `seeds` not yet recorded; return {seed: summary}.
 
     A summary is {"seed", "status", "wall_s", "record" (path), "config_hash"} and, on Ray,
@@ -93,10 +100,11 @@ def run_sweep(profile: str, seeds, engine: str = "local", address: str | None = 
     if engine not in ENGINES:
         raise SweepError(f"Sweep engine {engine!r} is unknown; use one of {', '.join(ENGINES)}.")
     if engine == "local" and address is not None:
-        raise SweepError(f"A Ray address ({address}) was given with the local engine; add "
-                         f"--engine ray to run on that cluster, or drop --address.")
-    if isinstance(num_cpus_per_task, bool) or not isinstance(num_cpus_per_task, int) \
-            or num_cpus_per_task < 1:
+        raise SweepError(
+            f"A Ray address ({address}) was given with the local engine; add "
+            f"--engine ray to run on that cluster, or drop --address."
+        )
+    if isinstance(num_cpus_per_task, bool) or not isinstance(num_cpus_per_task, int) or num_cpus_per_task < 1:
         raise SweepError(f"CPUs per task {num_cpus_per_task!r} is invalid; give an integer >= 1.")
     seeds = list(seeds)
     if not seeds:
@@ -117,10 +125,8 @@ def run_sweep(profile: str, seeds, engine: str = "local", address: str | None = 
             start = time.perf_counter()
             _, record = records.compute_seed(profile, seed, "local")
             atomic_write_json(record_path(root, seed), record)
-            summaries[seed] = seed_summary(seed, "computed", time.perf_counter() - start, root,
-                                           hashes[seed])
+            summaries[seed] = seed_summary(seed, "computed", time.perf_counter() - start, root, hashes[seed])
             done(summaries[seed])
     elif todo:
         sweep_on_ray(profile, todo, hashes, root, address, num_cpus_per_task, summaries, done)
     return {s: summaries[s] for s in seeds}
-

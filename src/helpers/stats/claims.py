@@ -39,7 +39,7 @@ from helpers.stats.verdicts import (
 
 @dataclass(frozen=True)
 class Evidence:
-    runs: list          # results.json dicts, one per seed
+    runs: list  # results.json dicts, one per seed
     rules: Rules
 
     @property
@@ -64,19 +64,36 @@ class Evidence:
     def describe(self) -> str:
         if self.between_seeds:
             return f"{self.n_seeds} seeds: intervals between seeds"
-        return (f"{self.n_seeds} run{'s' if self.n_seeds > 1 else ''} (fewer than "
-                f"{self.rules.min_seeds} seeds): test-image spread of seed {self.runs[0].get('seed', 0)}")
+        return (
+            f"{self.n_seeds} run{'s' if self.n_seeds > 1 else ''} (fewer than "
+            f"{self.rules.min_seeds} seeds): test-image spread of seed {self.runs[0].get('seed', 0)}"
+        )
 
 
 def _row(cid: str, paper_text: str, ours: str, criterion: str, evidence: str, parts: list) -> dict:
-    return {"id": cid, "claim": paper.CLAIMS[cid], "paper": paper_text, "ours": ours,
-            "criterion": criterion, "evidence": evidence, "verdict": combine([v for _, v in parts]),
-            "parts": parts}
+    return {
+        "id": cid,
+        "claim": paper.CLAIMS[cid],
+        "paper": paper_text,
+        "ours": ours,
+        "criterion": criterion,
+        "evidence": evidence,
+        "verdict": combine([v for _, v in parts]),
+        "parts": parts,
+    }
 
 
 def _not_tested(cid: str, paper_text: str, why: str, criterion: str) -> dict:
-    return {"id": cid, "claim": paper.CLAIMS[cid], "paper": paper_text, "ours": why,
-            "criterion": criterion, "evidence": "", "verdict": NOT_TESTED, "parts": []}
+    return {
+        "id": cid,
+        "claim": paper.CLAIMS[cid],
+        "paper": paper_text,
+        "ours": why,
+        "criterion": criterion,
+        "evidence": "",
+        "verdict": NOT_TESTED,
+        "parts": [],
+    }
 
 
 # --- comparisons between a variant and the baseline -------------------------------------
@@ -84,8 +101,9 @@ def _comparison(ev: Evidence, variant: str, metric: str, band: tuple[float, floa
     """Seed-level paired comparison of `metric` (variant − baseline) on MNIST, or the
     within-run one evaluation stored under vs_baseline[metric][stored]."""
     if ev.between_seeds:
-        return compare_paired(ev.values(variant, "mnist", metric), ev.values("baseline", "mnist", metric),
-                              band, ev.rules.alpha).as_dict()
+        return compare_paired(
+            ev.values(variant, "mnist", metric), ev.values("baseline", "mnist", metric), band, ev.rules.alpha
+        ).as_dict()
     test = ev.runs[0]["variants"][variant]["mnist"]["vs_baseline"][metric][stored]
     check_stored_band(test, band, ev.rules.alpha, f"{variant}'s {metric} ({stored})", ev.runs[0].get("profile", "paper"))
     return test
@@ -100,7 +118,8 @@ def check_stored_band(test: dict, band: tuple[float, float], alpha: float, what:
             f"results.json's within-run test of {what} was judged with the band "
             f"[{stored[0]:.6g}, {stored[1]:.6g}] at α = {stored[2]:g}, but _config.yml's verdict rules now give "
             f"[{band[0]:.6g}, {band[1]:.6g}] at α = {alpha:g}; re-evaluate with "
-            f"`python -m helpers evaluate --profile {profile} --force` (the models are reused) before judging it.")
+            f"`python -m helpers evaluate --profile {profile} --force` (the models are reused) before judging it."
+        )
 
 
 def accuracy_band(variant: str, rules: Rules) -> tuple[float, float]:
@@ -133,29 +152,38 @@ def c1(table1_rows: list[dict], config) -> dict:
     got = tuple((r["layer"], tuple(r["output_shape"]), r["params"]) for r in table1_rows if r["params"])
     settings = (config.epochs, config.retrain_epochs, config.validation_split, config.ensemble_size)
     wanted = (paper.EPOCHS, paper.RETRAIN_EPOCHS, paper.VALIDATION_SPLIT, paper.ENSEMBLE_SIZE)
-    parts = [("layers", SUPPORTED if got == paper.TABLE1 else CONTRADICTED),
-             ("settings", SUPPORTED if settings == wanted else NOT_TESTED)]
+    parts = [
+        ("layers", SUPPORTED if got == paper.TABLE1 else CONTRADICTED),
+        ("settings", SUPPORTED if settings == wanted else NOT_TESTED),
+    ]
     counts = " / ".join(f"{p:,}" for _, _, p in got)
-    return _row("C1", " / ".join(f"{p:,}" for _, _, p in paper.TABLE1)
-                + f" params; {paper.EPOCHS} + {paper.RETRAIN_EPOCHS} epochs; M = {paper.ENSEMBLE_SIZE}",
-                f"{counts} params; {config.epochs} + {config.retrain_epochs} epochs; M = {config.ensemble_size}",
-                "parameter counts and output shapes equal the paper's (else contradicted); training "
-                "settings equal (a reduced profile leaves them not tested)",
-                "the built model", parts)
+    return _row(
+        "C1",
+        " / ".join(f"{p:,}" for _, _, p in paper.TABLE1)
+        + f" params; {paper.EPOCHS} + {paper.RETRAIN_EPOCHS} epochs; M = {paper.ENSEMBLE_SIZE}",
+        f"{counts} params; {config.epochs} + {config.retrain_epochs} epochs; M = {config.ensemble_size}",
+        "parameter counts and output shapes equal the paper's (else contradicted); training "
+        "settings equal (a reduced profile leaves them not tested)",
+        "the built model",
+        parts,
+    )
 
 
 def compressed(cid: str, ev: Evidence, variants: list[str]) -> dict:
     """C2-C4: each variant's accuracy difference equals the paper's within the margin
     (TOST), and its compression ratio reaches `ratio_tolerance` × the paper's."""
     r = ev.rules
-    criterion = (f"accuracy Δ equivalent to the paper's within ±{r.accuracy_margin_pp:g} pp "
-                 f"(±{r.about_one_pp_margin:g} pp for \"about\"; TOST, α = {r.alpha:g}); contradicted "
-                 "if the 95 % interval lies outside that band; size ratio ≥ "
-                 f"{r.ratio_tolerance:g} × the paper's in every run")
+    criterion = (
+        f"accuracy Δ equivalent to the paper's within ±{r.accuracy_margin_pp:g} pp "
+        f'(±{r.about_one_pp_margin:g} pp for "about"; TOST, α = {r.alpha:g}); contradicted '
+        "if the 95 % interval lies outside that band; size ratio ≥ "
+        f"{r.ratio_tolerance:g} × the paper's in every run"
+    )
     paper_text = "; ".join(
         f"{sparsity_label(v)}: {fmt.pp(paper.COMPRESSED[v].accuracy_diff_pp / 100)}"
-        + ("" if np.isnan(paper.COMPRESSED[v].compression_ratio)
-           else f", {paper.COMPRESSED[v].compression_ratio:g}×") for v in variants)
+        + ("" if np.isnan(paper.COMPRESSED[v].compression_ratio) else f", {paper.COMPRESSED[v].compression_ratio:g}×")
+        for v in variants
+    )
     missing = [v for v in variants if not ev.has(v)]
     if missing:
         return _not_tested(cid, paper_text, f"{', '.join(missing)} not in this build", criterion)
@@ -163,13 +191,16 @@ def compressed(cid: str, ev: Evidence, variants: list[str]) -> dict:
     for v in variants:
         c = _comparison(ev, v, "accuracy", accuracy_band(v, r), "paper")
         parts.append((f"accuracy at {sparsity_label(v)}", equivalence(c, r.alpha)))
-        text = (f"{sparsity_label(v)}: {fmt.interval(fmt.pp, c['estimate'], c['low'], c['high'])}, "
-                f"TOST {fmt.pvalue(c['p_equivalence'])}, {_mcnemar_text(ev, v)}")
+        text = (
+            f"{sparsity_label(v)}: {fmt.interval(fmt.pp, c['estimate'], c['low'], c['high'])}, "
+            f"TOST {fmt.pvalue(c['p_equivalence'])}, {_mcnemar_text(ev, v)}"
+        )
         claimed_ratio = paper.COMPRESSED[v].compression_ratio
         ratios = ev.values(v, None, "compression_ratio")
         if not np.isnan(claimed_ratio):
-            parts.append((f"size at {sparsity_label(v)}",
-                          measured([bool(x >= r.ratio_tolerance * claimed_ratio) for x in ratios])))
+            parts.append(
+                (f"size at {sparsity_label(v)}", measured([bool(x >= r.ratio_tolerance * claimed_ratio) for x in ratios]))
+            )
             text += f"; {fmt.ratio(ratios.mean())}"
         ours.append(text)
     return _row(cid, paper_text, "; ".join(ours), criterion, ev.describe(), parts)
@@ -179,25 +210,32 @@ def c5(ev: Evidence, variants: list[str]) -> dict:
     """At τ: MNIST fraction > 90 % and NotMNIST fraction in 16-32 %, for the baseline and
     every int8 variant (the same scope for both halves)."""
     low_b, high_b = paper.NOTMNIST_BAND
-    criterion = (f"for the baseline and every int8 ensemble: the interval of the fraction with "
-                 f"confidence ≥ {paper.TAU:g} lies above {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)} "
-                 f"(MNIST) and inside {fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)} (NotMNIST); "
-                 "contradicted if any lies outside")
+    criterion = (
+        f"for the baseline and every int8 ensemble: the interval of the fraction with "
+        f"confidence ≥ {paper.TAU:g} lies above {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)} "
+        f"(MNIST) and inside {fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)} (NotMNIST); "
+        "contradicted if any lies outside"
+    )
     parts, ours = [], []
     for v in ["baseline", *variants]:
-        for dataset, (lo, hi) in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, 1.0)),
-                                  ("notmnist", paper.NOTMNIST_BAND)):
+        for dataset, (lo, hi) in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, 1.0)), ("notmnist", paper.NOTMNIST_BAND)):
             mean, low, high = _fraction_interval(ev, v, dataset)
             what = f"{datasets.label(dataset)} at {'the float32 baseline' if v == 'baseline' else sparsity_label(v)}"
             parts.append((what, region(low, high, lo, hi)))
             ours.append(f"{what} {fmt.interval(fmt.pct, mean, low, high, decimals=1)}")
-    return _row("C5", f"MNIST > {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)}; NotMNIST "
-                f"{fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)}", "; ".join(ours), criterion,
-                ev.describe(), parts)
+    return _row(
+        "C5",
+        f"MNIST > {fmt.pct(paper.MNIST_CLASSIFIED_ABOVE, 0)}; NotMNIST {fmt.pct(low_b, 0)}–{fmt.pct(high_b, 0)}",
+        "; ".join(ours),
+        criterion,
+        ev.describe(),
+        parts,
+    )
 
 
 def _fraction_interval(ev: Evidence, variant: str, dataset: str) -> tuple[float, float, float]:
     from helpers.stats.inference import t_interval
+
     if ev.between_seeds:
         return t_interval(ev.values(variant, dataset, "classified_fraction"), ev.rules.alpha)
     m = ev.runs[0]["variants"][variant][dataset]
@@ -212,15 +250,18 @@ TREND_MEASURES = {
 }
 
 
-def trend_claim(cid: str, ev: Evidence, variants: list[str], series: list[tuple[str, str]],
-                increasing: bool, paper_text: str) -> dict:
+def trend_claim(
+    cid: str, ev: Evidence, variants: list[str], series: list[tuple[str, str]], increasing: bool, paper_text: str
+) -> dict:
     """Each (dataset, key) series moves the claimed way at every sparsity step, 0 % int8
     weights (q8) first, judged on seed-level paired step differences."""
     word = "rises" if increasing else "falls"
     names = ["q8", *variants]
-    criterion = (f"{word} at every step {' → '.join(sparsity_label(n) for n in names)}: each step's "
-                 f"interval between seeds (Bonferroni over steps) lies on the claimed side; "
-                 f"contradicted if any lies on the other; needs ≥ {ev.rules.min_seeds} seeds")
+    criterion = (
+        f"{word} at every step {' → '.join(sparsity_label(n) for n in names)}: each step's "
+        f"interval between seeds (Bonferroni over steps) lies on the claimed side; "
+        f"contradicted if any lies on the other; needs ≥ {ev.rules.min_seeds} seeds"
+    )
     missing = [n for n in names if not ev.has(n)]
     if missing:
         return _not_tested(cid, paper_text, f"{', '.join(missing)} not in this build", criterion)
@@ -233,20 +274,23 @@ def trend_claim(cid: str, ev: Evidence, variants: list[str], series: list[tuple[
         parts.append((f"{label} on {where}", verdict))
         means = " → ".join(fmt.bare(formatter, x) for x in values.mean(axis=0))
         ours.append(f"{label} on {where}: {means}")
-    evidence = ev.describe() if ev.between_seeds else (
-        f"{ev.n_seeds} run{'s' if ev.n_seeds > 1 else ''}: a trend needs ≥ {ev.rules.min_seeds} seeds")
+    evidence = (
+        ev.describe()
+        if ev.between_seeds
+        else (f"{ev.n_seeds} run{'s' if ev.n_seeds > 1 else ''}: a trend needs ≥ {ev.rules.min_seeds} seeds")
+    )
     return _row(cid, paper_text, "; ".join(ours), criterion, evidence, parts)
-
-
 
 
 def c8(ev: Evidence, variants: list[str]) -> dict:
     r = ev.rules
     names = [v for v in variants if paper.COMPRESSED.get(v) and paper.COMPRESSED[v].sparsity <= 0.75]
-    criterion = (f"every difference to the baseline equivalent to 0 (TOST, α = {r.alpha:g}) within "
-                 f"±{r.accuracy_margin_pp:g} pp accuracy, ±{100 * r.nll_margin_relative:g} % of the "
-                 f"baseline's NLL and ±{100 * r.brier_margin_relative:g} % of its Brier score; "
-                 "contradicted if an interval lies outside its band")
+    criterion = (
+        f"every difference to the baseline equivalent to 0 (TOST, α = {r.alpha:g}) within "
+        f"±{r.accuracy_margin_pp:g} pp accuracy, ±{100 * r.nll_margin_relative:g} % of the "
+        f"baseline's NLL and ±{100 * r.brier_margin_relative:g} % of its Brier score; "
+        "contradicted if an interval lies outside its band"
+    )
     if not names or not all(ev.has(n) for n in names):
         return _not_tested("C8", "no significant change", "no sparsity ≤ 75 % in this build", criterion)
     parts, ours = [], []
@@ -258,12 +302,10 @@ def c8(ev: Evidence, variants: list[str]) -> dict:
             parts.append((f"{metric} at {sparsity_label(v)}", verdict))
             if verdict != SUPPORTED:
                 f = fmt.pp if metric == "accuracy" else (lambda x: fmt.number(x, 4, signed=True))
-                ours.append(f"{metric} at {sparsity_label(v)} {verdict} "
-                            f"({fmt.interval(f, c['estimate'], c['low'], c['high'])})")
+                ours.append(f"{metric} at {sparsity_label(v)} {verdict} ({fmt.interval(f, c['estimate'], c['low'], c['high'])})")
     shown = sum(v == SUPPORTED for _, v in parts)
     text = f"{shown} of {len(parts)} differences shown equivalent to 0"
-    return _row("C8", "no significant change", text + ("; " + "; ".join(ours) if ours else ""),
-                criterion, ev.describe(), parts)
+    return _row("C8", "no significant change", text + ("; " + "; ".join(ours) if ours else ""), criterion, ev.describe(), parts)
 
 
 def c9(ev: Evidence) -> dict:
@@ -273,8 +315,14 @@ def c9(ev: Evidence) -> dict:
         return _not_tested("C9", "≈ 1 single model", "s50_q8 not in this build", criterion)
     factors = ev.values("s50_q8", None, "zipped_bytes") / ev.values("single", None, "zipped_bytes")
     parts = [("size", measured([bool(f <= r.same_size_factor) for f in factors]))]
-    return _row("C9", "≈ 1 single model", f"{fmt.number(factors.mean())} × one member",
-                criterion, f"{ev.n_seeds} run{'s' if ev.n_seeds > 1 else ''}", parts)
+    return _row(
+        "C9",
+        "≈ 1 single model",
+        f"{fmt.number(factors.mean())} × one member",
+        criterion,
+        f"{ev.n_seeds} run{'s' if ev.n_seeds > 1 else ''}",
+        parts,
+    )
 
 
 def assess(ev: Evidence, table1_rows: list[dict], config, ood: str = "notmnist") -> list[dict]:
@@ -286,21 +334,27 @@ def assess(ev: Evidence, table1_rows: list[dict], config, ood: str = "notmnist")
         compressed("C3", ev, ["s50_q8", "s75_q8"]),
         compressed("C4", ev, ["s95_q8"]),
         c5(ev, q8),
-        trend_claim("C6", ev, q8, [("mnist", "classified_fraction"), (ood, "classified_fraction")],
-                    increasing=False, paper_text="decreases on both"),
-        trend_claim("C7", ev, q8, [(ood, "mean_entropy"), (ood, "mean_disagreement")],
-                    increasing=True, paper_text="both increase"),
+        trend_claim(
+            "C6",
+            ev,
+            q8,
+            [("mnist", "classified_fraction"), (ood, "classified_fraction")],
+            increasing=False,
+            paper_text="decreases on both",
+        ),
+        trend_claim(
+            "C7", ev, q8, [(ood, "mean_entropy"), (ood, "mean_disagreement")], increasing=True, paper_text="both increase"
+        ),
         c8(ev, q8),
         c9(ev),
-        trend_claim("C10", ev, q8, [(ood, "mean_disagreement")], increasing=True,
-                    paper_text="increases"),
+        trend_claim("C10", ev, q8, [(ood, "mean_disagreement")], increasing=True, paper_text="increases"),
     ]
 
 
-__all__ = ["Evidence", "assess", "accuracy_band", "no_change_band", "SUPPORTED",
-           "UNRESOLVED", "CONTRADICTED", "NOT_TESTED"]
+__all__ = ["Evidence", "assess", "accuracy_band", "no_change_band", "SUPPORTED", "UNRESOLVED", "CONTRADICTED", "NOT_TESTED"]
 
 
 def verdicts_vocabulary() -> tuple:
     from helpers.stats.verdicts import VERDICTS
+
     return VERDICTS

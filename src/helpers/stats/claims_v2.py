@@ -15,8 +15,7 @@ import math
 import numpy as np
 
 from helpers.core import datasets, paper
-from helpers.stats.rules import (
-    RulesV2,
+from helpers.stats.judging import (
     equivalence_part,
     judge,
     measured_part,
@@ -24,6 +23,7 @@ from helpers.stats.rules import (
     se_equivalence_part,
     trend_parts,
 )
+from helpers.stats.rules import RulesV2
 
 TREND_POINTS = ["q8", "s25_q8", "s50_q8", "s75_q8", "s95_q8"]
 TREND_DATASETS = (*datasets.ood_names(), *datasets.SHIFT_LABELS)
@@ -52,8 +52,9 @@ def seed_table(runs: list[dict], variant: str, dataset: str) -> dict:
         v = r["variants"].get(variant)
         if v is None:
             return {}
-        node = ({k: v[k] for k in ("zipped_bytes", "compression_ratio", "members") if k in v}
-                if dataset == "size" else v.get(dataset))
+        node = (
+            {k: v[k] for k in ("zipped_bytes", "compression_ratio", "members") if k in v} if dataset == "size" else v.get(dataset)
+        )
         if node is None:
             return {}
         tables.append(_scalars(node))
@@ -66,8 +67,7 @@ def _values(runs, variant, dataset, key) -> np.ndarray:
 
 
 def _has(runs, names, dataset=None) -> bool:
-    return all(n in r["variants"] and (dataset is None or dataset in r["variants"][n])
-               for r in runs for n in names)
+    return all(n in r["variants"] and (dataset is None or dataset in r["variants"][n]) for r in runs for n in names)
 
 
 def _pct(x: float) -> str:
@@ -83,26 +83,39 @@ def v2_compressed(runs, variants: list[str], rules: RulesV2) -> dict:
         margin = rules.about_one_pp_margin if claim.approximate else rules.accuracy_margin_pp
         band = ((claim.accuracy_diff_pp - margin) / 100, (claim.accuracy_diff_pp + margin) / 100)
         d = _values(runs, v, "mnist", "accuracy") - _values(runs, "baseline", "mnist", "accuracy")
-        parts.append({**equivalence_part(f"accuracy at {_pct(claim.sparsity)}", d, band, rules),
-                      "variant": v, "measure": "accuracy"})
+        parts.append(
+            {**equivalence_part(f"accuracy at {_pct(claim.sparsity)}", d, band, rules), "variant": v, "measure": "accuracy"}
+        )
         if not math.isnan(claim.compression_ratio):
             ratios = _values(runs, v, "size", "compression_ratio")
-            parts.append({**measured_part(f"size at {_pct(claim.sparsity)}",
-                                          [bool(x >= rules.ratio_tolerance * claim.compression_ratio)
-                                           for x in ratios], float(ratios.mean())),
-                          "variant": v, "measure": "size"})
+            parts.append(
+                {
+                    **measured_part(
+                        f"size at {_pct(claim.sparsity)}",
+                        [bool(x >= rules.ratio_tolerance * claim.compression_ratio) for x in ratios],
+                        float(ratios.mean()),
+                    ),
+                    "variant": v,
+                    "measure": "size",
+                }
+            )
     return {"mnist": judge(parts, rules.alpha)}
 
 
 def v2_c5(runs, variants: list[str], rules: RulesV2) -> dict:
     parts = []
     for v in ["baseline", *variants]:
-        for dataset, region in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, math.inf)),
-                                ("notmnist", paper.NOTMNIST_BAND)):
+        for dataset, region in (("mnist", (paper.MNIST_CLASSIFIED_ABOVE, math.inf)), ("notmnist", paper.NOTMNIST_BAND)):
             what = "float32 baseline" if v == "baseline" else ("0 %" if v == "q8" else _pct(float(v[1:3]) / 100))
-            parts.append({**region_part(f"{datasets.label(dataset)} at {what}",
-                                        _values(runs, v, dataset, "classified_fraction"), region, rules),
-                          "variant": v, "dataset": dataset})
+            parts.append(
+                {
+                    **region_part(
+                        f"{datasets.label(dataset)} at {what}", _values(runs, v, dataset, "classified_fraction"), region, rules
+                    ),
+                    "variant": v,
+                    "dataset": dataset,
+                }
+            )
     return {"notmnist": judge(parts, rules.alpha)}
 
 
@@ -115,8 +128,7 @@ def v2_trend(runs, series_of, increasing: bool, rules: RulesV2, datasets=TREND_D
         series = series_of(d)
         if not all(_has(runs, points, ds) for _, ds, _ in series):
             continue
-        values = {name: np.stack([_values(runs, p, ds, key) for p in points], axis=1)
-                  for name, ds, key in series}
+        values = {name: np.stack([_values(runs, p, ds, key) for p in points], axis=1) for name, ds, key in series}
         margins = {name: rules.margin(key) for name, _, key in series}
         parts = trend_parts(values, names, increasing, margins, rules)
         out[d] = judge(parts, rules.alpha)
@@ -125,14 +137,21 @@ def v2_trend(runs, series_of, increasing: bool, rules: RulesV2, datasets=TREND_D
 
 def v2_c8(runs, variants: list[str], rules: RulesV2) -> dict:
     from helpers.stats.claims import no_change_band
+
     parts = []
     for v in [v for v in variants if v in paper.COMPRESSED and paper.COMPRESSED[v].sparsity <= 0.75]:
         for metric in ("accuracy", "nll", "brier"):
             base = _values(runs, "baseline", "mnist", metric)
             band = no_change_band(metric, float(base.mean()), rules)
-            parts.append({**equivalence_part(f"{metric} at {_pct(paper.COMPRESSED[v].sparsity)}",
-                                             _values(runs, v, "mnist", metric) - base, band, rules),
-                          "variant": v, "measure": metric})
+            parts.append(
+                {
+                    **equivalence_part(
+                        f"{metric} at {_pct(paper.COMPRESSED[v].sparsity)}", _values(runs, v, "mnist", metric) - base, band, rules
+                    ),
+                    "variant": v,
+                    "measure": metric,
+                }
+            )
     return {"mnist": judge(parts, rules.alpha)}
 
 
@@ -146,8 +165,10 @@ def v2_c1(table1_rows: list[dict], config) -> dict:
     got = tuple((r["layer"], tuple(r["output_shape"]), r["params"]) for r in table1_rows if r["params"])
     settings = (config.epochs, config.retrain_epochs, config.validation_split, config.ensemble_size)
     wanted = (paper.EPOCHS, paper.RETRAIN_EPOCHS, paper.VALIDATION_SPLIT, paper.ENSEMBLE_SIZE)
-    parts = [measured_part("layers", [got == paper.TABLE1]),
-             measured_part("settings", [settings == wanted] if settings == wanted else [])]
+    parts = [
+        measured_part("layers", [got == paper.TABLE1]),
+        measured_part("settings", [settings == wanted] if settings == wanted else []),
+    ]
     return {"model": judge(parts, 0.05)}
 
 
@@ -169,9 +190,11 @@ def v2_two_level(judged: dict, intervals: dict, rules: RulesV2) -> dict:
             key = f"{part.get('variant')}|{part.get('measure')}"
             if part.get("measure") in ("accuracy", "nll", "brier") and key in intervals:
                 iv = intervals[key]
-                base = {**se_equivalence_part(part["name"], iv["mean"], iv["se"], iv["df"], part["band"],
-                                              rules, iv["n"]),
-                        "variant": part["variant"], "measure": part["measure"]}
+                base = {
+                    **se_equivalence_part(part["name"], iv["mean"], iv["se"], iv["df"], part["band"], rules, iv["n"]),
+                    "variant": part["variant"],
+                    "measure": part["measure"],
+                }
             parts.append(base)
         out[cid] = {"mnist": judge(parts, rules.alpha)}
     return out
@@ -183,13 +206,12 @@ def v2_verdicts(runs: list[dict], rules: RulesV2, table1_rows: list[dict], confi
     out = {"C1": v2_c1(table1_rows, config)}
     for cid, names in (("C2", ["s25_q8"]), ("C3", ["s50_q8", "s75_q8"]), ("C4", ["s95_q8"])):
         have = [n for n in names if _has(runs, [n])]
-        out[cid] = v2_compressed(runs, have, rules) if have == names else {
-            "mnist": judge([], rules.alpha)}
+        out[cid] = v2_compressed(runs, have, rules) if have == names else {"mnist": judge([], rules.alpha)}
     out["C5"] = v2_c5(runs, q8, rules)
-    out["C6"] = v2_trend(runs, lambda d: [("MNIST", "mnist", "classified_fraction"),
-                                          (datasets.label(d), d, "classified_fraction")], False, rules)
-    out["C7"] = v2_trend(runs, lambda d: [("entropy", d, "mean_entropy"),
-                                          ("disagreement", d, "mean_disagreement")], True, rules)
+    out["C6"] = v2_trend(
+        runs, lambda d: [("MNIST", "mnist", "classified_fraction"), (datasets.label(d), d, "classified_fraction")], False, rules
+    )
+    out["C7"] = v2_trend(runs, lambda d: [("entropy", d, "mean_entropy"), ("disagreement", d, "mean_disagreement")], True, rules)
     out["C8"] = v2_c8(runs, q8, rules)
     out["C9"] = v2_c9(runs, rules) if _has(runs, ["s50_q8", "single"]) else {"mnist": judge([], rules.alpha)}
     out["C10"] = v2_trend(runs, lambda d: [("disagreement", d, "mean_disagreement")], True, rules)

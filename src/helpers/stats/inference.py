@@ -71,13 +71,13 @@ def compare_paired(x, y, band: tuple[float, float], alpha: float = ALPHA) -> Com
     estimate = float(d.mean())
     if np.ptp(d) == 0:  # every pair differs by the same amount: no sampling spread at all
         inside = low_b < estimate < high_b
-        return Comparison(estimate, estimate, estimate, 0.0 if estimate != 0 else 1.0,
-                          0.0 if inside else 1.0, low_b, high_b, int(d.size), alpha)
+        return Comparison(
+            estimate, estimate, estimate, 0.0 if estimate != 0 else 1.0, 0.0 if inside else 1.0, low_b, high_b, int(d.size), alpha
+        )
     low, high = DescrStatsW(d).tconfint_mean(alpha)
     p_diff = float(sps.ttest_1samp(d, 0.0).pvalue)
     p_equiv = float(ttost_paired(x, y, low_b, high_b)[0])
-    return Comparison(estimate, float(low), float(high), p_diff, p_equiv, low_b, high_b,
-                      int(d.size), alpha)
+    return Comparison(estimate, float(low), float(high), p_diff, p_equiv, low_b, high_b, int(d.size), alpha)
 
 
 def t_interval(values, alpha: float = ALPHA) -> tuple[float, float, float]:
@@ -111,8 +111,7 @@ def mcnemar_test(correct_a, correct_b) -> dict:
     a = np.asarray(correct_a).astype(bool).ravel()
     b = np.asarray(correct_b).astype(bool).ravel()
     if a.shape != b.shape or a.size == 0:
-        raise ValueError(f"McNemar needs two equally long, non-empty correctness vectors, got "
-                         f"{a.size} and {b.size}.")
+        raise ValueError(f"McNemar needs two equally long, non-empty correctness vectors, got {a.size} and {b.size}.")
     a_only, b_only = int(np.sum(a & ~b)), int(np.sum(~a & b))
     table = [[int(np.sum(a & b)), a_only], [b_only, int(np.sum(~a & ~b))]]
     if a_only + b_only == 0:
@@ -170,8 +169,7 @@ def crossed_mean(diffs, alpha: float = ALPHA) -> dict:
     for key, a in (("", alpha), ("tost_", 2 * alpha)):
         half = float(t_dist.ppf(1 - a / 2, df)) * se if se > 0 else 0.0
         out[f"{key}low"], out[f"{key}high"] = float(grand) - half, float(grand) + half
-    parts = {"seeds": max(0.0, (ms_a - ms_e) / n) / s, "images": max(0.0, (ms_b - ms_e) / s) / n,
-             "residual": ms_e / (s * n)}
+    parts = {"seeds": max(0.0, (ms_a - ms_e) / n) / s, "images": max(0.0, (ms_b - ms_e) / s) / n, "residual": ms_e / (s * n)}
     total = sum(parts.values())
     out["components"] = {k: (v / total if total > 0 else math.nan) for k, v in parts.items()}
     return out

@@ -43,9 +43,7 @@ def _as_probs(probs, name: str, ndim: int = 2) -> np.ndarray:
     """Return ``probs`` as a float array after checking shape, NaN, sign and row sums."""
     shape_txt = {2: "(N, K)", 3: "(M, N, K)"}[ndim]
     arr = np.asarray(probs)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"{name} has dtype {arr.dtype}; expected a real-valued array of probabilities.")
     if arr.ndim != ndim:
         raise ValueError(f"{name} has shape {arr.shape}; expected a {ndim}-D array of shape {shape_txt}.")
@@ -55,9 +53,7 @@ def _as_probs(probs, name: str, ndim: int = 2) -> np.ndarray:
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN; expected finite probabilities in [0, 1].")
     if arr.min() < 0:
-        raise ValueError(
-            f"{name} contains negative values (minimum {arr.min():.3g}); expected probabilities in [0, 1]."
-        )
+        raise ValueError(f"{name} contains negative values (minimum {arr.min():.3g}); expected probabilities in [0, 1].")
     worst = np.abs(arr.sum(axis=-1) - 1.0).max()
     if not worst <= SUM_TOLERANCE:
         raise ValueError(
@@ -73,15 +69,11 @@ def _as_labels(labels, n_samples: int, n_classes: int, name: str = "labels") -> 
     if arr.ndim != 1:
         raise ValueError(f"{name} has shape {arr.shape}; expected a 1-D array of shape (N,).")
     if arr.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} has {arr.shape[0]} entries but probs has {n_samples} samples; expected one label per sample."
-        )
+        raise ValueError(f"{name} has {arr.shape[0]} entries but probs has {n_samples} samples; expected one label per sample.")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{name} has dtype {arr.dtype}; expected integer class indices (cast with .astype(int)).")
     if arr.min() < 0 or arr.max() >= n_classes:
-        raise ValueError(
-            f"{name} has values in [{arr.min()}, {arr.max()}]; expected class indices in [0, {n_classes - 1}]."
-        )
+        raise ValueError(f"{name} has values in [{arr.min()}, {arr.max()}]; expected class indices in [0, {n_classes - 1}].")
     return arr.astype(np.intp, copy=False)
 
 

@@ -58,15 +58,17 @@ def config_section(path: Path, name: str, keys, what: str) -> dict:
         raw = yaml.safe_load(f) or {}
     section = raw.get(name) if isinstance(raw, dict) else None
     if not isinstance(section, dict):
-        raise ValueError(f"{path} lacks the mapping '{name}:' ({what}); "
-                         "restore it from the repository's _config.yml.")
+        raise ValueError(f"{path} lacks the mapping '{name}:' ({what}); restore it from the repository's _config.yml.")
     missing = sorted(set(keys) - set(section))
     extra = sorted(set(section) - set(keys))
     if missing or extra:
-        raise ValueError(f"The '{name}' section of {path} must hold exactly "
-                         f"{', '.join(sorted(keys))}"
-                         + (f"; missing: {', '.join(missing)}" if missing else "")
-                         + (f"; unknown: {', '.join(extra)}" if extra else "") + ".")
+        raise ValueError(
+            f"The '{name}' section of {path} must hold exactly "
+            f"{', '.join(sorted(keys))}"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unknown: {', '.join(extra)}" if extra else "")
+            + "."
+        )
     for key, value in section.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name}.{key}={value!r} in {path} must be a positive number.")
@@ -82,8 +84,10 @@ def load_rules(config_path: str | Path | None = None) -> Rules:
     if not values["alpha"] < 0.5:
         raise ValueError(f"verdicts.alpha={values['alpha']!r} in {path} must be below 0.5.")
     if not isinstance(values["min_seeds"], int) or values["min_seeds"] < 2:
-        raise ValueError(f"verdicts.min_seeds={values['min_seeds']!r} in {path} must be an "
-                         "integer >= 2 (an interval over seeds needs two of them).")
+        raise ValueError(
+            f"verdicts.min_seeds={values['min_seeds']!r} in {path} must be an "
+            "integer >= 2 (an interval over seeds needs two of them)."
+        )
     return Rules(**{k: (int(v) if k == "min_seeds" else float(v)) for k, v in values.items()})
 
 
@@ -107,8 +111,7 @@ def equivalence(c: Comparison | dict, alpha: float) -> str:
     return UNRESOLVED
 
 
-def region(low: float, high: float, region_low: float = -math.inf,
-           region_high: float = math.inf) -> str:
+def region(low: float, high: float, region_low: float = -math.inf, region_high: float = math.inf) -> str:
     """A claim that a quantity lies in a region: its interval inside (supported), disjoint
     (contradicted), or overlapping the edge (not resolved). NaN bounds: not resolved."""
     if math.isnan(low) or math.isnan(high):

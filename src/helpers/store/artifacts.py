@@ -102,8 +102,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-
-
 def cli_command(verb: str, config: Config) -> str:
     """The command line that runs `verb` (train, evaluate, adopt) for `config`: the profile
     plus a `-p NAME VALUE` for every value that differs from the profile's own."""
@@ -133,8 +131,7 @@ class Store(ManifestMixin, DerivedFilesMixin):
 
     StoreError = StoreError  # raised by the mixins' methods, which cannot import this module
 
-    def __init__(self, config: Config, root: Path | None = None, fresh: bool = False,
-                 create: bool = True, adopt: bool = False):
+    def __init__(self, config: Config, root: Path | None = None, fresh: bool = False, create: bool = True, adopt: bool = False):
         self.config = config
         self._default = load_config(config.profile, config.config_path)
         if root is None:
@@ -145,8 +142,9 @@ class Store(ManifestMixin, DerivedFilesMixin):
         if fresh and self.root.exists():
             shutil.rmtree(self.root)
         if not create and not (self.root / MANIFEST).exists() and not self._model_files():
-            raise StoreError(f"There is no store for this configuration at {self.root}; build "
-                             f"it first with `{self.command('train')}`.")
+            raise StoreError(
+                f"There is no store for this configuration at {self.root}; build it first with `{self.command('train')}`."
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):  # a read-only store has no temp files of ours
             remove_stale_temp_files(self.root)
@@ -157,7 +155,6 @@ class Store(ManifestMixin, DerivedFilesMixin):
     def command(self, verb: str) -> str:
         """The command line that runs `verb` ("train", "evaluate", "adopt") for this config."""
         return cli_command(verb, self.config)
-
 
     # --- files ----------------------------------------------------------------------
     def path(self, *parts: str) -> Path:
@@ -171,10 +168,12 @@ class Store(ManifestMixin, DerivedFilesMixin):
 
     def record_files(self, paths) -> None:
         """Remember each file's sha256 so a later read can detect truncation or corruption."""
+
         def record(m):
             files = m.setdefault("files", {})
             for path in paths:
                 files[self.rel(path)] = sha256_file(path)
+
         self._edit(self.manifest_path, record)
 
     def verified(self, path: Path) -> Path:
@@ -182,14 +181,14 @@ class Store(ManifestMixin, DerivedFilesMixin):
         path = Path(path)
         expected = self.manifest().get("files", {}).get(self.rel(path))
         if not path.exists():
-            raise StoreError(f"{path} is missing from the store; rebuild it with "
-                             f"`{self.command('train')}`.")
+            raise StoreError(f"{path} is missing from the store; rebuild it with `{self.command('train')}`.")
         actual = sha256_file(path)
         if expected is None or actual != expected:
             raise StoreError(
                 f"{path} is corrupt or was not written by this pipeline (sha256 {actual[:16]}..., "
                 f"manifest expects {str(expected)[:16]}...); delete it and rebuild it with "
-                f"`{self.command('train')}`.")
+                f"`{self.command('train')}`."
+            )
         return path
 
     def has_files(self, paths) -> bool:
@@ -230,8 +229,10 @@ class Store(ManifestMixin, DerivedFilesMixin):
             return
         what = self.rel(missing[0]) + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
         if not compute:
-            raise StoreError(f"{what} is not in the store {self.root}, and chapters never "
-                             f"train, prune or convert; build it with `{self.command(verb)}`.")
+            raise StoreError(
+                f"{what} is not in the store {self.root}, and chapters never "
+                f"train, prune or convert; build it with `{self.command(verb)}`."
+            )
         print(f"{what} not in the store {self.root}: computing it now.", flush=True)
 
     def lineage(self, paths, **extra) -> dict | None:
@@ -252,33 +253,40 @@ class Store(ManifestMixin, DerivedFilesMixin):
         kept (it cannot be recomputed without retraining); sizes and results are not
         adopted, so they are recomputed. Returns the adopted relative paths."""
         if self.manifest_path.exists():
-            raise StoreError(f"{self.root} already has a {MANIFEST}; there is nothing to adopt "
-                             f"(rebuild it with `{self.command('train')} --fresh` instead).")
+            raise StoreError(
+                f"{self.root} already has a {MANIFEST}; there is nothing to adopt "
+                f"(rebuild it with `{self.command('train')} --fresh` instead)."
+            )
         paths = self._model_files()
         if not paths:
-            raise StoreError(f"{self.root} holds no model files to adopt; build the store with "
-                             f"`{self.command('train')}`.")
+            raise StoreError(f"{self.root} holds no model files to adopt; build the store with `{self.command('train')}`.")
         for path in paths:
             if self.rel(path) not in known_names:
-                raise StoreError(f"{path} is not a model file of this configuration, so the store "
-                                 f"was not adopted; move it away or rebuild the store with "
-                                 f"`{self.command('train')} --fresh`.")
+                raise StoreError(
+                    f"{path} is not a model file of this configuration, so the store "
+                    f"was not adopted; move it away or rebuild the store with "
+                    f"`{self.command('train')} --fresh`."
+                )
             try:
                 check(path)
             except StoreError:  # the check's own sentence (e.g. a file of another variant)
                 raise
             except Exception as e:  # noqa: BLE001 - any loader failure refuses the file
-                raise StoreError(f"{path} cannot be loaded ({type(e).__name__}), so the store "
-                                 f"was not adopted; delete that file (train rebuilds it) or "
-                                 f"rebuild the store with `{self.command('train')} --fresh`.") from None
+                raise StoreError(
+                    f"{path} cannot be loaded ({type(e).__name__}), so the store "
+                    f"was not adopted; delete that file (train rebuilds it) or "
+                    f"rebuild the store with `{self.command('train')} --fresh`."
+                ) from None
         files = {self.rel(p): sha256_file(p) for p in paths}
         derived = {}
         if self.path("histories.json").exists():
             self._load_json(self.path("histories.json"), "train")  # valid JSON, or refused
             derived["histories.json"] = {
                 "sha256": sha256_file(self.path("histories.json")),
-                "inputs": {"files": {k: v for k, v in files.items() if k.endswith(".keras")}}}
+                "inputs": {"files": {k: v for k, v in files.items() if k.endswith(".keras")}},
+            }
         with self.locked():
-            atomic_write_json(self.manifest_path, self._new_manifest(
-                files=files, derived=derived, adopted=time.strftime("%Y-%m-%dT%H:%M:%S%z")))
+            atomic_write_json(
+                self.manifest_path, self._new_manifest(files=files, derived=derived, adopted=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            )
         return sorted(files)

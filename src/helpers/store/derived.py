@@ -23,8 +23,7 @@ from helpers.core.fileio import (
 )
 
 # Which command rebuilds a derived file (names in StoreError messages).
-PRODUCERS = {"histories.json": "train", "sizes.json": "train", "results.json": "evaluate",
-             "seed_spread.json": "evaluate"}
+PRODUCERS = {"histories.json": "train", "sizes.json": "train", "results.json": "evaluate", "seed_spread.json": "evaluate"}
 
 
 def _short(digest) -> str:
@@ -61,6 +60,7 @@ class DerivedFilesMixin:
         """Where the evaluation results of this config live: `name` for the profile's own
         evaluation values, `evaluations/<eval_hash>/name` for others."""
         from helpers.core.config import STAGE_KEYS
+
         c, d = self.config, self._default
         # every value that shapes an evaluation and not the models (shift_subset too)
         evaluation_only = [k for k in STAGE_KEYS["evaluation"] if k not in STAGE_KEYS["pruning"]]
@@ -71,12 +71,12 @@ class DerivedFilesMixin:
     def _check_record(self, name: str, path: Path, record: dict | None) -> str | None:
         """Why a derived file cannot be trusted as it is (None: it can)."""
         if record is None:
-            return ("has no recorded checksum and inputs (written by an older version or "
-                    "copied in)")
+            return "has no recorded checksum and inputs (written by an older version or copied in)"
         actual = sha256_file(path)
         if actual != record.get("sha256"):
-            return (f"was changed after it was written (sha256 {_short(actual)}, the "
-                    f"manifest records {_short(record.get('sha256'))})")
+            return (
+                f"was changed after it was written (sha256 {_short(actual)}, the manifest records {_short(record.get('sha256'))})"
+            )
         files = self.manifest().get("files", {})
         stale = [k for k, v in record.get("inputs", {}).get("files", {}).items() if files.get(k) != v]
         if stale:
@@ -87,8 +87,7 @@ class DerivedFilesMixin:
         try:
             return json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            fix = (f"delete it and rebuild it with `{self.command(verb)}`" if verb
-                   else "delete it (the next run writes it again)")
+            fix = f"delete it and rebuild it with `{self.command(verb)}`" if verb else "delete it (the next run writes it again)"
             raise self.StoreError(f"{path} is not valid JSON ({' '.join(str(e).split())}); {fix}.") from None
 
     def read_json(self, name: str, default=None):
@@ -102,9 +101,11 @@ class DerivedFilesMixin:
         if record is not None or verb:
             why = self._check_record(name, path, record)
             if why:
-                fix = ("restore it (git checkout) or rebuild the store with "
-                       f"`{self.command('train')} --fresh`" if name == "histories.json"
-                       else f"rebuild it with `{self.command(verb or 'train')}`")
+                fix = (
+                    f"restore it (git checkout) or rebuild the store with `{self.command('train')} --fresh`"
+                    if name == "histories.json"
+                    else f"rebuild it with `{self.command(verb or 'train')}`"
+                )
                 raise self.StoreError(f"{path} {why}; {fix}.")
         return self._load_json(path, verb)
 
@@ -116,8 +117,9 @@ class DerivedFilesMixin:
         if not path.exists():
             if compute:
                 return None
-            raise self.StoreError(f"{path} is not in the store, and chapters never compute it; build it "
-                                  f"with `{self.command(verb)}`.")
+            raise self.StoreError(
+                f"{path} is not in the store, and chapters never compute it; build it with `{self.command(verb)}`."
+            )
         record = self._record(name)
         why = self._check_record(name, path, record)
         if why is None and inputs is None:
@@ -139,8 +141,7 @@ class DerivedFilesMixin:
         with self.locked():
             atomic_write_bytes(path, data)
             record = {"sha256": sha256_bytes(data), "inputs": inputs or {}}
-            self._edit(self._records_path(name),
-                       lambda m: m.setdefault("derived", {}).__setitem__(name, record))
+            self._edit(self._records_path(name), lambda m: m.setdefault("derived", {}).__setitem__(name, record))
         return path
 
     def update_derived(self, name: str, key: str, value, inputs: dict | None) -> None:
@@ -150,8 +151,7 @@ class DerivedFilesMixin:
             data = self.read_json(name, {})
             record = self._record(name) or {}
             merged = {**record.get("inputs", {}), **(inputs or {})}
-            merged["files"] = {**record.get("inputs", {}).get("files", {}),
-                               **(inputs or {}).get("files", {})}
+            merged["files"] = {**record.get("inputs", {}).get("files", {}), **(inputs or {}).get("files", {})}
             data[key] = value
             self.write_derived(name, data, merged)
 
@@ -172,6 +172,7 @@ class DerivedFilesMixin:
         """`compute()` (an array), cached in cache/<name>_<digest of key>.npy with its sha256
         beside it; a truncated or changed cache is recomputed with a line saying so."""
         import numpy as np
+
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
         path = self.path("cache", f"{name}_{digest}.npy")
         sidecar = path.with_name(path.name + ".sha256")
@@ -184,8 +185,11 @@ class DerivedFilesMixin:
                 except (ValueError, OSError, EOFError) as e:
                     why = f"cannot be read ({type(e).__name__})"
             else:
-                why = ("is truncated or changed (its sha256 differs from the one written beside "
-                       "it)" if expected else "has no checksum beside it")
+                why = (
+                    "is truncated or changed (its sha256 differs from the one written beside it)"
+                    if expected
+                    else "has no checksum beside it"
+                )
             print(f"The prediction cache {path} {why}: recomputing it.", flush=True)
         array = compute()
         buf = io.BytesIO()

@@ -47,6 +47,7 @@ def copy_members(store, config, variant: str, paths: list, artifacts: Path | Non
     same member_key, each verified against that store's sha256; record them here, with
     their histories. Returns the store copied from, or None when no store has them."""
     from helpers.store.artifacts import artifacts_root
+
     want = member_key(config.values(), variant)
     rels = [store.rel(p) for p in paths]
     for other in sibling_stores(store.root, artifacts or artifacts_root()):
@@ -57,18 +58,21 @@ def copy_members(store, config, variant: str, paths: list, artifacts: Path | Non
         values, files = manifest.get("config"), manifest.get("files", {})
         if not isinstance(values, dict) or member_key(values, variant) != want:
             continue
-        if not all(rel in files and (other / rel).is_file() and sha256_file(other / rel) == files[rel]
-                   for rel in rels):
+        if not all(rel in files and (other / rel).is_file() and sha256_file(other / rel) == files[rel] for rel in rels):
             continue
         for rel, path in zip(rels, paths):
             atomic_write_bytes(path, (other / rel).read_bytes())
         store.record_files(paths)
         # where they came from (and on what machine and thread setting they were trained)
-        store.update_manifest(copied={**store.manifest().get("copied", {}),
-                                      variant: {"from": other.name, "machine": manifest.get("machine")}})
+        store.update_manifest(
+            copied={**store.manifest().get("copied", {}), variant: {"from": other.name, "machine": manifest.get("machine")}}
+        )
         _copy_history(store, other, variant, paths, config)
-        print(f"{rels[0]} and {len(rels) - 1} more copied from the store {other.name} (the same "
-              f"values shape them): not trained again.", flush=True)
+        print(
+            f"{rels[0]} and {len(rels) - 1} more copied from the store {other.name} (the same "
+            f"values shape them): not trained again.",
+            flush=True,
+        )
         return other
     return None
 
