@@ -255,3 +255,32 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
     path.write_text(DEFAULT_CONFIG_PATH.read_text() + bomb)
     with pytest.raises(ValueError, match=r"is not valid: an alias \(\*a\) on line \d+; write the value out"):
         load_config("smoke", config_path=path)
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        (
+            "  in_distribution: mnist\n  out_of_distribution: kmnist\n",
+            r"data.out_of_distribution is 'kmnist'; use a registered out-of-distribution set: notmnist, fashion_mnist\.",
+        ),
+        (
+            "  in_distribution: fashion_mnist\n  out_of_distribution: notmnist\n",
+            r"data.in_distribution is 'fashion_mnist'; the models are trained on MNIST, so it must be mnist\.",
+        ),
+        (
+            "  in_distribution: mnist\n  out_of_distribution: fashion_mnist\n",
+            r"the paper's claims are judged on notmnist .* keep notmnist",
+        ),
+        ("  in_distribution: mnist\n  out_of_distribution: notmnist\n  extra: 1\n", r"data: has unknown keys extra"),
+    ],
+)
+def test_the_data_section_is_checked_against_the_dataset_registry(tmp_path, section, message):
+    """_config.yml's data: names registered datasets in their roles (helpers.core.datasets)."""
+    text = DEFAULT_CONFIG_PATH.read_text()
+    start = text.index("data:\n") + len("data:\n")
+    end = text.index("\n\n", start) + 1
+    path = tmp_path / "_config.yml"
+    path.write_text(text[:start] + section + text[end:])
+    with pytest.raises(ValueError, match=f"{path}: " + message):
+        load_config("smoke", config_path=path)

@@ -100,7 +100,10 @@ def test_a_wiped_smoke_store_is_re_evaluated_from_its_pack_without_training(arti
     assert reopen.reevaluate("smoke", [0], echo=lambda *_: None) == {0: "re-evaluated"}
     assert {k: sha256_file(root / k) for k in tflite} == tflite  # the same bytes, rebuilt
     assert json.loads((root / "results.json").read_text()) == before
-    assert R.read_seed_record(root / "seeds" / "seed_0.json")["results"] == before
+    reevaluated = R.read_seed_record(root / "seeds" / "seed_0.json")
+    assert reevaluated["results"] == before
+    timings = reevaluated["timings"]  # both new stages timed, the recorded ones kept
+    assert timings["reopening"] > 0 and timings["evaluation"] > 0 and set(record["timings"]) <= set(timings)
     assert sha256_file(root / per_image_rel) == per_image_sha  # the same per-image losses
 
     # A record from before per-image packs: `weights` re-opens the seed from its weights

@@ -12,6 +12,8 @@ against the record's sha256), evaluates, and writes the new results into the rec
 
 from __future__ import annotations
 
+import time
+
 from helpers.core.fileio import atomic_write_json
 from helpers.stages.records import (
     SweepError,
@@ -96,9 +98,17 @@ def reevaluate(profile: str, seeds, echo=print) -> dict:
             out[seed] = "skipped: no committed weights (its models were not kept); its record stays as it is"
             echo(f"seed {seed}: {out[seed]}")
             continue
+        start = time.monotonic()
         exp = reopened(profile, seed, record)
+        reopening = time.monotonic() - start
         results = evaluation.evaluate(exp)
-        atomic_write_json(path, with_per_image(exp, {**record, "results": results}))
+        # wall seconds on this machine (the record's machine entry names the one it was run on)
+        timings = {
+            **record.get("timings", {}),
+            "reopening": round(reopening, 2),
+            "evaluation": round(time.monotonic() - start - reopening, 2),
+        }
+        atomic_write_json(path, with_per_image(exp, {**record, "results": results, "timings": timings}))
         out[seed] = "re-evaluated"
         echo(f"seed {seed}: re-evaluated from {next(iter(record['weights']))} -> {path}")
     return out
