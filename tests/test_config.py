@@ -270,7 +270,7 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
         ),
         (
             "  in_distribution: mnist\n  out_of_distribution: fashion_mnist\n",
-            r"the paper's claims are judged on notmnist .* keep notmnist",
+            r"data.out_of_distribution is 'fashion_mnist', but the paper's claims are judged on notmnist .* keep notmnist",
         ),
         ("  in_distribution: mnist\n  out_of_distribution: notmnist\n  extra: 1\n", r"data: has unknown keys extra"),
     ],
