@@ -193,6 +193,8 @@ def test_figures_draw_what_results_hold(results):
     fig = figures.figure2(results, names, "notmnist", summary_of([results]))
     boxes = [p for p in fig.axes[0].patches if p.get_gid() in names]
     assert [p.get_gid() for p in boxes] == names  # one box per ensemble, in order
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["float", "0 %", "50 %"]  # the box plot's own tick labels, not the budget figure's
     fig = figures.memory_budget(summary_of([results]), ["baseline", "q8", "s50_q8", "single_q8"])
     assert fig.axes[0].get_xscale() == "log"
     for f in (figures.reliability(results, names), figures.roc(results, names, "notmnist")):

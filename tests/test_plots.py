@@ -187,7 +187,7 @@ def test_the_memory_budget_reads_at_page_width():
     assert all(t.get_text() == "" for t in ax.get_xticklabels(minor=True))
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-4:] == ["0 % pruned", "50 % pruned", "95 % pruned", "single model"]
-    assert [a.get_text() for a in ax.texts] == ["95 % q8", "50 % q8", "q8", "baseline"]
+    assert [a.get_text() for a in ax.texts] == ["95 % q8", "50 % q8", "0 % q8", "float32 ensemble"]  # reader labels, no keys
 
 
 def test_progress_bars_follow_epochs_and_stay_off_without_a_terminal():

@@ -231,7 +231,13 @@ def memory_budget(summary, names: Sequence[str]):
             ax.set(xlabel="zipped ensemble (kB)", ylabel=ylabel)
             for n in front:  # the front's points named, so a reader can tell them apart
                 ax.annotate(
-                    _short(n), points[n], xytext=(3, 3), textcoords="offset points", fontsize=7, color="0.25", gid=f"label:{n}"
+                    _point_label(n),
+                    points[n],
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="0.25",
+                    gid=f"label:{n}",
                 )
         handles = [
             Line2D([], [], marker="o", color="0.3", linestyle="none", label="int8 ensemble"),
@@ -274,7 +280,7 @@ def _kb_axis(ax, sizes_kb) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def _short(name: str) -> str:
+def _point_label(name: str) -> str:
     """A point's label on the figure: '50 % q8', 'q8', '3 q8 members', '1 q8 member', 'single'."""
     if name == "single_q8":
         return "1 q8 member"
@@ -282,4 +288,4 @@ def _short(name: str) -> str:
         return f"{name[4:]} q8 members"
     if name[:1] == "s" and name[1:3].isdigit():
         return f"{name[1:3]} % {name[4:]}"
-    return name
+    return {"baseline": "float32 ensemble", "single": "1 float32 member", "q8": "0 % q8", "ft_q8": "control q8"}.get(name, name)

@@ -26,11 +26,6 @@ LOCK_FILE = ".manifest.lock"
 BUILD_LOCK = ".build.lock"
 
 
-def file_mode() -> int:
-    """The mode a plain `open(path, "w")` gives a new file under the user's umask."""
-    return fileio.file_mode()
-
-
 class ManifestMixin:
     """The manifest methods of helpers.store.artifacts.Store."""
 
@@ -45,7 +40,7 @@ class ManifestMixin:
         instead of training everything twice and adding both runs' times."""
         from filelock import FileLock, Timeout
 
-        lock = FileLock(self.root / BUILD_LOCK, mode=file_mode())
+        lock = FileLock(self.root / BUILD_LOCK, mode=fileio.file_mode())
         try:
             lock.acquire(timeout=0)
         except Timeout:
@@ -63,7 +58,7 @@ class ManifestMixin:
 
         if self._lock is None:
             # mode: filelock would force 0644, and another user of a shared store must open it
-            self._lock = FileLock(self.root / LOCK_FILE, mode=file_mode())
+            self._lock = FileLock(self.root / LOCK_FILE, mode=fileio.file_mode())
         with self._lock:
             yield
 
