@@ -160,8 +160,10 @@ def test_member_probabilities_shape_and_cache(smoke, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the predictor ran although the result is cached")
 
-    monkeypatch.setattr(E, "tflite_probabilities", boom)
-    monkeypatch.setattr(E, "keras_probabilities", boom)
+    from helpers.engine import predict  # Experiment imports its predictors when it predicts
+
+    monkeypatch.setattr(predict, "tflite_probabilities", boom)
+    monkeypatch.setattr(predict, "keras_probabilities", boom)
     np.testing.assert_array_equal(exp.member_probabilities("s50_q8", "mnist_test"), probs)
     np.testing.assert_array_equal(exp.member_probabilities("baseline", "mnist_test"), base)
     with pytest.raises(ValueError, match="Dataset 'cifar' is unknown; use one of mnist_test, notmnist."):
