@@ -174,7 +174,7 @@ def load_idx_pair(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A registered dataset of format "idx" as ``(x, y)``: x float32 (N, 28, 28, 1) in [0, 1],
     y int64 (N,) indexing ``entry.classes``, in file order; ``subset`` as in ``load_mnist``."""
-    keep = subset_indices(entry.size, subset, subset_seed, "subset", entry.label)
+    keep = subset_indices(entry.size, subset, subset_seed, "subset", f"{entry.label} test")
     x, y = _idx_pair_uint8(entry, data_dir)
     return to_images(x[keep]), y[keep].astype(np.int64)
 
@@ -191,9 +191,7 @@ def load_fashion_mnist(
     (data folder, Debian's ``dataset-fashion-mnist``, cache, then zalandoresearch's
     hosts) and their uncompressed bytes are checked against ``IDX_SHA256``.
     """
-    keep = subset_indices(FASHION_SIZE, subset, subset_seed, "subset", "Fashion-MNIST test")
-    x, y = _idx_pair_uint8(DATASETS["fashion_mnist"], data_dir)
-    return to_images(x[keep]), y[keep].astype(np.int64)
+    return load_idx_pair(DATASETS["fashion_mnist"], subset, subset_seed, data_dir)
 
 
 def load_dataset(
