@@ -44,8 +44,12 @@ def import_tensorflow() -> Path | None:
     path = log_path()
     try:
         with stderr_to(path):
-            import tensorflow  # noqa: F401
+            import tensorflow
             import tf_keras  # noqa: F401
+
+            # The platforms start on first use, and CUDA's cuInit error line with them: start
+            # them here, inside the redirect.
+            tensorflow.config.list_physical_devices()
     except OSError:  # the log cannot be written: import it loudly rather than not at all
         import tensorflow  # noqa: F401
 
