@@ -20,7 +20,8 @@ that one build. Contract with the chapter notebooks:
 
 In headless Chromium, at 1400 px and at 400 px wide, every page: fits the window (no
 sideways scrolling), loads every image, shows no raw `{glue`, `{cite}` or `Traceback`;
-tables are not hidden under the page's Contents panel; and with the dark theme every
+tables are not hidden under the page's Contents panel, and at 1400 px none is cut by its
+box; words never break inside table cells; glued text is not bold; one search field; and with the dark theme every
 table cell's text has a contrast ratio of at least 4.5 with its background (WCAG AA).
 
 CDE_BOOK_TEST_NOTEBOOKS=DIR builds the book from other chapter sources (e.g. stand-ins
@@ -326,6 +327,42 @@ return out;
 """
 
 
+# what a reader sees wrong in tables and text, at any width: a table cut by its box at a
+# desktop width (arguments[0]: check it), words broken inside table cells, glued text in bold,
+# more than one search field
+_READING_JS = """
+const out = [];
+const visible = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+if (arguments[0]) {
+  for (const t of document.querySelectorAll('.bd-article table')) {
+    if (!visible(t)) continue;
+    for (let a = t.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') {
+        if (a.scrollWidth > a.clientWidth + 1)
+          out.push('a table is cut by its box (' + a.scrollWidth + ' px in ' + a.clientWidth + ' px): '
+                   + (t.innerText || '').trim().slice(0, 40).replace(/\\s+/g, ' '));
+        break;
+      }
+    }
+  }
+}
+for (const c of document.querySelectorAll('.bd-article td, .bd-article th, .bd-article td *, .bd-article th *')) {
+  const s = getComputedStyle(c);
+  if (s.overflowWrap === 'anywhere' || s.wordBreak === 'break-all') {
+    out.push('words break anywhere inside table cells (' + c.tagName.toLowerCase() + ')'); break;
+  }
+}
+for (const g of document.querySelectorAll('.bd-article span.pasted-text')) {
+  if (visible(g) && !g.closest('strong, b, th, h1, h2, h3, h4, .caption') && Number(getComputedStyle(g).fontWeight) > 500) {
+    out.push('glued text is bold: ' + g.innerText.slice(0, 30)); break;
+  }
+}
+const searches = [...document.querySelectorAll('input[type=search], .search-button-field, .search-button')].filter(visible);
+if (searches.length > 1) out.push(searches.length + ' search fields are shown');
+return out;
+"""
+
+
 def _chromium_driver():
     chromium, driver_path = _browser_paths()
     if not chromium or not driver_path:
@@ -391,6 +428,7 @@ def page_problems(driver, url: str, page: str, width: int) -> list[str]:
     raw = [m for m in RAW_MARKERS if m in text]
     if raw:
         problems.append(f"{where}: the page shows raw {raw}")
+    problems += [f"{where}: {p}" for p in driver.execute_script(_READING_JS, width >= 1200)]
     if width >= 1200:
         under = driver.execute_script(_UNDER_SIDEBAR_JS)
         if under:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 
 from bs4 import BeautifulSoup
@@ -122,3 +123,19 @@ def test_glued_tables_and_figures_are_numbered_and_citations_are_author_year(tmp
     refs_page = BeautifulSoup((html / "references.html").read_text(), "html.parser")
     labels = [e.get_text().strip("[] \n") for e in refs_page.select("div.citation span.label")]
     assert "Dorjsembe et al., 2021" in labels and "Lakshminarayanan et al., 2017" in labels
+    footer = " ".join(" ".join(f.get_text(" ") for f in page.select("footer")).split())
+    assert "Built " in footer and "python -m helpers build" in footer  # the stamp beside _config.yml's footer
+
+
+def test_the_footer_stamp_names_the_date_and_the_commit(tmp_path):
+    env = {"SOURCE_DATE_EPOCH": "1796169600"}  # 2026-12-02 00:00 UTC
+    assert book_sphinx.build_stamp(tmp_path, env) == "Built 2026-12-02."  # not a git checkout
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "a.txt").write_text("a")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    sha = subprocess.run([*git, "rev-parse", "--short=7", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    assert book_sphinx.build_stamp(tmp_path, env) == f"Built 2026-12-02 from commit <code>{sha}</code>."
+    (tmp_path / "a.txt").write_text("b")
+    assert book_sphinx.build_stamp(tmp_path, env).endswith("(with uncommitted changes).")

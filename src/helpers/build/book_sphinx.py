@@ -18,9 +18,18 @@
 
        The caption, with {glue:text}`n_test` glued text if needed.
        ```
+
+3. One search field (the sidebar's), and the build date and commit in every page's footer ("Built 2026-12-02 from commit
+   0647dab"), appended to `html.extra_footer`; SOURCE_DATE_EPOCH, where set, is the date
+   (the reproducible-builds convention), and a checkout with uncommitted changes says so.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
 
 from docutils import nodes
 
@@ -144,7 +153,39 @@ def _make_directive():
     return GluedTableDirective
 
 
+# --- build date and commit in the footer -------------------------------------------------
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def build_stamp(root: Path, environ=os.environ) -> str:
+    """'Built 2026-12-02 from commit 0647dab', '... (with uncommitted changes)', or
+    'Built 2026-12-02' outside a git checkout."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit() else dt.datetime.now(dt.UTC)
+    stamp = f"Built {when:%Y-%m-%d}"
+    commit = _git(root, "rev-parse", "--short=7", "HEAD")
+    if commit:
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+        stamp += f" from commit <code>{commit}</code>" + (" (with uncommitted changes)" if dirty else "")
+    return stamp + "."
+
+
+def _theme_options(app, config) -> None:
+    options = dict(config.html_theme_options or {})
+    # pydata-sphinx-theme's persistent search button in its top bar is a second search field
+    # beside sphinx-book-theme's in the sidebar (executablebooks/sphinx-book-theme#986)
+    options.setdefault("navbar_persistent", [])
+    options["extra_footer"] = " ".join(filter(None, [options.get("extra_footer", ""), build_stamp(Path(app.srcdir))]))
+    config.html_theme_options = options
+
+
 def setup(app):
+    app.connect("config-inited", _theme_options)
     register_pybtex_styles()
     register_reference_style()
     app.add_enumerable_node(glued_table, "table", html=(_visit_glued_table, _depart_glued_table))
