@@ -75,7 +75,8 @@ for key, ylabel in (("accuracy", "accuracy"), ("mean_entropy", "entropy (nats)")
     series = {n: {R["datasets"][d]["intensity"]: R["variants"][n][d][key] for d in cor} for n in shown}
     fig, _ = shift_plots.metric_by_corruption(series, ylabel)
     chapter.glue_figure(f"cor_{key}", fig, view)
-chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "mean_entropy", fmt.nats))
+chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "mean_entropy", fmt.nats,
+                                                             "mean entropy, nats"))
 for family in ("rotated_mnist", "corrupted_mnist"):  # each section ends on its finding, over seeds
     chapter.glue_text(f"finding_{family}", " ".join([answers.answer_uncertainty(S, [family]),
                                                      answers.answer_disagreement(S, [family])])

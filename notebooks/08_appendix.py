@@ -40,7 +40,7 @@ chapter.glue_text("store", f"artifacts/{view.store.root.name}")
 records = load_seed_records(view.store.root)
 chapter.glue_table("timings", appendix_tables.stage_times(manifest, records))
 chapter.glue_text("seed_threads", appendix_prose.seed_threads(records))
-chapter.glue_table("digests", appendix_tables.mapping_table(manifest.get("data_digests", {}), "Data", "sha256"))
+chapter.glue_table("digests", appendix_tables.digest_table(manifest.get("data_digests", {})))
 chapter.glue_table("versions", appendix_tables.mapping_table(manifest.get("versions", {}), "Package", "Version"))
 chapter.glue_text("cpu_count", str(manifest.get("machine", {}).get("cpu_count", "an unrecorded number of")))
 bench_file = REPO_ROOT / "benchmarks" / "results.json"
@@ -127,7 +127,8 @@ chapter.glue_text("inference_cpus", appendix_prose.inference_across_cpus(bench))
 # ```{glued-table} digests
 # :name: digests
 #
-# sha256 of every data file and of the decoded arrays.
+# sha256 of every data file and of the decoded arrays, each in two halves of 32 hex digits
+# (whole in `artifacts/paper/manifest.json`).
 # ```
 #
 # ```{glued-table} versions

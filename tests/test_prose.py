@@ -302,9 +302,11 @@ def test_encodings_table_shows_each_encoding_and_the_ceiling():
     table = report.encodings_table(encodings_world())
     assert list(table.index) == ["50 % pruned, int8 weights", "75 % pruned, int8 weights"]
     row = table.loc["75 % pruned, int8 weights"]
-    assert row["Zip (paper)"] == "68.0 kB" and row["Sparse container"] == "60.0 kB"
-    assert row["TFLite sparse, zipped"] == "80.0 kB" and row["Deflate 9"] == "\u2014"
-    assert row["Container / bound"] == "1.28×" and row["Ratio at the bound"] == "11.2×"
+    assert row["Zip (paper), kB"] == "68.0" and row["Sparse container, kB"] == "60.0"
+    assert row["TFLite sparse, zipped, kB"] == "80.0" and row["Deflate 9, kB"] == "\u2014"
+    assert row["Lower bound, kB"] == table.loc["75 % pruned, int8 weights", "Lower bound, kB"]
+    ratios = report.encoding_ratios_table(encodings_world()).loc["75 % pruned, int8 weights"]
+    assert ratios["Container / bound"] == "1.28×" and ratios["Ratio at the bound"] == "11.2×"
 
 
 # --- inference (appendix) ---------------------------------------------------------------

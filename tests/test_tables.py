@@ -113,3 +113,30 @@ def test_shapes_print_with_times_signs():
 
 CLAIM = {"id": "C2", "claim": "25 % + int8 keeps accuracy", "paper": "+0.04 pp", "ours": "+0.02 pp",
          "criterion": "paper value inside our 95 % CI", "verdict": "holds"}  # fmt: skip
+
+
+def test_digests_print_in_two_halves_and_stay_whole():
+    from helpers.book import appendix_tables
+
+    digest = "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
+    table = appendix_tables.digest_table({"mnist (decoded)": digest, "odd": "not-a-digest"})
+    shown = table.loc["mnist (decoded)", "sha256"]
+    assert shown == "06b0d1f124c4e5fa796686ade41a9b77 8edacc8622f2195a352ef479ad44fc16"
+    assert shown.replace(" ", "") == digest and table.loc["odd", "sha256"] == "not-a-digest"
+
+
+def test_shift_table_names_its_unit_once_in_the_corner():
+    from helpers.book import report
+    from helpers.core import fmt
+
+    results = {
+        "datasets": {
+            "rot15": {"family": "rotated_mnist", "intensity": 15},
+            "fog": {"family": "corrupted_mnist", "intensity": "zig_zag"},
+        },
+        "variants": {"baseline": {"rot15": {"mean_entropy": 0.0491}, "fog": {"mean_entropy": 0.3}}},
+    }
+    table = report.shift_table(results, ["baseline"], ["rot15", "fog"], "mean_entropy", fmt.nats, "mean entropy, nats")
+    assert table.index.name == "Shift (mean entropy, nats)"
+    assert list(table.index) == ["rotated 15°", "zig zag"]
+    assert list(table.iloc[:, 0]) == ["0.049", "0.300"]

@@ -108,6 +108,13 @@ def mapping_table(mapping: dict, key: str, value: str) -> pd.DataFrame:
     return pd.DataFrame([(k, str(v)) for k, v in sorted(mapping.items())], columns=[key, value]).set_index(key)
 
 
+def digest_table(digests: dict) -> pd.DataFrame:
+    """The data files' sha256 digests, each printed as two halves of 32 hex digits: one
+    line of 64 would make the table wider than the page (the manifest holds them whole)."""
+    halves = {name: f"{d[:32]} {d[32:]}" if isinstance(d, str) and len(d) == 64 else str(d) for name, d in digests.items()}
+    return mapping_table(halves, "Data", "sha256")
+
+
 def benchmark_table(bench: dict) -> pd.DataFrame:
     """benchmarks/results.json: one row per measured ratio."""
 

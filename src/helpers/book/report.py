@@ -222,34 +222,44 @@ def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
 
 
 ENCODING_COLUMNS = {
-    "zip": "Zip (paper)",
-    "zip9": "Deflate 9",
-    "tflite_sparse_zip": "TFLite sparse, zipped",
-    "container9": "Sparse container",
+    "zip": "Zip (paper), kB",
+    "zip9": "Deflate 9, kB",
+    "tflite_sparse_zip": "TFLite sparse, zipped, kB",
+    "container9": "Sparse container, kB",
 }
 
 
 def encodings_table(enc: dict) -> pd.DataFrame:
-    """Experiment.encodings(): each int8-weights ensemble's size per encoding, the
-    container's ratio and size over the bound, and the ratio the bound itself allows."""
+    """Experiment.encodings(): each int8-weights ensemble's size in every encoding and the
+    lower bound, in kB (the unit in the headers). The ratios are a table of their own
+    (encoding_ratios_table): together they would be wider than the page."""
     rows = []
     for name, v in enc["variants"].items():
         row = {"Ensemble": label(name)}
-        row.update({title: fmt.kb(v["bytes"].get(key)) for key, title in ENCODING_COLUMNS.items()})
-        row.update(
-            {
-                "Lower bound": fmt.kb(v["lower_bound_bytes"]),
-                "Container / bound": fmt.ratio(v["of_bound"]["container9"]),
-                "Ratio (container)": fmt.ratio(v["ratio"]["container9"], 1),
-                "Ratio at the bound": fmt.ratio(v["ratio_at_bound"], 1),
-            }
-        )
+        row.update({title: fmt.bare(fmt.kb, v["bytes"].get(key)) for key, title in ENCODING_COLUMNS.items()})
+        row["Lower bound, kB"] = fmt.bare(fmt.kb, v["lower_bound_bytes"])
         rows.append(row)
     return pd.DataFrame(rows).set_index("Ensemble")
 
 
-def shift_table(results: dict, names: list[str], datasets: list[str], key: str, formatter) -> pd.DataFrame:
-    """One row per shifted set, one column per ensemble: `key` formatted."""
+def encoding_ratios_table(enc: dict) -> pd.DataFrame:
+    """Each int8-weights ensemble's sparse container over the bound, its compression ratio,
+    and the ratio the bound itself allows."""
+    rows = [
+        {
+            "Ensemble": label(name),
+            "Container / bound": fmt.ratio(v["of_bound"]["container9"]),
+            "Ratio (container)": fmt.ratio(v["ratio"]["container9"], 1),
+            "Ratio at the bound": fmt.ratio(v["ratio_at_bound"], 1),
+        }
+        for name, v in enc["variants"].items()
+    ]
+    return pd.DataFrame(rows).set_index("Ensemble")
+
+
+def shift_table(results: dict, names: list[str], datasets: list[str], key: str, formatter, what: str) -> pd.DataFrame:
+    """One row per shifted set, one column per ensemble: `key` formatted, its unit once in
+    the corner header (`what`, e.g. 'mean entropy, nats'), not in every cell."""
     rows = []
     for ds in datasets:
         info = results["datasets"][ds]
@@ -259,9 +269,9 @@ def shift_table(results: dict, names: list[str], datasets: list[str], key: str, 
             else str(info["intensity"]).replace("_", " ")
         }
         for name in names:
-            row[label(name)] = formatter(results["variants"][name][ds][key])
+            row[label(name)] = fmt.bare(formatter, results["variants"][name][ds][key])
         rows.append(row)
-    return pd.DataFrame(rows).set_index("Shift")
+    return pd.DataFrame(rows).rename(columns={"Shift": f"Shift ({what})"}).set_index(f"Shift ({what})")
 
 
 def markdown(frame: pd.DataFrame):
