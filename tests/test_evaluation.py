@@ -189,7 +189,9 @@ def test_figures_draw_what_results_hold(results):
     names = ["baseline", "q8", "s50_q8"]
     fig = figures.figure1(results, names, 0.9)
     lines = [line for line in fig.axes[0].get_lines() if line.get_gid() == "s50_q8"]
-    assert np.allclose(lines[0].get_ydata(), 100 * np.asarray(results["curves"]["s50_q8"]["mnist_fraction"]))
+    curve = results["curves"]["s50_q8"]
+    assert curve["tau"][-1] == 1.0 and max(lines[0].get_xdata()) == curve["tau"][-2]  # stops below τ = 1
+    assert np.allclose(lines[0].get_ydata(), 100 * np.asarray(curve["mnist_fraction"][:-1]))
     fig = figures.figure2(results, names, "notmnist", summary_of([results]))
     boxes = [p for p in fig.axes[0].patches if p.get_gid() in names]
     assert [p.get_gid() for p in boxes] == names  # one box per ensemble, in order
