@@ -50,7 +50,7 @@ chapter.glue_text("c6", verdict_answers.claim_finding(S, "C6", "notmnist"))
 # NotMNIST images whose ensemble confidence (largest mean probability) is at least τ, and
 # (b) the accuracy on the MNIST images kept. The dashed line marks τ = {glue:text}`tau`.
 # The curves stop just below τ = 1: there they would count the probabilities that round to
-# exactly 1.0 in 32-bit floats, which depends on the processor's softmax kernel, not on the
+# exactly 1.0 in 32-bit floats, which depends on the processor and thread setting, not on the
 # models.
 # ```
 #

@@ -60,7 +60,7 @@ def figure1(results: dict, names: Sequence[str], tau: float):
     """The paper's Figure 1: (a) MNIST fraction with confidence >= τ, (b) MNIST accuracy on
     those, (c) NotMNIST fraction, against τ; τ marked. The curves stop at the last τ below 1:
     at τ = 1 they would count the probabilities that round to exactly 1.0 in float32, which
-    depends on the CPU's softmax kernel (0 % of MNIST on one machine, 78 % on another, for
+    depends on the CPU and thread setting (0 % of MNIST on one machine, 78 % on another, for
     the same models), not on the models."""
     curves = results["curves"]
     with _style():
