@@ -570,3 +570,19 @@ def test_an_out_dir_build_starts_from_a_copy_of_the_profiles_store(tmp_path, art
     said.clear()
     build()  # a second build keeps its own store
     assert not any(line.startswith("--out-dir: started from a copy") for line in said)
+
+
+def test_binder_installs_the_runtime_pins_the_myst_renderer_and_helpers():
+    """Binder gets what a reader needs to run a chapter and see its prose: the slim runtime
+    file (not the build's and the tests' requirements), jupyterlab-myst pinned, helpers."""
+    from helpers.core.config import REPO_ROOT
+
+    lines = [
+        line.strip()
+        for line in (REPO_ROOT / ".binder" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "-r ../requirements-runtime.txt" and "-r ../requirements.txt" not in lines
+    assert any(line.startswith("jupyterlab-myst==") for line in lines) and lines[-1] == "-e ."
+    runtime = (REPO_ROOT / "requirements-runtime.txt").read_text()
+    assert "jupyter-book" not in runtime and "ray==" not in runtime and "pytest" not in runtime
