@@ -25,7 +25,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, figures, prose, report, verdict_answers
+from helpers.book import answers, chapter, figures, interactive, prose, report, verdict_answers
 from helpers.core import fmt, paper
 from helpers.core.variants import int8_variants
 
@@ -108,6 +108,7 @@ chapter.glue_text("control", prose.control(R, S, "notmnist", "entropy"))
 
 # %%
 chapter.glue_figure("ood_roc", figures.roc(R, shown, "notmnist", "entropy"), view)
+chapter.glue_interactive("ood_roc_interactive", interactive.roc(R, shown, "notmnist", "entropy"))
 chapter.glue_table("detection", report.detection_table(R, shown, "notmnist"))
 
 # %% [markdown]
@@ -128,5 +129,11 @@ chapter.glue_table("detection", report.detection_table(R, shown, "notmnist"))
 # ```{glue:figure} ood_roc
 # :name: ood-roc
 #
-# ROC curves of entropy as a NotMNIST detector, per ensemble.
+# ROC curves of entropy as a NotMNIST detector, per ensemble, the false-positive rate on a
+# log axis (the curves part at small rates, where a detector is used).
 # ```
+#
+# :::{dropdown} The same curves, interactive (hover a curve for its ensemble, drag to zoom)
+# ```{glue:} ood_roc_interactive
+# ```
+# :::

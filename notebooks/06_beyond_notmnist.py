@@ -25,7 +25,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, figures, prose, report, shift_plots, verdict_tables
+from helpers.book import answers, chapter, figures, interactive, prose, report, shift_plots, verdict_tables
 from helpers.core import fmt
 from helpers.core.variants import int8_variants
 from helpers.data import corruptions, shift
@@ -72,6 +72,7 @@ for key, ylabel in (("accuracy", "accuracy"), ("mean_entropy", "entropy (nats)")
     series = {n: {R["datasets"][d]["intensity"]: R["variants"][n][d][key] for d in rot} for n in shown}
     fig, _ = shift_plots.metric_vs_rotation(series, ylabel)
     chapter.glue_figure(f"rot_{key}", fig, view)
+    chapter.glue_interactive(f"rot_{key}_interactive", interactive.metric_vs_rotation(series, ylabel))
     series = {n: {R["datasets"][d]["intensity"]: R["variants"][n][d][key] for d in cor} for n in shown}
     fig, _ = shift_plots.metric_by_corruption(series, ylabel)
     chapter.glue_figure(f"cor_{key}", fig, view)
@@ -90,6 +91,15 @@ for family in ("rotated_mnist", "corrupted_mnist"):  # each section ends on its 
 #
 # Accuracy against rotation angle, one line per ensemble.
 # ```
+#
+# :::{dropdown} Accuracy, entropy and disagreement against rotation, interactive (hover a point for its ensemble)
+# ```{glue:} rot_accuracy_interactive
+# ```
+# ```{glue:} rot_mean_entropy_interactive
+# ```
+# ```{glue:} rot_mean_disagreement_interactive
+# ```
+# :::
 #
 # ```{glue:figure} rot_mean_entropy
 # :name: rot-entropy
@@ -176,6 +186,7 @@ from helpers.core.variants import BUDGET_PANELS
 
 names = [n for n in R["variants"] if S.has(n, "mnist")]
 chapter.glue_figure("budget", figures.memory_budget(S, names), view)
+chapter.glue_interactive("budget_interactive", interactive.memory_budget(S, names))
 chapter.glue_text("budget_text", prose.budget(S, BUDGET_PANELS))
 
 # %% [markdown]
@@ -189,5 +200,10 @@ chapter.glue_text("budget_text", prose.budget(S, BUDGET_PANELS))
 # fewer int8 members (1 to M; no new training). Points are means over seeds with 95 %
 # t-intervals; the dashed line joins the Pareto front.
 # ```
+#
+# :::{dropdown} The same figure, interactive (hover a point for its ensemble and value, drag to zoom)
+# ```{glue:} budget_interactive
+# ```
+# :::
 #
 # {glue:text}`budget_text`

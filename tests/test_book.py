@@ -363,6 +363,27 @@ return out;
 """
 
 
+# every interactive (Plotly) figure drew its plot, opened in its dropdown, at page width
+_PLOTLY_JS = """
+const out = [];
+const done = arguments[arguments.length - 1];
+for (const d of document.querySelectorAll('.bd-article details')) d.open = true;
+setTimeout(() => {  // the dropdowns' toggle events lay the figures out again (figures.js)
+  for (const g of document.querySelectorAll('.bd-article div.plotly-graph-div')) {
+    if (typeof Plotly === 'undefined') { out.push('plotly.js did not load'); break; }
+    const svg = g.querySelector('svg.main-svg');
+    const box = g.parentElement.getBoundingClientRect();
+    if (!svg) { out.push('interactive figure ' + g.id + ' drew nothing'); continue; }
+    const wide = Math.round(svg.getBoundingClientRect().width);
+    if (svg && wide > box.width + 1)
+      out.push('interactive figure ' + g.id + ' is ' + wide + ' px wide in a ' + Math.round(box.width) + ' px box');
+  }
+  for (const d of document.querySelectorAll('.bd-article details')) d.open = false;
+  done(out);
+}, 500);
+"""
+
+
 def _chromium_driver():
     chromium, driver_path = _browser_paths()
     if not chromium or not driver_path:
@@ -429,6 +450,7 @@ def page_problems(driver, url: str, page: str, width: int) -> list[str]:
     if raw:
         problems.append(f"{where}: the page shows raw {raw}")
     problems += [f"{where}: {p}" for p in driver.execute_script(_READING_JS, width >= 1200)]
+    problems += [f"{where}: {p}" for p in driver.execute_async_script(_PLOTLY_JS)]
     if width >= 1200:
         under = driver.execute_script(_UNDER_SIDEBAR_JS)
         if under:

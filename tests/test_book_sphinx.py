@@ -123,6 +123,11 @@ def test_glued_tables_and_figures_are_numbered_and_citations_are_author_year(tmp
     refs_page = BeautifulSoup((html / "references.html").read_text(), "html.parser")
     labels = [e.get_text().strip("[] \n") for e in refs_page.select("div.citation span.label")]
     assert "Dorjsembe et al., 2021" in labels and "Lakshminarayanan et al., 2017" in labels
+    # plotly.js once per page, from the pinned package, in the built site
+    assert [s["src"].split("?")[0] for s in page.select("script[src$='plotly.min.js'], script[src*='plotly.min.js?']")] == [
+        "../_static/plotly.min.js"
+    ]
+    assert (html / "_static" / "plotly.min.js").read_bytes() == book_sphinx.plotly_js_source().read_bytes()
     footer = " ".join(" ".join(f.get_text(" ") for f in page.select("footer")).split())
     assert "Built " in footer and "python -m helpers build" in footer  # the stamp beside _config.yml's footer
 

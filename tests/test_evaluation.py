@@ -201,3 +201,36 @@ def test_figures_draw_what_results_hold(results):
     assert fig.axes[0].get_xscale() == "log"
     for f in (figures.reliability(results, names), figures.roc(results, names, "notmnist")):
         assert {line.get_gid() for line in f.axes[0].get_lines()} >= set(names)
+
+
+def test_roc_has_a_log_false_positive_axis_and_its_legend_off_the_curves(results):
+    names = ["baseline", "q8", "s50_q8"]
+    fig = figures.roc(results, names, "notmnist")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlim()[1] == 1
+    r = results["roc"]["q8"]["notmnist"]["entropy"]
+    drawn = next(line for line in ax.get_lines() if line.get_gid() == "q8")
+    assert min(drawn.get_xdata()) == min(f for f in r["fpr"] if f > 0)  # fpr = 0 cannot sit on a log axis
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # right of the axes
+
+
+def test_interactive_figures_draw_the_same_numbers_and_name_every_point(results):
+    from helpers.book import interactive
+
+    names = ["baseline", "q8", "s50_q8", "single_q8"]
+    summary = summary_of([results])
+    fig = interactive.memory_budget(summary, names)
+    points = [t for t in fig.data if t.mode == "markers"]
+    assert len(points) == 3 * len(names)  # every ensemble in each of the three panels
+    q8 = next(t for t in points if t.name == "0 % pruned, int8 weights")
+    assert q8.x[0] == pytest.approx(summary.mean("q8", None, "zipped_bytes") / 1000)
+    assert q8.y[0] == pytest.approx(summary.stat("q8", "mnist", "nll")["mean"])
+    assert "0 % pruned, int8 weights" in q8.hovertemplate and fig.layout.xaxis.type == "log"
+    assert [t.name for t in fig.data if t.mode == "lines"] == ["Pareto front"] * 3
+    roc = interactive.roc(results, names[:3], "notmnist")
+    assert [t.name for t in roc.data] == ["baseline ensemble (float32)", "0 % pruned, int8 weights", "50 % pruned, int8 weights"]
+    assert min(roc.data[1].x) > 0 and roc.layout.xaxis.type == "log"
+    html = interactive.fragment(roc, "roc-demo")
+    assert 'id="roc-demo"' in html and "<script src" not in html  # plotly.js comes from the page, once
+    rot = interactive.metric_vs_rotation({"q8": {"30": 0.9, "15": 0.95}}, "accuracy")
+    assert list(rot.data[0].x) == [15.0, 30.0] and list(rot.data[0].y) == [0.95, 0.9]

@@ -26,6 +26,14 @@ def test_known_names_and_labels():
     assert sparsity_label("s25_q8") == "25 %" and sparsity_label("baseline") == "0 %"
 
 
+def test_reader_labels_name_the_kind_of_weights_alike():
+    from helpers.core.variants import label
+
+    assert label("single_q8") == "single model, int8 weights"  # as the committed results.json names it
+    assert label("s50_q8") == "50 % pruned, int8 weights" and label("q8_m3") == "3 int8 members"
+    assert label("single") == "single model (float32)" and label("ft_int8full") == "re-training control, full int8"
+
+
 def test_variants_of_a_config_in_order():
     cfg = load_config("smoke")  # sparsities 0.5, 0.95
     assert [v["name"] for v in variants(cfg)] == [

@@ -14,3 +14,17 @@ document.addEventListener("DOMContentLoaded", () => {
     link.appendChild(img);
   });
 });
+
+// An interactive (Plotly) figure inside a closed dropdown is laid out at a guessed width;
+// when the dropdown opens it is laid out again at the width it has.
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const details = event.target;
+    if (details.tagName !== "DETAILS" || !details.open || typeof Plotly === "undefined") {
+      return;
+    }
+    details.querySelectorAll(".js-plotly-plot").forEach((plot) => Plotly.Plots.resize(plot));
+  },
+  true,
+);

@@ -150,6 +150,20 @@ def glue_table(name: str, frame) -> None:
     glue(name, display_frame(frame), display=shown_here())
 
 
+def glue_interactive(name: str, fig) -> None:
+    """Glue a Plotly figure (helpers.book.interactive) as an HTML fragment for `{glue:}`: the
+    book page loads plotly.js once (helpers.build.book_sphinx). A reader running the chapter
+    sees the figure itself, drawn by Plotly's own notebook renderer."""
+    from IPython.display import HTML, display
+    from myst_nb import glue
+
+    from helpers.book.interactive import fragment
+
+    glue(name, HTML(fragment(fig, name.replace("_", "-"))), display=False)
+    if shown_here():
+        display(fig)
+
+
 def glue_markdown(name: str, text: str) -> None:
     """Glue Markdown (lists, emphasis) for `{glue:md}` with `:format: myst`."""
     from IPython.display import Markdown

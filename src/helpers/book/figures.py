@@ -181,16 +181,27 @@ def reliability(results: dict, names: Sequence[str]):
 
 
 def roc(results: dict, names: Sequence[str], dataset: str, score: str = "entropy"):
+    """ROC curves, the false-positive rate on a log axis: on a linear one the curves of
+    good detectors crowd into the top-left corner, where they differ."""
     with _style():
-        fig, ax = plt.subplots(figsize=(4.6, 4.2), layout="constrained")
+        fig, ax = plt.subplots(figsize=(5.6, 4.2), layout="constrained")
+        low = 1.0
         for name in names:
             r = results["roc"][name][dataset][score]
-            _line(ax, r["fpr"], r["tpr"], name)
-        ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1)
+            fpr, tpr = np.asarray(r["fpr"]), np.asarray(r["tpr"])
+            keep = fpr > 0
+            low = min(low, fpr[keep].min())
+            _line(ax, fpr[keep], tpr[keep], name)
+        chance = np.geomspace(low, 1, 50)
+        ax.plot(chance, chance, color="0.6", linestyle=":", linewidth=1, gid="chance")
+        ax.set_xscale("log")
         ax.set(
-            xlabel="false-positive rate (MNIST flagged)", ylabel="true-positive rate (OOD flagged)", xlim=(0, 1), ylim=(0, 1.01)
+            xlabel="false-positive rate (MNIST flagged, log scale)",
+            ylabel="true-positive rate (OOD flagged)",
+            xlim=(low, 1),
+            ylim=(0, 1.01),
         )
-        ax.legend(loc="lower right", frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=8)  # off the curves
     return fig
 
 

@@ -22,12 +22,17 @@
 3. One search field (the sidebar's), and the build date and commit in every page's footer ("Built 2026-12-02 from commit
    0647dab"), appended to `html.extra_footer`; SOURCE_DATE_EPOCH, where set, is the date
    (the reproducible-builds convention), and a checkout with uncommitted changes says so.
+
+4. plotly.js for the interactive figures (helpers.book.interactive), loaded once per page
+   from `_static/plotly.min.js`: the pinned plotly package's own copy, written into the
+   built site (not into git), so the book needs no CDN and works offline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -184,8 +189,27 @@ def _theme_options(app, config) -> None:
     config.html_theme_options = options
 
 
+# --- plotly.js, from the pinned package --------------------------------------------------
+PLOTLY_JS = "plotly.min.js"
+
+
+def plotly_js_source() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+
+
+def _copy_plotly_js(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        static = Path(app.outdir) / "_static"
+        static.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plotly_js_source(), static / PLOTLY_JS)
+
+
 def setup(app):
     app.connect("config-inited", _theme_options)
+    app.add_js_file(PLOTLY_JS)
+    app.connect("build-finished", _copy_plotly_js)
     register_pybtex_styles()
     register_reference_style()
     app.add_enumerable_node(glued_table, "table", html=(_visit_glued_table, _depart_glued_table))

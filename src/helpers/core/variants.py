@@ -108,9 +108,10 @@ def variant_label(variant: str) -> str:
 
 def label(name: str) -> str:
     """The reader's name of any evaluated ensemble, member subsets included
-    ('q8_m3' -> '3 int8 members')."""
+    ('q8_m3' -> '3 int8 members'; 'single_q8' -> 'single model, int8 weights', as results.json has
+    named it since the paper-profile run)."""
     if name == "single_q8":
-        return "single model, int8"
+        return "single model, int8 weights"
     if name.startswith("q8_m"):
         return f"{name[4:]} int8 members"
     return variant_label(name)
