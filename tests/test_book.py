@@ -221,6 +221,11 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
     }
     for page in toc_files(book)[1:]:
         assert f"{page}.html" in hrefs, f"{page} is not in the sidebar of {root}.html"
+    # the chapters numbered in the sidebar (1. ... 8.), the glossary and references not
+    entries = [" ".join(a.get_text().split()) for a in nav.find_all("a", href=True)]
+    chapters = [e for e in entries if e[:1].isdigit()]
+    assert [e.split(".")[0] for e in chapters] == [str(i) for i in range(1, len(chapters) + 1)] and len(chapters) >= 8
+    assert "Glossary" in entries and "References" in entries
 
 
 # --- a real browser -------------------------------------------------------------------
