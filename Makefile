@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= paper
 
-.PHONY: book test smoke bench venv clean-smoke
+.PHONY: book pdf test smoke bench venv clean-smoke
 
 venv: $(STAMP)
 
@@ -21,6 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 # build/<profile>/ (book/chapters and artifacts/paper are never overwritten by a quick run).
 book: $(STAMP)
 	$(PY) -m helpers build --profile $(PROFILE) $(if $(filter paper,$(PROFILE)),,--out-dir build/$(PROFILE))
+
+# The committed book as one PDF (book/_build/pdf/book.pdf), printed by headless Chromium
+# from the executed chapters: run `make book` first when they changed.
+pdf: $(STAMP)
+	$(PY) -m helpers pdf
 
 # Two workers, each test file on one (its module fixtures stay shared): the suite mostly
 # waits on single-threaded work (Sphinx, kernels starting, subprocesses), so on two cores

@@ -11,6 +11,7 @@ import argparse
 import errno
 import os
 import sys
+from pathlib import Path
 
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 
@@ -140,6 +141,15 @@ def _parser() -> argparse.ArgumentParser:
         help="no per-cell progress bar and no jupyter-book log on the terminal",
     )
 
+    pdf = sub.add_parser(
+        "pdf",
+        help="print the built book to one PDF (headless Chromium)",
+        description="Print the book's executed chapters as one PDF (Jupyter Book's single-page "
+        "HTML, printed by headless Chromium with the book's print stylesheet) into "
+        "<book>/_build/pdf/book.pdf. Nothing is executed: build the book first.",
+    )
+    pdf.add_argument("--book", default=None, help="the book folder (default: book/, the committed book)")
+
     sweep = sub.add_parser(
         "sweep",
         help="train, compress and evaluate several seeds, each its own experiment",
@@ -157,6 +167,14 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", help="Ray cluster address (HEAD:6379); default: a local Ray instance on this machine's CPUs")
     sweep.add_argument("--cpus-per-task", type=int, default=2, help="CPUs per Ray task")
     return parser
+
+
+def _pdf(args) -> None:
+    from helpers.build.pdf import build_pdf
+    from helpers.build.pipeline import BOOK_DIR
+
+    path = build_pdf(Path(args.book) if args.book else BOOK_DIR)
+    print(f"the book as a PDF: {path}")
 
 
 def _sweep(args) -> None:
@@ -362,6 +380,7 @@ def main(argv=None) -> int:
         "build": _build,
         "weights": _weights,
         "sweep": _sweep,
+        "pdf": _pdf,
     }
     try:
         return commands[args.command](args) or 0
