@@ -86,6 +86,7 @@ chapter.glue_text("cost", answers.answer_cost(S, q8))
 
 # %%
 chapter.glue_text("spread", prose.spread(S, q8))
+chapter.glue_text("sweep_command", f"python -m helpers sweep --profile paper --seeds {fmt.seed_option(S.seeds)}")
 chapter.glue_table("seeds", report.seed_table(S, q8))
 
 # %% [markdown]
@@ -93,7 +94,8 @@ chapter.glue_table("seeds", report.seed_table(S, q8))
 #
 # A claim about the method must survive retraining, not only resampling of test images.
 # Every seed below is an independent paper-profile experiment: its own initializations,
-# data order, pruning and quantization (`python -m helpers sweep --profile paper --seeds 0-4`).
+# data order, pruning and quantization (the command that runs them all:
+# {glue:text}`sweep_command`).
 #
 # ```{glued-table} seeds
 # :name: seed-spread

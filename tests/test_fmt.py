@@ -38,6 +38,14 @@ def test_a_value_that_rounds_to_zero_has_no_minus():
     assert fmt.number(-0.0006, 3) == "−0.001"
 
 
+def test_seed_option_is_what_the_command_line_parses():
+    from helpers.stages.sweep import parse_seeds
+
+    seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
+    assert fmt.seed_option(seeds) == "0-12,14" and fmt.seed_option([5, 6]) == "5,6"
+    assert parse_seeds(fmt.seed_option(seeds)) == seeds
+
+
 def test_seed_list():
     assert fmt.seed_list([4, 0, 1, 2, 3]) == "0–4"
     assert fmt.seed_list([5, 6]) == "5 and 6" and fmt.seed_list([0, 5, 9]) == "0, 5 and 9"

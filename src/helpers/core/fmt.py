@@ -102,14 +102,24 @@ def shape(dims) -> str:
     return " × ".join("?" if d is None else str(d) for d in dims)
 
 
-def seed_list(seeds) -> str:
-    """Seeds as a reader writes them: every run of three or more as '5–10', the rest one by
-    one: '0–4', '5 and 6', '0, 5 and 9', '0 and 5–10'."""
+def _seed_runs(seeds, dash: str) -> list[str]:
     seeds = sorted(seeds)
     runs, start = [], 0
     for i in range(1, len(seeds) + 1):
         if i == len(seeds) or seeds[i] != seeds[i - 1] + 1:
             run = seeds[start:i]
-            runs += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(s) for s in run]
+            runs += [f"{run[0]}{dash}{run[-1]}"] if len(run) > 2 else [str(s) for s in run]
             start = i
+    return runs
+
+
+def seed_option(seeds) -> str:
+    """Seeds as the command line's --seeds takes them: [0, 1, 2, 3, 5] -> '0-3,5'."""
+    return ",".join(_seed_runs(seeds, "-"))
+
+
+def seed_list(seeds) -> str:
+    """Seeds as a reader writes them: every run of three or more as '5–10', the rest one by
+    one: '0–4', '5 and 6', '0, 5 and 9', '0 and 5–10'."""
+    runs = _seed_runs(seeds, "–")
     return runs[0] if len(runs) == 1 else (", ".join(runs[:-1]) + " and " + runs[-1] if runs else "")
