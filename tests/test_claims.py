@@ -241,3 +241,23 @@ def test_a_stored_within_run_test_judged_with_other_margins_is_refused():
         r"\[-0\.004, 0\.004\] .* `python -m helpers evaluate --profile paper --force`",
     ):
         claims.assess(Evidence(ev.runs, wider), PAPER_ROWS, PAPER_CFG)
+
+
+def prose_with_internal_keys(source: str) -> list[str]:
+    """String literals with a space (sentences, not keys), placeholders removed, that still
+    name an internal variant key."""
+    import re
+
+    keys = re.compile(r"\b(s\d\d_(q8|float|int8full)|q8_m\d|single_q8|ft_q8)\b")
+    literals = [re.sub(r"\{[^}]*\}", "", q) for q in re.findall(r'"[^"\n]*"', source)]
+    return [q for q in literals if " " in q and keys.search(q)]
+
+
+def test_no_claim_text_names_an_internal_variant_key():
+    """Criteria and evidence are read in the book: no 's50_q8' or 'q8_m3' there."""
+    import inspect
+
+    from helpers.stats import claims
+
+    assert prose_with_internal_keys(inspect.getsource(claims)) == []
+    assert prose_with_internal_keys('criterion = f"zipped s50_q8 ensemble <= {x}"') == ['"zipped s50_q8 ensemble <= "']

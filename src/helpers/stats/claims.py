@@ -310,9 +310,10 @@ def c8(ev: Evidence, variants: list[str]) -> dict:
 
 def c9(ev: Evidence) -> dict:
     r = ev.rules
-    criterion = f"zipped s50_q8 ensemble ≤ {r.same_size_factor:g} × one zipped float32 member, in every run"
+    half = f"the ensemble pruned to {sparsity_label('s50_q8')} with int8 weights"
+    criterion = f"{half}, zipped, ≤ {r.same_size_factor:g} × one zipped float32 member, in every run"
     if not ev.has("s50_q8"):
-        return _not_tested("C9", "≈ 1 single model", "s50_q8 not in this build", criterion)
+        return _not_tested("C9", "≈ 1 single model", f"{half} is not in this build", criterion)
     factors = ev.values("s50_q8", None, "zipped_bytes") / ev.values("single", None, "zipped_bytes")
     parts = [("size", measured([bool(f <= r.same_size_factor) for f in factors]))]
     return _row(
