@@ -18,6 +18,12 @@
 # trained independently from different random initializations with a proper scoring rule
 # (here the negative log-likelihood), whose predicted probabilities are averaged. This
 # chapter shows how the members trained and what the averaging buys.
+#
+# :::{admonition} Key findings
+# :class: tip key-findings
+#
+# - {glue:text}`ensemble_gain`
+# :::
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"

@@ -20,6 +20,14 @@
 # with the baseline where it is a difference), and — once the seed sweep has run — the 95 %
 # t-interval of the mean over independently trained seeds, which also counts the
 # randomness of training itself.
+#
+# :::{admonition} Key findings
+# :class: tip key-findings
+#
+# - {glue:text}`cost`
+# - {glue:text}`spread`
+# - {glue:text}`calibration_finding`
+# :::
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"

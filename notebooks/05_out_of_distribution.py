@@ -19,6 +19,14 @@
 # the paper's confidence curves (its Figure 1) and its entropy and disagreement boxes (its
 # Figure 2), then asks the question the paper does not: does the uncertainty *separate*
 # the two datasets better as sparsity rises?
+#
+# :::{admonition} Key findings
+# :class: tip key-findings
+#
+# - {glue:text}`entropy_finding`
+# - {glue:text}`disagreement_finding`
+# - {glue:text}`control`
+# :::
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"

@@ -19,6 +19,14 @@
 # (Fashion-MNIST {cite:p}`xiao2017`), under growing *shift* (MNIST rotated by up to 180°)
 # and under the corruptions of MNIST-C {cite:p}`mu2019`; and whether a compressed ensemble
 # is the best use of a memory budget at all.
+#
+# :::{admonition} Key findings
+# :class: tip key-findings
+#
+# - {glue:text}`findings_entropy`
+# - {glue:text}`findings_disagreement`
+# - {glue:text}`budget_text`
+# :::
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"

@@ -20,6 +20,13 @@
 # `helpers/claims.py`, a unit test for every branch). Four verdicts: **supported** (the
 # data show it), **consistent, not resolved** (nothing contradicts it, but the data cannot
 # tell at this resolution), **contradicted** (the data show otherwise), **not tested**.
+#
+# :::{admonition} Key findings
+# :class: tip key-findings
+#
+# - {glue:text}`summary`
+# - {glue:text}`useful`
+# :::
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"

@@ -17,6 +17,13 @@
 # What produced the numbers in this book: the configuration and its hash, the data
 # digests, the library versions, the wall time of every stage, seed and chapter on the
 # machine that built it, and how fast the engine runs against this machine's limit.
+#
+# :::{admonition} Key findings
+# :class: tip key-findings
+#
+# - {glue:text}`inference_verdict`
+# - {glue:text}`seed_threads`
+# :::
 
 # %% tags=["parameters", "remove-cell"]
 profile = "paper"

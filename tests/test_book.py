@@ -228,6 +228,21 @@ def test_html_has_the_papers_tables_and_figures_and_no_broken_output(book):
     assert "Glossary" in entries and "References" in entries
 
 
+def test_every_chapter_opens_with_its_key_findings_in_sentences(book):
+    """Each numbered chapter starts with a "Key findings" box: computed sentences (glued),
+    each ending with a full stop, none a bare number."""
+    html = book / "_build" / "html"
+    for page in toc_files(book)[1:]:
+        if not page.startswith("chapters/"):
+            continue
+        box = soup(html / f"{page}.html").select_one(".admonition.key-findings")
+        assert box is not None, f"{page} has no Key findings box"
+        items = [" ".join(li.get_text(" ").split()) for li in box.select("li")]
+        assert items, f"{page}: its Key findings box is empty"
+        for item in items:
+            assert len(item.split()) >= 6 and item.rstrip(" )").endswith("."), f"{page}: not a sentence: {item!r}"
+
+
 # --- a real browser -------------------------------------------------------------------
 def _browser_paths():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
