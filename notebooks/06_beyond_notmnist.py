@@ -75,14 +75,14 @@ chapter.glue_text("n_fashion", f"{R['datasets']['fashion_mnist']['n']:,}")
 
 # %%
 shown = ["baseline", "ft_q8", "q8", *q8]
-for key, ylabel in (("accuracy", "accuracy"), ("mean_entropy", "entropy (nats)"),
-                    ("mean_disagreement", "disagreement (nats)")):
+for key, ylabel, scale in (("accuracy", "accuracy (%)", 100), ("mean_entropy", "entropy (nats)", 1),
+                           ("mean_disagreement", "disagreement (nats)", 1)):
     series = {n: {R["datasets"][d]["intensity"]: R["variants"][n][d][key] for d in rot} for n in shown}
-    fig, _ = shift_plots.metric_vs_rotation(series, ylabel)
+    fig, _ = shift_plots.metric_vs_rotation(series, ylabel, scale=scale)
     chapter.glue_figure(f"rot_{key}", fig, view)
-    chapter.glue_interactive(f"rot_{key}_interactive", interactive.metric_vs_rotation(series, ylabel))
+    chapter.glue_interactive(f"rot_{key}_interactive", interactive.metric_vs_rotation(series, ylabel, scale))
     series = {n: {R["datasets"][d]["intensity"]: R["variants"][n][d][key] for d in cor} for n in shown}
-    fig, _ = shift_plots.metric_by_corruption(series, ylabel)
+    fig, _ = shift_plots.metric_by_corruption(series, ylabel, scale=scale)
     chapter.glue_figure(f"cor_{key}", fig, view)
 chapter.glue_table("shift_entropy", report.shift_table(R, shown, [*rot, *cor], "mean_entropy", fmt.nats,
                                                              "mean entropy, nats"))

@@ -140,6 +140,9 @@ def test_learning_curves_draw_train_and_validation_per_member():
     assert len(loss_ax.get_lines()) == 4 and len(acc_ax.get_lines()) == 4  # 2 members x train/val
     assert list(acc_ax.get_lines()[0].get_ydata()) == pytest.approx([50, 60, 70])
     assert loss_ax.get_ylabel() == "NLL (nats)" and acc_ax.get_xlabel() == "epoch"
+    fig.canvas.draw()
+    assert all(float(t.get_text()).is_integer() for t in acc_ax.get_xticklabels() if t.get_text())  # whole epochs
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["member 0", "member 1", "training", "validation"]
 
 
 def test_members_vs_ensemble_plots_percentages():
@@ -188,6 +191,10 @@ def test_the_memory_budget_reads_at_page_width():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-4:] == ["0 % pruned", "50 % pruned", "95 % pruned", "single model"]
     assert [a.get_text() for a in ax.texts] == ["95 % q8", "50 % q8", "0 % q8", "float32 ensemble"]  # reader labels, no keys
+    ece = fig.axes[1]  # in percent, as the tables print it
+    assert ece.get_ylabel() == "MNIST ECE (%)"
+    dots = [line for line in ece.get_lines() if line.get_gid() == "q8"]
+    assert dots[0].get_ydata()[0] == pytest.approx(0.3)
 
 
 def test_progress_bars_follow_epochs_and_stay_off_without_a_terminal():

@@ -511,6 +511,20 @@ def test_metric_vs_rotation_draws_one_styled_line_per_variant(close_figures):
     assert not ax.collections and caption.startswith("accuracy of each variant")
 
 
+def test_shift_plots_scale_to_percent_and_keep_their_legends_off_the_data(close_figures):
+    fig, _ = shift_plots.metric_vs_rotation(ROTATION_SERIES, "accuracy (%)", scale=100)
+    ax = fig.axes[0]
+    variant, values = next(iter(ROTATION_SERIES.items()))
+    line = next(line for line in ax.get_lines() if line.get_gid() == variant)
+    assert list(line.get_ydata()) == pytest.approx([100 * values[k] for k in sorted(values, key=float)])
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the axes
+    fig, _ = shift_plots.metric_by_corruption({"q8": {"fog": 0.5, "shear": 0.9}}, "accuracy (%)", scale=100)
+    assert sorted(fig.axes[0].get_lines()[0].get_ydata()) == pytest.approx([50, 90])
+    fig.canvas.draw()
+    assert fig.legends and fig.legends[0].get_window_extent().y1 <= fig.axes[0].get_window_extent().y0  # below
+
+
 def test_metric_vs_rotation_draws_interval_bands(close_figures):
     low = {v: {k: y - 0.02 for k, y in values.items()} for v, values in ROTATION_SERIES.items()}
     high = {v: {k: y + 0.03 for k, y in values.items()} for v, values in ROTATION_SERIES.items()}

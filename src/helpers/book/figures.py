@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from helpers.book.plots import plot_style, variant_color, variant_linestyle
+from helpers.book.plots import budget_axis, plot_style, variant_color, variant_linestyle
 from helpers.core.variants import label  # noqa: F401 (the figures' legends; re-exported for the chapters)
 
 WIDTH = 7.5
@@ -212,11 +212,16 @@ def memory_budget(summary, names: Sequence[str]):
 
     with _style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 3.4), layout="constrained")
-        for ax, (dataset, key, ylabel, _) in zip(axes, BUDGET_PANELS):
+        for ax, (dataset, key, title, _) in zip(axes, BUDGET_PANELS):
+            scale, ylabel = budget_axis(key, title)
             points = {}
             for name in names:
                 size = summary.mean(name, None, "zipped_bytes") / 1000
-                s = summary.stat(name, dataset, key)
+                s = {
+                    k: (None if v is None else scale * v)
+                    for k, v in summary.stat(name, dataset, key).items()
+                    if k in ("mean", "low", "high")
+                }
                 points[name] = (size, s["mean"])
                 yerr = None if s["low"] is None else [[s["mean"] - s["low"]], [s["high"] - s["mean"]]]
                 marker = "s" if name.startswith(("single", "q8_m")) else ("^" if name.endswith("int8full") else "o")

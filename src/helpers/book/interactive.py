@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from helpers.book.plots import variant_color
+from helpers.book.plots import budget_axis, variant_color
 from helpers.core.variants import BUDGET_PANELS, label
 
 # the same colour per ensemble as in the static figures
@@ -51,12 +51,17 @@ def memory_budget(summary, names: Sequence[str]) -> go.Figure:
     """Zipped size (kB, log axis) against MNIST NLL, MNIST ECE and NotMNIST AUROC: each
     ensemble's mean over seeds with its 95 % interval over seeds, its name on hover, the
     Pareto front the aggregate found dashed."""
-    fig = make_subplots(rows=1, cols=len(BUDGET_PANELS), subplot_titles=[p[2] for p in BUDGET_PANELS])
+    fig = make_subplots(rows=1, cols=len(BUDGET_PANELS), subplot_titles=[budget_axis(p[1], p[2])[1] for p in BUDGET_PANELS])
     for col, (dataset, key, title, _) in enumerate(BUDGET_PANELS, start=1):
+        scale, title = budget_axis(key, title)
         points = {}
         for name in names:
             size = summary.mean(name, None, "zipped_bytes") / 1000
-            s = summary.stat(name, dataset, key)
+            s = {
+                k: (None if v is None else scale * v)
+                for k, v in summary.stat(name, dataset, key).items()
+                if k in ("mean", "low", "high")
+            }
             points[name] = (size, s["mean"])
             has_ci = s["low"] is not None
             fig.add_trace(
@@ -129,16 +134,16 @@ def roc(results: dict, names: Sequence[str], dataset: str, score: str = "entropy
     return _layout(fig, 480)
 
 
-def metric_vs_rotation(series: Mapping[str, Mapping], ylabel: str) -> go.Figure:
+def metric_vs_rotation(series: Mapping[str, Mapping], ylabel: str, scale: float = 1.0) -> go.Figure:
     """One line per ensemble: a metric against the rotation angle ({variant: {angle: value}},
-    angles as numbers or numeric strings)."""
+    angles as numbers or numeric strings), every value times `scale` (100 for %)."""
     fig = go.Figure()
     for name, values in series.items():
         keys = sorted(values, key=float)
         fig.add_trace(
             go.Scatter(
                 x=[float(k) for k in keys],
-                y=[values[k] for k in keys],
+                y=[scale * values[k] for k in keys],
                 mode="lines+markers",
                 name=label(name),
                 line=dict(color=_color(name), dash=_dash(name)),

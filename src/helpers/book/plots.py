@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.colors import to_hex
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from helpers.core.fileio import atomic_write_bytes
 from helpers.core.variants import is_control, parse_variant, variant_label  # noqa: F401 (re-exported)
@@ -175,13 +177,19 @@ def sample_grid(x, y, class_names, per_class: int = 8, title: str = ""):
     return fig, caption
 
 
+def budget_axis(key: str, title: str) -> tuple[float, str]:
+    """How a memory-budget panel shows its metric: the ECE in percent, as every table of
+    the book prints it; the rest as stored (nats, AUROC)."""
+    return (100.0, f"{title} (%)") if key == "ece" else (1.0, title)
+
+
 def learning_curves(histories: Sequence[Sequence[Mapping]]):
     """Per-member training and validation loss and accuracy per epoch.
 
     histories[m][e] = {"loss", "accuracy", "val_loss", "val_accuracy"}. Returns (fig, caption).
     """
     with plot_style():
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3), layout="constrained")
         for key, ax, label in (("loss", axes[0], "NLL (nats)"), ("accuracy", axes[1], "accuracy (%)")):
             scale = 100 if key == "accuracy" else 1
             for m, hist in enumerate(histories):
@@ -200,8 +208,14 @@ def learning_curves(histories: Sequence[Sequence[Mapping]]):
                     )
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
-        axes[0].legend(["training (solid)", "validation (dashed)"], loc="upper right")
-        fig.tight_layout()
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
+        palette = sns.color_palette("colorblind")
+        handles = [Line2D([], [], color=palette[m % 10], label=f"member {m}") for m in range(len(histories))]
+        handles += [
+            Line2D([], [], color="0.3", ls="-", label="training"),
+            Line2D([], [], color="0.3", ls="--", label="validation"),
+        ]
+        fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=8)
     caption = (
         "Learning curves of each ensemble member (one colour per member): training (solid) and "
         "validation (dashed) loss and accuracy per epoch."

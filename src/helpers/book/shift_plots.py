@@ -134,11 +134,14 @@ def metric_vs_rotation(
     low: Mapping[str, Mapping] | None = None,
     high: Mapping[str, Mapping] | None = None,
     title: str = "Rotated MNIST",
+    scale: float = 1.0,
 ):
     """One line per variant: a metric against the rotation angle (degrees).
 
     series: {variant: {angle: value}} (angles as numbers or numeric strings); low/high:
-    the same shape, drawn as a band around each line. Returns (fig, caption).
+    the same shape, drawn as a band around each line; every value drawn times `scale`
+    (100 for an accuracy in %). The legend sits beside the axes, off the lines.
+    Returns (fig, caption).
     """
     with_intervals = _intervals(series, low, high)
     variants = sort_variants(series)
@@ -148,14 +151,14 @@ def metric_vs_rotation(
         for v in variants:
             angles, keys = _angle_points(series[v])
             all_angles.update(angles.tolist())
-            ax.plot(angles, [series[v][k] for k in keys], color=variant_color(v), linestyle=variant_linestyle(v),
+            ax.plot(angles, [scale * series[v][k] for k in keys], color=variant_color(v), linestyle=variant_linestyle(v),
                     marker="o", markersize=3, label=variant_label(v), gid=v)  # fmt: skip
             if with_intervals:
-                ax.fill_between(angles, [low[v][k] for k in keys], [high[v][k] for k in keys],
+                ax.fill_between(angles, [scale * low[v][k] for k in keys], [scale * high[v][k] for k in keys],
                                 color=variant_color(v), alpha=0.15, linewidth=0, gid=f"{v}/interval")  # fmt: skip
         ax.set_xticks(sorted(all_angles))
         ax.set(xlabel="rotation angle (degrees)", ylabel=ylabel, title=title)
-        ax.legend(loc="best", frameon=True)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     caption = (
         f"{ylabel} of each variant on MNIST test images rotated by each angle (0° is the clean "
         "test set); colour marks sparsity, line style the number format"
@@ -181,11 +184,13 @@ def metric_by_corruption(
     low: Mapping[str, Mapping] | None = None,
     high: Mapping[str, Mapping] | None = None,
     title: str = "Corrupted MNIST",
+    scale: float = 1.0,
 ):
     """A dot plot: one column per corruption, one dot per variant side by side.
 
     series: {variant: {corruption: value}}; low/high: the same shape, drawn as error
-    bars. Colour marks sparsity; the marker the number format (filled circle int8
+    bars; every value drawn times `scale` (100 for an accuracy in %), the legend below
+    the axes, off the dots. Colour marks sparsity; the marker the number format (filled circle int8
     weights, open circle float32, diamond full int8, square the single model).
     Returns (fig, caption).
     """
@@ -200,10 +205,11 @@ def metric_by_corruption(
             names = [name for name in corruptions if name in series[v]]
             offset = (i - (len(variants) - 1) / 2) * spread / max(len(variants), 1)
             xs = np.array([position[name] for name in names]) + offset
-            ys = np.array([series[v][name] for name in names], dtype=float)
+            ys = scale * np.array([series[v][name] for name in names], dtype=float)
             yerr = None
             if with_intervals:
-                yerr = np.array([ys - [low[v][n] for n in names], np.array([high[v][n] for n in names]) - ys])
+                lo = scale * np.array([low[v][n] for n in names], dtype=float)
+                yerr = np.array([ys - lo, scale * np.array([high[v][n] for n in names], dtype=float) - ys])
             marker, filled = _marker(v)
             color = variant_color(v)
             bars = ax.errorbar(xs, ys, yerr=yerr, linestyle="none", marker=marker, markersize=4.5, color=color,
@@ -217,7 +223,7 @@ def metric_by_corruption(
             ax.axvline(boundary, color="0.9", linewidth=0.8, zorder=0)
         ax.grid(axis="x", visible=False)
         ax.set(xlim=(-0.5, len(corruptions) - 0.5), ylabel=ylabel, title=title)
-        ax.legend(loc="best", frameon=True)
+        fig.legend(loc="outside lower center", ncol=min(4, len(variants)), frameon=False, fontsize=8)
     caption = (
         f"{ylabel} of each variant on each corrupted copy of the MNIST test set; colour marks "
         "sparsity, the marker the number format" + ("; bars show each value's interval." if with_intervals else ".")
