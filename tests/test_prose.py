@@ -187,7 +187,7 @@ def test_budget_names_fronts_and_the_head_to_head():
         ("notmnist", "detection.entropy.auroc", "AUROC", True),
     ]
     text = prose.budget(summary, panels)
-    assert text.startswith("Per kilobyte (means over 1 seed), for NLL, the front runs through single model, int8;")
+    assert text.startswith("Per kilobyte (means over 1 seed), for NLL, the front runs through single model, int8 weights;")
     assert "beats one int8 member on 1 measure of 3 (AUROC)." in text
 
 

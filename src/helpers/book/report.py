@@ -98,7 +98,7 @@ def table2_size(results: dict, names: list[str]) -> pd.DataFrame:
                 "Ensemble": label(name),
                 "Members": str(V[name]["members"]),
                 "Zipped size": fmt.kb(V[name]["zipped_bytes"]),
-                "Ratio": fmt.ratio(V[name]["compression_ratio"]),
+                "Ratio": fmt.ratio(V[name]["compression_ratio"], 1),
                 "Paper ratio": (
                     fmt.ratio(claim.compression_ratio, 0) if claim and not math.isnan(claim.compression_ratio) else fmt.MISSING
                 ),
@@ -212,7 +212,7 @@ def sizes_table(sizes: dict, names: list[str]) -> pd.DataFrame:
             {
                 "Ensemble": label(name),
                 "Zipped (deflate)": fmt.kb(s["zipped_bytes"]),
-                "Ratio": fmt.ratio(s["compression_ratio"]),
+                "Ratio": fmt.ratio(s["compression_ratio"], 1),
                 "Lower bound": fmt.kb(bound),
                 "Zipped / bound": fmt.ratio(s["zipped_bytes"] / bound) if bound else fmt.MISSING,
                 "Zipped .keras": fmt.kb(s.get("keras_zipped_bytes")),
