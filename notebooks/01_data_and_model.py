@@ -33,8 +33,9 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import chapter, plots, tables
+from helpers.book import chapter, plots, prose, tables
 from helpers.core import fmt
+from helpers.core.config import DEFAULT_CONFIG_PATH
 from helpers.data import notmnist
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -52,6 +53,7 @@ chapter.glue_text("n_test", f"{len(x_test):,}")
 chapter.glue_text("n_ood", f"{len(x_ood):,}")
 chapter.glue_text("n_ood_full", f"{notmnist.NOTMNIST_SIZE:,}")  # verified by the content digest
 chapter.glue_text("ood_mean_pixel", fmt.number(x_ood.mean() * 255, 4))
+chapter.glue_text("mnist_mean_pixel", fmt.number(x_test.mean() * 255, 4))
 
 # %% [markdown]
 # ## The datasets
@@ -66,9 +68,8 @@ chapter.glue_text("ood_mean_pixel", fmt.number(x_ood.mean() * 255, 4))
 # sha256. NotMNIST {cite}`bulatov2011` is read from `notMNIST_small.tar.gz`
 # without extracting it; two of its PNG files are empty and cannot be decoded, which
 # leaves {glue:text}`n_ood_full` images, the paper's count. The decoded images are checked against a
-# content digest (their mean pixel value is {glue:text}`ood_mean_pixel` on the 0-255 scale).
-# Digits and letters are both 28 × 28 grey-scale glyphs scaled to [0, 1], so the models
-# receive NotMNIST exactly as they receive MNIST; only the content differs.
+# content digest. Digits and letters are both 28 × 28 grey-scale glyphs scaled to [0, 1], so
+# the models receive NotMNIST exactly as they receive MNIST; only the content differs.
 
 # %%
 fig, cap = plots.sample_grid(x_test, y_test, [str(d) for d in range(10)], title="MNIST test set")
@@ -90,6 +91,9 @@ chapter.glue_text("notmnist_grid_caption", cap)
 #
 # {glue:text}`notmnist_grid_caption`
 # ```
+#
+# The NotMNIST images' mean pixel is {glue:text}`ood_mean_pixel` on the 0-255 scale, against
+# {glue:text}`mnist_mean_pixel` for the MNIST test digits.
 
 # %%
 layers_table, hyper_table = tables.table1(
@@ -105,6 +109,7 @@ c1 = {r["id"]: r for r in view.claims()}["C1"]
 chapter.glue_text("c1_ours", c1["ours"])
 chapter.glue_text("c1_paper", c1["paper"])
 chapter.glue_text("c1_verdict", c1["verdict"])
+chapter.glue_text("settings_provenance", prose.settings_provenance(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")))
 
 # %% [markdown]
 # ## The model: Table 1
@@ -112,8 +117,7 @@ chapter.glue_text("c1_verdict", c1["verdict"])
 # The paper lists three parameterized layers and their output shapes. The shapes imply
 # a 3 × 3 convolution with 28 filters, 2 × 2 max-pooling, a 5 × 5 convolution with 32
 # filters, 2 × 2 max-pooling, a flatten to 512 values and a 10-way softmax. The table
-# below is read from the model this code builds, not typed: {glue:text}`c1_ours`,
-# against the paper's {glue:text}`c1_paper` — claim C1 is {glue:text}`c1_verdict`.
+# below is read from the model this code builds, not typed.
 #
 # ```{glued-table} table1_layers
 # :name: table1
@@ -127,6 +131,9 @@ chapter.glue_text("c1_verdict", c1["verdict"])
 #
 # Training hyper-parameters of this build.
 # ```
+#
+# The built model and its training give {glue:text}`c1_ours`, against the paper's
+# {glue:text}`c1_paper`: claim C1 is {glue:text}`c1_verdict`.
 
 # %% [markdown]
 # (choices)=
@@ -147,3 +154,5 @@ chapter.glue_text("c1_verdict", c1["verdict"])
 # | disagreement | per sample, the mean over members of KL(p_member ‖ p_mean) |
 # | confidence curve | fraction of samples whose ensemble confidence (max mean probability) is ≥ τ, and accuracy on them (MNIST), for τ in [0, 1] |
 # | randomness | one run in the paper; here independent seeds of the whole pipeline (chapter 4), plus bootstrap intervals over test images |
+#
+# {glue:text}`settings_provenance`

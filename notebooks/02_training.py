@@ -54,14 +54,15 @@ chapter.glue_text("val_acc_range", f"{fmt.pct(min(final_val))} to {fmt.pct(max(f
 # of batches, so one optimizer step moves every member exactly as a separate step on its
 # own loss would (Adam works element-wise and the members share no weights; the test
 # suite checks the equivalence against training them one by one). Training took
-# {glue:text}`training_minutes` minutes on the machine that made the artifacts. Each
-# member's final validation accuracy lies between {glue:text}`val_acc_range`.
+# {glue:text}`training_minutes` minutes on the machine that made the artifacts.
 #
 # ```{glue:figure} learning_curves
 # :name: learning-curves
 #
 # Training and validation loss and accuracy of every member, per epoch.
 # ```
+#
+# After the last epoch, the members' validation accuracies range from {glue:text}`val_acc_range`.
 
 # %%
 m = R["members"]
@@ -72,10 +73,12 @@ chapter.glue_text("ensemble_gain", prose.ensemble_gain(m))
 # %% [markdown]
 # ## Members and the ensemble
 #
-# {glue:text}`ensemble_gain`
+# The ensemble grows one member at a time, beside each member alone:
 #
 # ```{glue:figure} members_vs_ensemble
 # :name: members-vs-ensemble
 #
 # Accuracy of each member alone and of the ensemble of its first k members, k = 1..M.
 # ```
+#
+# {glue:text}`ensemble_gain`

@@ -50,6 +50,10 @@ fig, _ = plots.sparsity_schedules({float(s): (c["step"], c["sparsity"]) for s, c
 chapter.glue_figure("schedule", fig, view)
 for key in ("steps_per_epoch", "frequency", "end_step"):
     chapter.glue_text(key, f"{sch[key]:,}")
+total_steps = max(c["step"][-1] for c in sch["curves"].values())  # the last re-training step
+chapter.glue_text("total_steps", f"{total_steps:,}")
+chapter.glue_text("fixed_steps", f"{total_steps - sch['end_step']:,}")
+chapter.glue_text("fixed_share", fmt.pct((total_steps - sch["end_step"]) / total_steps, 1))
 chapter.glue_text("retrain_epochs", str(cfg.retrain_epochs))
 chapter.glue_text("pruning_minutes", fmt.number(view.timings().get("pruning", float("nan")) / 60, 1))
 layers = pd.DataFrame(R["layer_sparsity"])
@@ -65,9 +69,9 @@ chapter.glue_text("worst_sparsity_gap", fmt.pp(gap).lstrip("+"))
 #
 # Re-training runs {glue:text}`retrain_epochs` epochs of {glue:text}`steps_per_epoch`
 # steps. Every {glue:text}`frequency` steps the smallest weights (by magnitude) of each
-# layer are masked to zero, until step {glue:text}`end_step`, where the final sparsity is
-# reached; the mask then stays fixed while training continues. Biases are not pruned.
-# Re-training took {glue:text}`pruning_minutes` minutes here.
+# layer are masked to zero, until the final sparsity is reached; the mask then stays fixed
+# while training continues. Biases are not pruned. Re-training took
+# {glue:text}`pruning_minutes` minutes here.
 #
 # ```{glue:figure} schedule
 # :name: schedule
@@ -76,23 +80,28 @@ chapter.glue_text("worst_sparsity_gap", fmt.pp(gap).lstrip("+"))
 # is updated to at each re-training step.
 # ```
 #
+# The mask reaches the final sparsity at step {glue:text}`end_step` of the
+# {glue:text}`total_steps` re-training steps, so the last {glue:text}`fixed_steps` steps
+# ({glue:text}`fixed_share` of re-training) train with the mask fixed.
+#
 # ## Sparsity reached
 #
-# Counting the exact zeros in every kernel of every member after `strip_pruning`, each
-# layer ends within {glue:text}`worst_sparsity_gap` of its target (the residue is the
-# rounding of target × kernel size to a whole number of weights).
+# The exact zeros in every kernel of every member, counted after `strip_pruning`:
 #
 # ```{glued-table} layer_sparsity
 # :name: layer-sparsity
 #
 # Measured kernel sparsity per layer, over the members.
 # ```
+#
+# Every layer ends within {glue:text}`worst_sparsity_gap` of its target (the residue is the
+# rounding of target × kernel size to a whole number of weights).
 
 # %%
 names = [v["name"] for v in variants(cfg)]
 chapter.glue_table("size_table", report.sizes_table(view.sizes, names))
 chapter.glue_text("baseline_kb", fmt.kb(view.sizes["baseline"]["zipped_bytes"]))
-chapter.glue_text("q8_ratio", fmt.ratio(view.sizes["q8"]["compression_ratio"]))
+chapter.glue_text("q8_ratio", fmt.ratio(view.sizes["q8"]["compression_ratio"], 1))
 chapter.glue_text("zeros", prose.zeros_and_size(R, q8))
 
 # %% [markdown]
@@ -100,8 +109,7 @@ chapter.glue_text("zeros", prose.zeros_and_size(R, q8))
 #
 # Sizes are measured the way the toolkit's guides measure them: each member's model file
 # is put into a ZIP archive (deflate), and the archives are summed over the ensemble. The
-# float32 baseline ensemble takes {glue:text}`baseline_kb` as TFLite files. Quantizing the
-# weights to int8 alone shrinks it {glue:text}`q8_ratio`. {glue:text}`zeros`
+# float32 baseline ensemble takes {glue:text}`baseline_kb` as TFLite files.
 #
 # The *lower bound* is what an ideal entropy coder would need for the same numbers: per
 # kernel, the entropy of its zero/non-zero mask plus the entropy of its non-zero int8
@@ -113,6 +121,8 @@ chapter.glue_text("zeros", prose.zeros_and_size(R, q8))
 # Zipped size of every variant's ensemble, compression ratio against the float32 TFLite
 # baseline, the lower bound, and the zipped float `.keras` files.
 # ```
+#
+# Quantizing the weights to int8 alone shrinks the baseline {glue:text}`q8_ratio`. {glue:text}`zeros`
 
 # %%
 enc = view.encodings()
@@ -133,13 +143,13 @@ chapter.glue_text("float_kernel", prose.float_kernel(enc))
 # non-zero values apart from the rest of the file before deflating; it decodes to the
 # identical `.tflite` bytes (tested). Ratios are against the float32 baseline's zipped size.
 #
-# {glue:text}`tflite_sparsity` {glue:text}`encoding_goals` {glue:text}`float_kernel`
-#
 # ```{glued-table} encodings
 # :name: encodings-table
 #
 # Every int8-weights ensemble in each encoding, summed over its members, and the lower bound.
 # ```
+#
+# {glue:text}`tflite_sparsity` {glue:text}`float_kernel`
 #
 # ```{glued-table} encoding_ratios
 # :name: encoding-ratios-table
@@ -147,3 +157,5 @@ chapter.glue_text("float_kernel", prose.float_kernel(enc))
 # The sparse container against the bound, and the compression ratios it reaches and the
 # bound would allow (against the float32 baseline's zipped size).
 # ```
+#
+# {glue:text}`encoding_goals`

@@ -78,8 +78,6 @@ chapter.glue_text("cost", answers.answer_cost(S, q8))
 # NLL in nats; Brier score summed over classes; ECE with {glue:text}`n_bins` bins, in %.
 # ```
 #
-# {glue:text}`cost`
-#
 # ```{glued-table} table2_size
 # :name: table2-size
 #
@@ -87,6 +85,8 @@ chapter.glue_text("cost", answers.answer_cost(S, q8))
 # paper measures) and summed over members; the ratio is to the float32 baseline in the same
 # container, beside the paper's ratio.
 # ```
+#
+# {glue:text}`cost`
 #
 # ## Can these differences be seen at all?
 #
@@ -126,7 +126,7 @@ chapter.glue_text("ablation_finding", answers.ablation_finding(S, view.config.sp
 # The intervals above count the seeds' variation on one fixed test set: they say what
 # another training run would give on these {glue:text}`n_test` images. A reader who asks
 # what another run would give on *other* digits drawn like these needs the test images'
-# variation as well. {glue:text}`image_variation`
+# variation as well:
 #
 # ```{glued-table} two_level
 # :name: two-level
@@ -139,6 +139,8 @@ chapter.glue_text("ablation_finding", answers.ablation_finding(S, view.config.sp
 # first ({numref}`interval-verdicts`); the
 # discussion shows C2-C4 and C8 judged with the second.
 # ```
+#
+# {glue:text}`image_variation`
 #
 # ## Ablation: which step costs what
 #

@@ -118,6 +118,7 @@ chapter.glue_text("control", prose.control(R, S, "notmnist", "entropy"))
 chapter.glue_figure("ood_roc", figures.roc(R, shown, "notmnist", "entropy"), view)
 chapter.glue_interactive("ood_roc_interactive", interactive.roc(R, shown, "notmnist", "entropy"))
 chapter.glue_table("detection", report.detection_table(R, shown, "notmnist"))
+chapter.glue_text("useful", answers.usefulness(S, q8))
 
 # %% [markdown]
 # ## Does the extra uncertainty help?
@@ -145,3 +146,5 @@ chapter.glue_table("detection", report.detection_table(R, shown, "notmnist"))
 # ```{glue:} ood_roc_interactive
 # ```
 # :::
+#
+# {glue:text}`useful`

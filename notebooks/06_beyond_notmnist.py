@@ -52,6 +52,14 @@ chapter.glue_figure("rotations", fig, view)
 chapter.glue_text("n_shift", f"{R['datasets'][rot[0]]['n']:,}")
 chapter.glue_text("n_corruptions", str(len(cor)))
 chapter.glue_text("n_fashion", f"{R['datasets']['fashion_mnist']['n']:,}")
+base = R["variants"]["baseline"]
+worst_rot, worst_cor = (min(sets, key=lambda d: base[d]["accuracy"]) for sets in (rot, cor))
+chapter.glue_text("seed0", str(R.get("seed", 0)))
+chapter.glue_text("base_clean_acc", fmt.pct(base["mnist"]["accuracy"]))
+chapter.glue_text("base_worst_rot_acc", fmt.pct(base[worst_rot]["accuracy"]))
+chapter.glue_text("worst_rot_angle", f"{R['datasets'][worst_rot]['intensity']}°")
+chapter.glue_text("base_worst_cor_acc", fmt.pct(base[worst_cor]["accuracy"]))
+chapter.glue_text("worst_cor_name", shift_plots.corruption_label(R["datasets"][worst_cor]["intensity"]))
 
 # %% [markdown]
 # ## The shifted sets
@@ -72,6 +80,12 @@ chapter.glue_text("n_fashion", f"{R['datasets']['fashion_mnist']['n']:,}")
 #
 # Every corruption on the same four test digits (top row: clean).
 # ```
+#
+# On these sets the float32 baseline (seed {glue:text}`seed0`) classifies
+# {glue:text}`base_worst_rot_acc` of the digits correctly at its worst rotation
+# ({glue:text}`worst_rot_angle`) and {glue:text}`base_worst_cor_acc` under its worst
+# corruption ({glue:text}`worst_cor_name`), against {glue:text}`base_clean_acc` on the clean
+# MNIST test set.
 
 # %%
 shown = ["baseline", "ft_q8", "q8", *q8]
@@ -143,13 +157,13 @@ for family in ("rotated_mnist", "corrupted_mnist"):  # each section ends on its 
 # Members' disagreement under each corruption.
 # ```
 #
-# {glue:text}`finding_corrupted_mnist`
-#
 # ```{glued-table} shift_entropy
 # :name: shift-entropy
 #
 # Mean predictive entropy (nats) on every shifted set.
 # ```
+#
+# {glue:text}`finding_corrupted_mnist`
 
 # %%
 others = [d for d in ("fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]

@@ -99,7 +99,6 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # with an interval that counts the test images as a sample (a two-way random-effects model
 # of seeds and images; {numref}`two-level`), on the seeds whose per-image losses are
 # committed.
-# {glue:text}`image_variation`
 #
 # ```{glued-table} interval_verdicts
 # :name: interval-verdicts
@@ -111,9 +110,9 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # judgements on the same seeds.
 # ```
 #
-# ### Rules v1
+# {glue:text}`image_variation`
 #
-# {glue:text}`summary`
+# ### Rules v1
 #
 # ```{glued-table} claims
 # :name: claims-table
@@ -123,14 +122,18 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # run).
 # ```
 #
+# {glue:text}`summary`
+#
 # (rules)=
 # ### The rules of v1
 #
-# Margins and levels, from `_config.yml`: {glue:text}`margins`. Claim by claim:
+# Claim by claim, the criterion each verdict of {numref}`claims-table` applies:
 #
 # ```{glue:md} criteria
 # :format: myst
 # ```
+#
+# The margins and levels these criteria use, from `_config.yml`: {glue:text}`margins`.
 
 # %%
 chapter.glue_text("resolution", prose.resolution(R, S, q8))

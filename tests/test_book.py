@@ -36,6 +36,7 @@ import functools
 import http.server
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -241,6 +242,45 @@ def test_every_chapter_opens_with_its_key_findings_in_sentences(book):
         assert items, f"{page}: its Key findings box is empty"
         for item in items:
             assert len(item.split()) >= 6 and item.rstrip(" )").endswith("."), f"{page}: not a sentence: {item!r}"
+
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _last_visible_block(section):
+    """The last block a reader sees in a section, out of its direct children other than
+    headings, nested sections, code cells (folded) and empty label targets; None when the
+    section holds nothing else."""
+    blocks = [
+        child
+        for child in section.find_all(recursive=False)
+        if child.name not in (*HEADINGS, "section")
+        and not (child.name == "div" and "cell" in (child.get("class") or []))
+        and not (child.name == "span" and not child.get_text(strip=True))  # an empty label target
+    ]
+    return blocks[-1] if blocks else None
+
+
+def test_every_section_of_a_chapter_ends_on_a_sentence(book):
+    """Each section of chapters 1-7 ends on a paragraph (its finding), or on a box of
+    paragraphs, never on a bare table, figure, dropdown or list."""
+    html = book / "_build" / "html"
+    pages = [p for p in toc_files(book) if re.fullmatch(r"chapters/0[1-7]_\w+", p)]
+    assert len(pages) == 7, pages
+    problems = []
+    for page in pages:
+        for section in soup(html / f"{page}.html").select("article section"):
+            heading = section.find(HEADINGS)
+            title = " ".join(heading.get_text(" ").replace("#", "").split()) if heading else section.get("id")
+            last = _last_visible_block(section)
+            if last is None:
+                continue  # a section made of nested sections only
+            ends_on_text = last.name == "p" or (
+                last.name == "div" and "admonition" in (last.get("class") or []) and last.find("p") is not None
+            )
+            if not ends_on_text:
+                problems.append(f"{page} '{title}' ends on <{last.name} class={' '.join(last.get('class') or [])}>")
+    assert not problems, "sections that end on no sentence:\n" + "\n".join(problems)
 
 
 # --- a real browser -------------------------------------------------------------------

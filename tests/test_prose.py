@@ -454,3 +454,37 @@ def test_seed_threads_names_each_setting_and_its_seeds():
     text = appendix_prose.seed_threads([one(4), default, one(3)])
     assert "2 TensorFlow thread settings (seed 0: default; seeds 3, 4: intra-op 1, inter-op 1)" in text
     assert "TF_NUM_INTRAOP_THREADS" in text
+
+
+def test_settings_provenance_counts_the_marks_on_setting_lines_only():
+    text = (
+        "# [paper]  = stated in the paper\n"
+        "# [choice] = the paper leaves it open\n"
+        "defaults:\n"
+        "  epochs: 20            # [paper] training epochs\n"
+        "  batch_size: 32        # [choice] Keras default\n"
+        "  sparsities: [0.25]    #[paper]\n"
+        "  seed: 0               # no mark\n"
+    )
+    assert prose.settings_provenance(text) == (
+        "Of the 3 settings that _config.yml marks, 2 are stated in the paper and 1 is a choice made here."
+    )
+    paper_only = "a: 1  # [paper]\nb: 2  # [paper]\n"
+    assert prose.settings_provenance(paper_only) == "All 2 settings that _config.yml marks are stated in the paper."
+    assert prose.settings_provenance("a: 1  # [choice]\n") == "The one setting that _config.yml marks is a choice made here."
+    assert prose.settings_provenance("a: 1  # [choice]\nb: 2  # [choice]\n").endswith(
+        "2 settings that _config.yml marks are choices made here."
+    )
+    assert prose.settings_provenance("# [paper] legend only\na: 1\n").startswith("No setting of _config.yml is marked")
+
+
+def test_settings_provenance_of_the_repository_config_adds_up():
+    from helpers.core.config import DEFAULT_CONFIG_PATH
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    sentence = prose.settings_provenance(text)
+    n_paper, n_choice = text.count("# [paper]") - 1, text.count("# [choice]") - 1  # less the legend's
+    assert sentence == (
+        f"Of the {n_paper + n_choice} settings that _config.yml marks, {n_paper} are stated in the paper "
+        f"and {n_choice} are choices made here."
+    )

@@ -308,3 +308,29 @@ def float_kernel(enc: dict) -> str:
         f"more per ensemble than int8 values would, at most {fmt.pct(costs[worst][1], 1)} of an "
         f"ensemble's zipped size ({label(worst)})."
     )
+
+
+def settings_provenance(config_text: str) -> str:
+    """How many settings of the experiment's _config.yml (its text) are the paper's and how
+    many are this book's choices: the `# [paper]` and `# [choice]` marks that end a setting's
+    line (a comment line of its own, such as the file's legend, is not a setting)."""
+    import re
+
+    marks = re.findall(r"^[ \t]*[^#\s][^#\n]*#[ \t]*\[(paper|choice)\]", config_text, re.MULTILINE)
+    n_paper, n_choice = marks.count("paper"), marks.count("choice")
+    if not marks:
+        return "No setting of _config.yml is marked as the paper's or as a choice made here."
+    if not (n_paper and n_choice):
+        every = (
+            "The one setting that _config.yml marks is"
+            if len(marks) == 1
+            else f"All {len(marks)} settings that _config.yml marks are"
+        )
+        return every + (
+            " stated in the paper." if n_paper else (" a choice made here." if len(marks) == 1 else " choices made here.")
+        )
+    return (
+        f"Of the {len(marks)} settings that _config.yml marks, {n_paper} "
+        f"{'is' if n_paper == 1 else 'are'} stated in the paper and {n_choice} "
+        f"{'is a choice' if n_choice == 1 else 'are choices'} made here."
+    )
