@@ -12,6 +12,7 @@ import pytest
 from helpers.book import answers, verdict_answers, verdict_tables
 from helpers.book.summary import Summary
 from helpers.stages import aggregate as A
+from helpers.stages import records as S
 from helpers.stages import seed_numbers as N
 from helpers.stats import claims_v2 as C
 from helpers.stats import rules as R
@@ -249,6 +250,8 @@ def test_v2_table_lists_holds_fails_and_seeds_needed(rules):
 def write_records(folder, runs, cfg):
     import dataclasses
 
+    from helpers.stages import records
+
     (folder / "seeds").mkdir(parents=True)
     for r in runs:
         rec = {
@@ -260,7 +263,7 @@ def write_records(folder, runs, cfg):
             "versions": {},
             "files": {},
         }
-        (folder / "seeds" / f"seed_{r['seed']}.json").write_text(json.dumps(rec))
+        records.write_record(folder, r["seed"], rec)  # as the sweep writes it: indexed
 
 
 @pytest.fixture()
@@ -293,7 +296,7 @@ def test_a_foreign_config_hash_is_refused(tmp_path, cfg):
     path = tmp_path / "seeds" / "seed_1.json"
     rec = json.loads(path.read_text())
     rec["config_hash"] = "0123456789abcdef"
-    path.write_text(json.dumps(rec))
+    S.write_record(tmp_path, 1, rec)  # written by the code, with another config
     with pytest.raises(A.AggregateError, match=r"seed_1.json has config hash 0123456789abcdef, not"):
         A.read_records(tmp_path, cfg)
 
@@ -304,7 +307,7 @@ def test_results_of_another_seed_are_refused(tmp_path, cfg):
     runs[1]["variants"]["q8"]["mnist"]["ece"] = 0.5  # not a copy: other numbers
     write_records(tmp_path, runs[:1], cfg)
     rec = {"seed": 1, "config_hash": "x", "results": runs[1], "timings": {}, "machine": {}, "versions": {}, "files": {}}
-    (tmp_path / "seeds" / "seed_1.json").write_text(json.dumps(rec))
+    S.write_record(tmp_path, 1, rec)
     with pytest.raises(A.AggregateError, match="is named seed 1 but holds the results of seed 0"):
         A.read_records(tmp_path, cfg)
 
@@ -348,6 +351,90 @@ def test_a_summary_judged_with_other_rules_is_stale(tmp_path, cfg):
     edited.write_text(DEFAULT_CONFIG_PATH.read_text().replace("accuracy_margin_pp: 0.10", "accuracy_margin_pp: 0.20"))
     assert R.rules_digest(edited) != R.rules_digest(DEFAULT_CONFIG_PATH)
     assert not A.is_current(tmp_path, edited) and A.is_current(tmp_path)  # only the rules differ
+
+
+def test_a_summary_judged_with_another_alpha_is_stale(tmp_path, cfg):
+    from helpers.core.config import DEFAULT_CONFIG_PATH
+
+    write_records(tmp_path, world(n_seeds=2), cfg)
+    _, lineage = A.read_records(tmp_path, cfg)
+    summary = {"summary_version": A.SUMMARY_VERSION, "lineage": lineage, "rules_digest": R.rules_digest(DEFAULT_CONFIG_PATH)}
+    (tmp_path / A.SUMMARY).write_text(json.dumps(summary))
+    text = DEFAULT_CONFIG_PATH.read_text()
+    assert text.count("alpha: 0.05") == 1, "the test edits the verdict rules' one alpha"
+    edited = tmp_path / "_config.yml"
+    edited.write_text(text.replace("alpha: 0.05", "alpha: 0.10"))
+    assert R.load_rules_v2(edited).alpha == 0.10 and R.load_rules_v2(DEFAULT_CONFIG_PATH).alpha == 0.05
+    assert R.rules_digest(edited) != R.rules_digest(DEFAULT_CONFIG_PATH)
+    assert not A.is_current(tmp_path, edited)
+    assert A.is_current(tmp_path, DEFAULT_CONFIG_PATH)  # the same records: only alpha differs
+
+
+# --- the records index (seeds/index.json) ---------------------------------------------------------
+def test_a_record_written_by_the_code_round_trips_through_the_index(tmp_path, cfg):
+    import hashlib
+
+    runs = world(n_seeds=3)
+    write_records(tmp_path, runs, cfg)
+    index = json.loads((tmp_path / "seeds" / "index.json").read_text())
+    assert sorted(index) == ["seed_0.json", "seed_1.json", "seed_2.json"]
+    assert index["seed_2.json"] == hashlib.sha256((tmp_path / "seeds" / "seed_2.json").read_bytes()).hexdigest()
+    records, lineage = A.read_records(tmp_path, cfg)
+    assert [r["results"] for r in records] == runs
+    assert {k: v for k, v in lineage.items() if k != "left_out"} == index
+
+
+def test_an_edited_record_is_refused_naming_the_file(tmp_path, monkeypatch):
+    """A copy of the committed paper records (with their index): unedited they are read;
+    one accuracy edited is refused, naming the file, the index and both fixes."""
+    import shutil
+
+    from helpers.core import config
+    from helpers.core.config import load_config
+
+    root = tmp_path / "artifacts" / "paper"
+    shutil.copytree(config.REPO_ROOT / "artifacts" / "paper" / "seeds", root / "seeds")
+    paper = load_config("paper")
+    records, _ = A.read_records(root, paper)  # the committed records match their index
+    assert [r["seed"] for r in records] == [*range(13), 14]
+    path = root / "seeds" / "seed_5.json"
+    record = json.loads(path.read_text())
+    record["results"]["variants"]["baseline"]["mnist"]["accuracy"] += 0.001
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)  # the copy stands for the checkout
+    with pytest.raises(A.AggregateError) as err:
+        A.read_records(root, paper)
+    assert str(err.value) == (
+        "seeds/seed_5.json does not match its sha256 in seeds/index.json (edited after it "
+        "was written?); restore it with `git checkout -- artifacts/paper/seeds/seed_5.json`, "
+        "or re-evaluate it with `python -m helpers evaluate --profile paper --seeds 5`."
+    )
+
+
+def test_a_record_missing_from_the_index_is_refused(tmp_path, cfg):
+    import dataclasses
+
+    runs = world(n_seeds=3)
+    write_records(tmp_path, runs[:2], cfg)
+    rec = {"seed": 2, "config_hash": dataclasses.replace(cfg, seed=2).hash, "results": runs[2]}
+    rec |= {"timings": {}, "machine": {}, "versions": {}, "files": {}}
+    (tmp_path / "seeds" / "seed_2.json").write_text(json.dumps(rec))  # not by the code
+    with pytest.raises(A.AggregateError) as err:
+        A.read_records(tmp_path, cfg)
+    assert str(err.value) == (
+        "seeds/seed_2.json is not in seeds/index.json (copied in or written by hand?); "
+        "delete it and re-run its seed with `python -m helpers sweep --profile smoke --seeds 2`."
+    )
+    (tmp_path / "seeds" / "index.json").unlink()
+    with pytest.raises(A.AggregateError) as err:
+        A.read_records(tmp_path, cfg)
+    assert str(err.value) == (
+        "seeds/seed_0.json cannot be verified: seeds/index.json does not exist beside it "
+        "(records written before the index?); index the records as they are with "
+        "`python -m helpers weights --profile smoke --seeds 0`."
+    )
+    S.write_index(tmp_path)  # what `weights` does for a store without an index
+    assert [r["seed"] for r in A.read_records(tmp_path, cfg)[0]] == [0, 1, 2]
 
 
 def test_calibration_and_ablation_findings_say_what_moves(rules):

@@ -61,14 +61,15 @@ class AggregateError(ValueError):
 def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list, dict]:
     """Every seed record of the profile store, verified; (records sorted by seed, lineage).
 
-    Refused, each with one sentence naming the file: a record whose seed differs from its
+    Refused, each with one sentence naming the file: a record that is not in the records
+    index (seeds/index.json) or whose sha256 differs from it, whose seed differs from its
     name or from its results, whose config hash is not that of `cfg` at the record's seed,
     or whose results equal another's. Records of an older evaluation version than the
     newest are left out (named in lineage["left_out"]): one evaluation version per aggregate.
     """
     import dataclasses
 
-    from helpers.stages.records import read_seed_record
+    from helpers.stages.records import SweepError, index_problem, read_index, read_seed_record
 
     folder = Path(profile_root) / "seeds"
     paths = sorted(folder.glob("seed_*.json"), key=lambda p: int(p.stem.split("_")[1]) if p.stem.split("_")[1].isdigit() else -1)
@@ -76,8 +77,15 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
         raise AggregateError(
             f"No seed records in {folder}; record seeds with `python -m helpers sweep --profile {cfg.profile} --seeds 0-4` first."
         )
+    try:
+        index = read_index(profile_root)
+    except SweepError as e:
+        raise AggregateError(str(e)) from None
     records, lineage, seen = [], {}, {}
     for path in paths:
+        problem = index_problem(path, index, cfg.profile)
+        if problem:
+            raise AggregateError(problem)
         data = path.read_bytes()
         record = read_seed_record(path)
         results = record["results"]
@@ -114,7 +122,8 @@ def read_records(profile_root: Path, cfg, check_hash: bool = True) -> tuple[list
         raise AggregateError(
             f"The seed records in {folder} were evaluated on different images (seed "
             f"{seed_a}: {a}; seed {seed_b}: {b}); one aggregate needs one set of "
-            f"evaluation values: re-evaluate them alike (python -m helpers evaluate)."
+            f"evaluation values: re-evaluate them alike with `python -m helpers evaluate "
+            f"--profile {cfg.profile} --seeds {','.join(str(r['seed']) for r in records)}`."
         )
     versions = {r["results"].get("evaluation_version") for r in records}
     if len(versions) > 1:
@@ -162,7 +171,8 @@ def per_image_runs(records: list[dict], root: Path) -> dict:
                         f"{path}: the mean {metric} of {variant} over its images "
                         f"({float(v.mean()):.9f}) is not its record's "
                         f"({recorded[metric]:.9f}); the pack belongs to other "
-                        f"predictions: write it again with `python -m helpers weights`."
+                        f"predictions: write it again with `python -m helpers weights "
+                        f"--profile {r['results']['profile']} --seeds {r['seed']}`."
                     )
         counts[r["seed"]] = meta["n_images"]
         out[r["seed"]] = losses

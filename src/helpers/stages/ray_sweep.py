@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers.core.fileio import atomic_write_bytes, atomic_write_json, sha256_bytes, sha256_file
 from helpers.stages import records
-from helpers.stages.records import SweepError, record_path, seed_summary
+from helpers.stages.records import SweepError, seed_summary
 
 # Folders of a store that a worker does not send back: rebuilt on demand (git-ignored).
 _NOT_SENT = ("cache", "checkpoints")
@@ -171,7 +171,7 @@ def sweep_on_ray(profile, seeds, hashes, root, address, num_cpus_per_task, summa
         if _complete_here(profile, seed, hashes[seed]):
             start = time.perf_counter()
             _, record = records.compute_seed(profile, seed, "local")
-            atomic_write_json(record_path(root, seed), record)
+            records.write_record(root, seed, record)
             summaries[seed] = seed_summary(seed, "exported", time.perf_counter() - start, root, hashes[seed], host="driver")
             done(summaries[seed])
         else:
@@ -209,7 +209,7 @@ def sweep_on_ray(profile, seeds, hashes, root, address, num_cpus_per_task, summa
             receive_seed(profile, reply)
             # the record is written once, complete: a kill between two writes would leave a
             # record without its weights, and a recorded seed is never computed again
-            atomic_write_json(record_path(root, seed), records.with_weights(profile, seed, reply["record"]))
+            records.write_record(root, seed, records.with_weights(profile, seed, reply["record"]))
             summaries[seed] = seed_summary(
                 seed,
                 "computed",

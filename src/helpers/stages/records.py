@@ -11,6 +11,11 @@ profile's store, the one the book reads::
 plus the seed's weights and per-image packs, named with their sha256 ("weights",
 "per_image"). Reading a record checks it; the sweep (helpers.stages.sweep) skips a seed
 whose record holds its current config hash.
+
+Every record is written with `write_record`, which also enters its sha256 into the records
+index `seeds/index.json` ({"seed_<s>.json": sha256}); the aggregate refuses a record that
+is not in the index or differs from it (`index_problem`). `write_index` indexes the records
+as they are (a store from before the index; `weights` calls it when the index is missing).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers.core.fileio import sha256_file
+from helpers.core.fileio import atomic_write_bytes, atomic_write_json, json_bytes, sha256_bytes, sha256_file
 from helpers.store.artifacts import artifacts_root
 
+INDEX = "index.json"
 RECORD_KEYS = ("seed", "config_hash", "results", "timings", "machine", "versions", "files")
 
 
@@ -35,6 +41,90 @@ def profile_store_root(profile: str) -> Path:
 
 def record_path(profile_root: Path, seed: int) -> Path:
     return Path(profile_root) / "seeds" / f"seed_{seed}.json"
+
+
+def index_path(profile_root: Path) -> Path:
+    return Path(profile_root) / "seeds" / INDEX
+
+
+def read_index(profile_root: Path) -> dict | None:
+    """The records index {"seed_<s>.json": sha256}; None when there is none."""
+    path = index_path(profile_root)
+    if not path.exists():
+        return None
+    try:
+        index = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        index = None
+    if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
+        raise SweepError(
+            f"The records index {path} is not a JSON object of sha256 values; restore it "
+            f"(git checkout), or delete it and index the records as they are with "
+            f"`python -m helpers weights --profile {Path(profile_root).name} --seeds 0`."
+        )
+    return index
+
+
+def write_index(profile_root: Path) -> Path:
+    """Index every seed record of the store as it is now (each file's sha256)."""
+    folder = Path(profile_root) / "seeds"
+    index = {p.name: sha256_file(p) for p in sorted(folder.glob("seed_*.json"))}
+    atomic_write_json(index_path(profile_root), index)
+    return index_path(profile_root)
+
+
+def ensure_index(profile_root: Path) -> None:
+    """Write the records index when the store has records but no index yet."""
+    if read_index(profile_root) is None and any((Path(profile_root) / "seeds").glob("seed_*.json")):
+        write_index(profile_root)
+
+
+def write_record(profile_root: Path, seed: int, record: dict) -> Path:
+    """Write a seed record atomically and enter its sha256 into the records index (a store
+    without an index first gets one of the records it holds)."""
+    path = record_path(profile_root, seed)
+    data = json_bytes(record)
+    ensure_index(profile_root)
+    atomic_write_bytes(path, data)
+    atomic_write_json(index_path(profile_root), {**(read_index(profile_root) or {}), path.name: sha256_bytes(data)})
+    return path
+
+
+def _git_restore(path: Path) -> str:
+    """ "restore it with `git checkout -- <path>`, or " for a file of the repository, else ""."""
+    from helpers.core.config import REPO_ROOT
+
+    try:
+        return f"restore it with `git checkout -- {Path(path).resolve().relative_to(REPO_ROOT).as_posix()}`, or "
+    except ValueError:
+        return ""
+
+
+def index_problem(path: Path, index: dict | None, profile: str) -> str | None:
+    """The sentence refusing a seed record that is not in the records index or differs from
+    its sha256 there (its file name, the index and the fix); None when it matches."""
+    path = Path(path)
+    name, seed = f"seeds/{path.name}", path.stem.split("_")[-1]
+    if index is None:
+        return (
+            f"{name} cannot be verified: seeds/{INDEX} does not exist beside it (records "
+            f"written before the index?); {_git_restore(index_path(path.parent.parent))}index "
+            f"the records as they are with `python -m helpers weights --profile {profile} --seeds {seed}`."
+        )
+    try:
+        has_weights = bool(json.loads(path.read_text()).get("weights"))
+    except (ValueError, AttributeError):
+        has_weights = False
+    recompute = (
+        f"re-evaluate it with `python -m helpers evaluate --profile {profile} --seeds {seed}`"
+        if has_weights
+        else f"delete it and re-run its seed with `python -m helpers sweep --profile {profile} --seeds {seed}`"
+    )
+    if path.name not in index:
+        return f"{name} is not in seeds/{INDEX} (copied in or written by hand?); {recompute}."
+    if sha256_file(path) == index[path.name]:
+        return None
+    return f"{name} does not match its sha256 in seeds/{INDEX} (edited after it was written?); {_git_restore(path)}{recompute}."
 
 
 def read_seed_record(path: Path) -> dict:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import time
 
-from helpers.core.fileio import atomic_write_json
 from helpers.stages.records import (
     SweepError,
+    ensure_index,
     profile_store_root,
     read_seed_record,
     record_path,
     with_per_image,
     with_weights,
+    write_record,
 )
 
 
@@ -47,8 +48,9 @@ def export_weights(profile: str, seeds) -> dict:
                 out[seed] = f"its store is not on this machine ({' '.join(str(e).split())[:160]})"
                 continue
             record = with_per_image(reopened(profile, seed, record), record)
-        atomic_write_json(path, record)
+        write_record(root, seed, record)
         out[seed] = ", ".join([*record["weights"], *record["per_image"]])
+    ensure_index(root)  # a store from before the records index: its records as they are
     return out
 
 
@@ -108,7 +110,7 @@ def reevaluate(profile: str, seeds, echo=print) -> dict:
             "reopening": round(reopening, 2),
             "evaluation": round(time.monotonic() - start - reopening, 2),
         }
-        atomic_write_json(path, with_per_image(exp, {**record, "results": results, "timings": timings}))
+        write_record(root, seed, with_per_image(exp, {**record, "results": results, "timings": timings}))
         out[seed] = "re-evaluated"
         echo(f"seed {seed}: re-evaluated from {next(iter(record['weights']))} -> {path}")
     return out

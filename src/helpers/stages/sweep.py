@@ -24,7 +24,6 @@ import re
 import time
 from pathlib import Path
 
-from helpers.core.fileio import atomic_write_json
 from helpers.stages import records
 from helpers.stages.ray_sweep import sweep_on_ray
 from helpers.stages.records import SweepError, profile_store_root, read_seed_record, record_path, seed_summary
@@ -124,7 +123,7 @@ def run_sweep(
         for seed in todo:
             start = time.perf_counter()
             _, record = records.compute_seed(profile, seed, "local")
-            atomic_write_json(record_path(root, seed), record)
+            records.write_record(root, seed, record)
             summaries[seed] = seed_summary(seed, "computed", time.perf_counter() - start, root, hashes[seed])
             done(summaries[seed])
     elif todo:
