@@ -117,6 +117,22 @@ def test_01_a_corrupt_tflite_file_is_refused_not_used(store_copy, no_training):
     assert not (store_copy / "results.json").exists()  # nothing computed from it
 
 
+@needs_real_data
+@pytest.mark.slow
+def test_01_another_variants_model_file_is_refused_by_evaluate(store_copy, no_training, capsys):
+    """A valid .tflite of another variant copied over a member: `evaluate` exits 1 with one
+    sentence naming the file, and computes nothing from it."""
+    path = store_copy / "models" / "s50_q8" / "member_0.tflite"
+    shutil.copy(store_copy / "models" / "q8" / "member_0.tflite", path)
+    results = (store_copy / "results.json").read_bytes()
+    assert main(["evaluate", "--profile", "smoke"]) == 1
+    captured = capsys.readouterr()
+    err = one_sentence(captured.err)
+    assert err.startswith(f"error: {path} is corrupt or was not written by this pipeline (sha256 "), err
+    assert "results in" not in captured.out
+    assert (store_copy / "results.json").read_bytes() == results  # nothing rewritten from it
+
+
 # ----------------------------------------------------------------------------- case 2
 def _tiny_notebooks(folder: Path) -> Path:
     folder.mkdir(parents=True)

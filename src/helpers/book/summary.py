@@ -96,7 +96,8 @@ class Summary:
         aggregate built (helpers.engine.models.layer_rows): the chapter builds no model."""
         if "table1_rows" not in self.data:
             raise ValueError(
-                "summary.json holds no table1_rows (written before they moved there); run `python -m helpers aggregate` again."
+                "summary.json holds no table1_rows (written before they moved there); run "
+                f"`python -m helpers aggregate --profile {self.data.get('profile', 'paper')}` again."
             )
         return self.data["table1_rows"]
 

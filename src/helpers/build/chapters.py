@@ -112,6 +112,26 @@ def read_chapter(path: Path, kernel_name: str = KERNEL_NAME):
     return nb
 
 
+def check_executed(path: Path, rebuild: str) -> None:
+    """Fail with one sentence naming an executed chapter that nbformat cannot read or that is
+    not a valid notebook (a truncated or hand-edited file), and `rebuild`, the command that
+    executes it again, before Sphinx sees it."""
+    import nbformat
+    import nbformat.reader
+
+    try:  # nbformat's reader, then its validator (nbformat.read would also log the problem)
+        with open(path, encoding="utf-8") as f:
+            nbformat.validate(nbformat.reader.read(f))
+    except Exception as e:  # noqa: BLE001 - unreadable JSON or an invalid notebook alike
+        e = e.__cause__ if isinstance(e.__cause__, ValueError) else e  # the JSON error, not the file's text
+        first = next((line for line in str(e).splitlines() if line.strip()), "")
+        raise PipelineError(
+            f"The executed chapter {rel_path(path)} is not a valid notebook "
+            f"({type(e).__name__}: {one_line(first, 160)}), truncated or edited after it was "
+            f"written; execute it again with `{rebuild}`."
+        ) from None
+
+
 OVERRIDES = "overrides"
 """The chapters' one parameter for config values: a mapping of any config keys."""
 

@@ -272,7 +272,7 @@ def _adopt(args) -> None:
     def check(path):
         compression.load_keras(path) if path.suffix == ".keras" else TFLiteMember(path)
         try:  # it loads; now its sparsity and quantization must match its folder's variant name
-            check_member(path, path.parent.name)
+            check_member(path, path.parent.name, f"{store.command('train')} --fresh")
         except ValueError as e:
             raise StoreError(f"{e} Nothing was adopted.") from None
 

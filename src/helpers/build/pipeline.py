@@ -31,6 +31,7 @@ from typing import Any, Iterable
 from helpers.build.chapters import (
     KERNEL_NAME,
     PipelineError,
+    check_executed,
     check_kernel,
     check_parameters,
     config_overrides,
@@ -117,14 +118,41 @@ def check_toc(book_dir: Path) -> None:
         )
 
 
-def build_book(book_dir: Path, *, echo: bool = True) -> Path:
+def rebuild_command(profile: str, book_dir: Path, number: str, parameters: dict | None = None) -> str:
+    """The command line that executes chapter `number` ("03") of `profile` into `book_dir`."""
+    import json
+    import shlex
+
+    parts = ["python", "-m", "helpers", "build", "--profile", profile, "--only", number]
+    book_dir = Path(book_dir).resolve()
+    if book_dir == BOOK_DIR.resolve():
+        parts += [] if profile == "paper" and not parameters else ["--into-book"]
+    elif book_dir != (REPO_ROOT / "build" / profile).resolve() or (profile == "paper" and not parameters):
+        parts += ["--out-dir", rel_path(book_dir)]
+    for name, value in (parameters or {}).items():
+        parts += ["-p", name, json.dumps(value)]
+    return shlex.join(parts)
+
+
+def check_executed_chapters(book_dir: Path, profile: str = "paper", parameters: dict | None = None) -> None:
+    """Every executed chapter (.ipynb) of `_toc.yml` read and validated with nbformat; a
+    truncated one is a PipelineError naming it and the command that executes it again."""
+    for name in toc_files(book_dir):
+        path = Path(book_dir) / f"{name}.ipynb"
+        if path.is_file():
+            check_executed(path, rebuild_command(profile, book_dir, path.stem.split("_")[0], parameters))
+
+
+def build_book(book_dir: Path, *, echo: bool = True, profile: str = "paper", parameters: dict | None = None) -> Path:
     """`jupyter-book build book_dir --all -W -n --keep-going`; return the index.html path.
 
-    The build log is kept in `book_dir/_build/jupyter-book.log`; on failure the
-    PipelineError lists the warnings (each a page and a reason).
+    Every executed chapter is checked first (check_executed_chapters). The build log is
+    kept in `book_dir/_build/jupyter-book.log`; on failure the PipelineError lists the
+    warnings (each a page and a reason).
     """
     book_dir = Path(book_dir).resolve()
     check_toc(book_dir)
+    check_executed_chapters(book_dir, profile, parameters)
     cmd = [
         sys.executable,
         "-c",
@@ -259,7 +287,7 @@ def run(
             echo(f"building the book in {rel_path(book_dir)} (jupyter-book, warnings are errors)")
             start = time.perf_counter()
             try:
-                index = build_book(book_dir, echo=progress_bar)
+                index = build_book(book_dir, echo=progress_bar, profile=profile, parameters=parameters)
             except PipelineError:
                 with contextlib.suppress(PipelineError):
                     _record(

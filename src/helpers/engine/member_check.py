@@ -2,7 +2,9 @@
 is adopted (`python -m helpers adopt`): two swapped variant folders would otherwise be
 adopted as they are (the 50 % ensemble then scoring 27.7 %: its weights were 95 % zero).
 
-    check_member(path, "s50_float")   # ValueError (one sentence) if it is not
+    check_member(path, "s50_float", rebuild="python -m helpers train --profile paper --fresh")
+                                      # ValueError (one sentence) if it is not; `rebuild`: the
+                                      # command that rebuilds the store, named in the fix
 
 A .keras member's kernels must hold the variant's sparsity (within SPARSITY_TOLERANCE; the
 baseline and the re-training control about none); a .tflite member's weights must be int8
@@ -26,11 +28,14 @@ def _expected(variant: str) -> tuple[float, str]:
     return parse_variant(variant)
 
 
-def _sparsity_error(path: Path, variant: str, measured: float, wanted: float) -> ValueError:
+def _fix(rebuild: str | None) -> str:
+    return "put it back in its own folder or rebuild the store" + (f" with `{rebuild}`" if rebuild else "")
+
+
+def _sparsity_error(path: Path, variant: str, measured: float, wanted: float, rebuild: str | None = None) -> ValueError:
     return ValueError(
         f"{path} has {100 * measured:.1f} % zeros in its kernels, but {variant} is "
-        f"{100 * wanted:.0f} % sparse: it is another variant's file; put it back in "
-        f"its own folder or rebuild the store with `train --fresh`."
+        f"{100 * wanted:.0f} % sparse: it is another variant's file; {_fix(rebuild)}."
     )
 
 
@@ -67,30 +72,29 @@ def tflite_facts(path: Path) -> dict:
     }
 
 
-def check_member(path, variant: str) -> None:
+def check_member(path, variant: str, rebuild: str | None = None) -> None:
+    """ValueError (one sentence) unless the member file holds `variant`'s sparsity and
+    quantization; `rebuild` (e.g. `python -m helpers train --profile smoke --fresh`) is
+    named in the fix."""
     path = Path(path)
     wanted, quantization = _expected(variant)
     if path.suffix == ".keras":
         measured = keras_sparsity(path)
         if abs(measured - wanted) > SPARSITY_TOLERANCE:
-            raise _sparsity_error(path, variant, measured, wanted)
+            raise _sparsity_error(path, variant, measured, wanted, rebuild)
         return
     facts = tflite_facts(path)
     if quantization == "float32" and facts["int8_weights"]:
-        raise ValueError(
-            f"{path} holds int8 weights, but {variant} is float32: it is another "
-            f"variant's file; put it back in its own folder or rebuild the store."
-        )
+        raise ValueError(f"{path} holds int8 weights, but {variant} is float32: it is another variant's file; {_fix(rebuild)}.")
     if quantization in ("int8", "int8full") and not facts["int8_weights"]:
         raise ValueError(
-            f"{path} holds no int8 weights, but {variant} is quantized: it is another "
-            f"variant's file; put it back in its own folder or rebuild the store."
+            f"{path} holds no int8 weights, but {variant} is quantized: it is another variant's file; {_fix(rebuild)}."
         )
     wanted_input = "int8" if quantization == "int8full" else "float32"
     if facts["input"] != wanted_input:
         raise ValueError(
             f"{path} takes {facts['input']} input, but {variant} takes {wanted_input}: "
-            f"it is another variant's file; put it back in its own folder or rebuild the store."
+            f"it is another variant's file; {_fix(rebuild)}."
         )
     if facts["sparsity"] is not None and abs(facts["sparsity"] - wanted) > SPARSITY_TOLERANCE:
-        raise _sparsity_error(path, variant, facts["sparsity"], wanted)
+        raise _sparsity_error(path, variant, facts["sparsity"], wanted, rebuild)

@@ -201,7 +201,7 @@ def restore(exp, path: Path, sha256: str | None = None) -> list[str]:
         if variant not in meta["variants"]:
             raise WeightsError(
                 f"{path} lacks the members of {variant}; it was written for other "
-                f"sparsities: re-train that variant (python -m helpers train)."
+                f"sparsities: re-train that variant with `{exp.store.command('train')}`."
             )
         paths = exp._paths(variant, ".keras")
         if exp.store.has_files(paths):

@@ -132,12 +132,14 @@ def read_pack(path: Path, sha256: str | None = None, seed: int | None = None) ->
     from the seed record), its version and, when given, its seed."""
     from helpers.engine.weights import open_pack
 
-    meta, arrays = open_pack(path, sha256, PerImageError, "a per-image pack", "write it again with `python -m helpers weights`")
+    path = Path(path)
+    pack_seed = seed if seed is not None else path.name.split(".")[0].removeprefix("seed_")
+    # the pack lies in artifacts/<profile>/per_image/: the folder above names the profile
+    fix = f"write it again with `python -m helpers weights --profile {path.parent.parent.name} --seeds {pack_seed}`"
+    meta, arrays = open_pack(path, sha256, PerImageError, "a per-image pack", fix)
     if meta.get("per_image_version") != PER_IMAGE_VERSION:
         raise PerImageError(
-            f"{path} is a version {meta.get('per_image_version')} pack; this code "
-            f"reads version {PER_IMAGE_VERSION}: write it again with "
-            f"`python -m helpers weights`."
+            f"{path} is a version {meta.get('per_image_version')} pack; this code reads version {PER_IMAGE_VERSION}: {fix}."
         )
     if seed is not None and meta["seed"] != seed:
         raise PerImageError(f"{path} holds seed {meta['seed']}, not seed {seed} as its name says.")
