@@ -361,7 +361,7 @@ def _permission_fix(filename) -> str:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "aggregate", "adopt", "weights", "sweep"):
+    if args.command in ("train", "evaluate", "aggregate", "adopt", "weights", "sweep", "build"):
         from helpers.core.quiet import import_tensorflow
 
         import_tensorflow()  # its oneDNN / CUDA / absl start-up lines go to a log, not the terminal
