@@ -213,3 +213,26 @@ def test_corrupt_keras_file_is_a_store_error(smoke, tmp_path):
         r"\([A-Za-z]+\); delete it and re-run the pipeline\.",
     ):
         exp.baseline()
+
+
+@needs_real_data
+@pytest.mark.slow
+def test_conversion_steps_a_progress_bar_per_member(smoke, tmp_path, monkeypatch):
+    """Converting a variant is a stage with its own bar: one step per member file."""
+    from helpers.core import progress
+
+    cfg = load_config("smoke")
+    root = tmp_path / "copy"
+    shutil.copytree(smoke["exp"].store.root, root)
+    exp = E.Experiment(cfg, store=Store(cfg, root=root))
+    for path in exp.store.root.glob("models/q8/member_*.tflite"):
+        path.unlink()  # q8 is converted again from the stored baseline members
+    steps = []
+
+    def each(items, what):
+        steps.append((what, len(items)))
+        return items
+
+    monkeypatch.setattr(progress, "each", each)
+    paths = exp.tflite_paths("q8")
+    assert steps == [("converting q8", cfg.ensemble_size)] and all(p.exists() for p in paths)

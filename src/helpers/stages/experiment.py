@@ -221,7 +221,7 @@ class Experiment(SeedData):
         floats = self.float_members(variant)
         clock = self.store.stage_clock("quantization")
         rep = compression.representative_images(self.config, self.train_data[0])
-        for member, path in zip(floats, paths):
+        for member, path in progress.each(list(zip(floats, paths)), f"converting {variant}"):
             blob = compression.to_tflite(member, info["quantization"], representative=rep)
             with atomic_path(path) as tmp:
                 tmp.write_bytes(blob)
