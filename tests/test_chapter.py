@@ -41,7 +41,7 @@ def test_a_table_has_one_header_row_with_its_index_name_in_the_corner():
     assert html.count("<tr") == 3 and "<th>Ensemble</th>\n      <th>x</th>" in html
     assert frame.index.name == "Ensemble"  # the caller's frame is left as it was
     two = pd.DataFrame([{"Claim": "C1", "Data": "MNIST", "v": 1}]).set_index(["Claim", "Data"])
-    assert chapter.display_frame(two) is two  # a two-level index keeps the row naming its columns
+    assert list(chapter.display_frame(two).index.names) == ["Claim", "Data"]  # a two-level index keeps its names' row
 
 
 def test_glued_outputs_show_in_the_cell_when_a_reader_runs_a_chapter(monkeypatch, capsys):

@@ -51,3 +51,23 @@ def test_seed_list():
     assert fmt.seed_list([5, 6]) == "5 and 6" and fmt.seed_list([0, 5, 9]) == "0, 5 and 9"
     assert fmt.seed_list([0, 5, 6, 7, 8, 9, 10]) == "0 and 5–10" and fmt.seed_list([0, 1, 2, 5, 6, 9]) == "0–2, 5, 6 and 9"
     assert fmt.seed_list([7]) == "7" and fmt.seed_list([]) == ""
+
+
+def test_numbers_and_their_units_stay_together_where_the_book_shows_them():
+    assert fmt.keep_units("0.457 nats") == "0.457\u00a0nats"
+    assert fmt.keep_units("+0.02 pp [−0.03, +0.06]") == "+0.02\u00a0pp [−0.03, +0.06]"
+    assert fmt.keep_units("99.36 % [99.20, 99.51] at 95 % sparsity") == "99.36\u00a0% [99.20, 99.51] at 95\u00a0% sparsity"
+    assert fmt.keep_units("138.0 kB in 2.0 min") == "138.0\u00a0kB in 2.0\u00a0min"
+    assert fmt.keep_units("15 seeds, 5 members") == "15 seeds, 5 members"  # counts are not units
+    assert fmt.keep_units(fmt.nats(0.4571)) != fmt.nats(0.4571)  # the formatters keep plain spaces
+
+
+def test_tables_and_glued_text_hold_units_with_their_numbers():
+    import pandas as pd
+
+    from helpers.book import chapter
+
+    frame = pd.DataFrame({"Ensemble": ["a"], "NLL": ["0.457 nats"], "n": [3]}).set_index("Ensemble")
+    shown = chapter.display_frame(frame)
+    assert shown.iloc[0, 0] == "0.457\u00a0nats" and shown.iloc[0, 1] == 3 and shown.columns.name == "Ensemble"
+    assert frame.iloc[0, 0] == "0.457 nats"  # the table itself is not changed

@@ -127,11 +127,16 @@ def display_frame(frame):
     """The frame as the book shows it: a single-level index's name moves into the header
     row's corner (pandas would print it on an extra header row of its own). A two-level
     index keeps its names' row: they label its two columns."""
-    if frame.index.nlevels != 1 or frame.index.name is None:
+    import pandas as pd
+
+    from helpers.core.fmt import keep_units
+
+    if not isinstance(frame, pd.DataFrame):  # a Styler keeps its own formatting
         return frame
-    out = frame.copy()
-    out.columns.name, out.index.name = frame.index.name, None
-    return out
+    out = frame.map(lambda v: keep_units(v) if isinstance(v, str) else v)  # numbers and units together
+    if frame.index.nlevels != 1 or frame.index.name is None:
+        return out
+    return out.rename_axis(index=None, columns=frame.index.name)
 
 
 def shown_here() -> bool:
@@ -175,6 +180,9 @@ def glue_markdown(name: str, text: str) -> None:
 def glue_text(name: str, text: str) -> None:
     from myst_nb import glue
 
+    from helpers.core.fmt import keep_units
+
+    text = keep_units(text)
     glue(name, text, display=False)
     if shown_here():
         print(f"{name}: {text}")

@@ -14,6 +14,7 @@ Values that are missing (None or NaN) print as an em dash.
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable
 
 MINUS = "\u2212"
@@ -79,6 +80,17 @@ def pvalue(p) -> str:
     if p < 0.001:
         return "p < 0.001"
     return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+_UNIT_GAP = re.compile(r"(?<=[\d\]]) (?=(nats|pp|%|kB|MB|min|s)\b|%)")
+
+
+def keep_units(text: str) -> str:
+    """A number and its unit held together on one line: the space before 'nats', 'pp', '%',
+    'kB', 'MB', 'min' and 's' after a digit (or an interval's ']') becomes a non-breaking
+    space, so a 400 px screen never breaks '0.457 | nats'. The book applies it where text is
+    shown (glued sentences and table cells); the formatters keep plain spaces."""
+    return _UNIT_GAP.sub("\u00a0", text)
 
 
 def bare(formatter: Callable, value, **kwargs) -> str:
