@@ -393,6 +393,16 @@ return out;
 _READING_JS = """
 const out = [];
 const visible = e => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+for (const t of document.querySelectorAll('.bd-article table')) {  // a box that scrolls shows it
+  if (!visible(t)) continue;
+  for (let a = t.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') {
+      if (a.scrollWidth > a.clientWidth + 1 && !getComputedStyle(a).backgroundImage.includes('gradient'))
+        out.push('a table scrolls in a box with no cue that it does: ' + (t.innerText || '').trim().slice(0, 40));
+      break;
+    }
+  }
+}
 if (arguments[0]) {
   for (const t of document.querySelectorAll('.bd-article table')) {
     if (!visible(t)) continue;
