@@ -46,7 +46,7 @@ def committed_artifacts(into: Path) -> Path:
     return into / "artifacts"
 
 
-def helpers(artifacts: Path, *args: str) -> float:
+def run_helpers(artifacts: Path, *args: str) -> float:
     """Run ``python -m helpers ARGS`` against the copy; its wall seconds."""
     env = {**os.environ, "CDE_ARTIFACTS_DIR": str(artifacts)}
     start = time.monotonic()
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         paper = art / "paper"
         if not args.skip_seed_0:
             committed = json.loads((paper / "results.json").read_text())
-            seconds = helpers(art, "evaluate", "--profile", "paper", "--force")
+            seconds = run_helpers(art, "evaluate", "--profile", "paper", "--force")
             ok &= report(
                 "seed 0 results.json from the committed models",
                 committed,
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
             return 0 if ok else 1
         record = paper / "seeds" / f"seed_{args.seed}.json"
         committed = json.loads(record.read_text())
-        seconds = helpers(art, "evaluate", "--profile", "paper", "--seeds", str(args.seed))
+        seconds = run_helpers(art, "evaluate", "--profile", "paper", "--seeds", str(args.seed))
         new = json.loads(record.read_text())
         ok &= report(
             f"seed {args.seed}'s record re-opened from its weights pack", committed["results"], new["results"], args.tolerance

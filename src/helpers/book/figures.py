@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from helpers.book.plots import budget_axis, plot_style, variant_color, variant_linestyle
+from helpers.book.plots import budget_axis, budget_point, plot_style, variant_color, variant_linestyle
 from helpers.core.variants import label  # noqa: F401 (the figures' legends; re-exported for the chapters)
 
 WIDTH = 7.5
@@ -216,12 +216,7 @@ def memory_budget(summary, names: Sequence[str]):
             scale, ylabel = budget_axis(key, title)
             points = {}
             for name in names:
-                size = summary.mean(name, None, "zipped_bytes") / 1000
-                s = {
-                    k: (None if v is None else scale * v)
-                    for k, v in summary.stat(name, dataset, key).items()
-                    if k in ("mean", "low", "high")
-                }
+                size, s = budget_point(summary, name, dataset, key, scale)
                 points[name] = (size, s["mean"])
                 yerr = None if s["low"] is None else [[s["mean"] - s["low"]], [s["high"] - s["mean"]]]
                 marker = "s" if name.startswith(("single", "q8_m")) else ("^" if name.endswith("int8full") else "o")

@@ -17,16 +17,13 @@ from typing import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from helpers.book.plots import budget_axis, variant_color
+from helpers.book.figures import color
+from helpers.book.plots import budget_axis, budget_point
 from helpers.core.variants import BUDGET_PANELS, label
 
-# the same colour per ensemble as in the static figures
+# line styles: dotted float32, dashed full int8, solid int8 weights (as the static figures)
 _DASH = {"float": "dot", "int8full": "dash"}
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=12)
-
-
-def _color(name: str) -> str:
-    return variant_color("q8" if name.startswith("q8_m") or name == "single_q8" else name)
 
 
 def _dash(name: str) -> str:
@@ -56,12 +53,7 @@ def memory_budget(summary, names: Sequence[str]) -> go.Figure:
         scale, title = budget_axis(key, title)
         points = {}
         for name in names:
-            size = summary.mean(name, None, "zipped_bytes") / 1000
-            s = {
-                k: (None if v is None else scale * v)
-                for k, v in summary.stat(name, dataset, key).items()
-                if k in ("mean", "low", "high")
-            }
+            size, s = budget_point(summary, name, dataset, key, scale)
             points[name] = (size, s["mean"])
             has_ci = s["low"] is not None
             fig.add_trace(
@@ -72,7 +64,7 @@ def memory_budget(summary, names: Sequence[str]) -> go.Figure:
                     name=label(name),
                     legendgroup=name,
                     showlegend=col == 1,
-                    marker=dict(color=_color(name), size=9, symbol=_symbol(name)),
+                    marker=dict(color=color(name), size=9, symbol=_symbol(name)),
                     error_y=dict(
                         type="data",
                         symmetric=False,
@@ -125,7 +117,7 @@ def roc(results: dict, names: Sequence[str], dataset: str, score: str = "entropy
                 y=[t for _, t in pairs],
                 mode="lines",
                 name=label(name),
-                line=dict(color=_color(name), dash=_dash(name)),
+                line=dict(color=color(name), dash=_dash(name)),
                 hovertemplate=f"<b>{label(name)}</b><br>FPR %{{x:.3f}}<br>TPR %{{y:.3f}}<extra></extra>",
             )
         )
@@ -146,7 +138,7 @@ def metric_vs_rotation(series: Mapping[str, Mapping], ylabel: str, scale: float 
                 y=[scale * values[k] for k in keys],
                 mode="lines+markers",
                 name=label(name),
-                line=dict(color=_color(name), dash=_dash(name)),
+                line=dict(color=color(name), dash=_dash(name)),
                 hovertemplate=f"<b>{label(name)}</b><br>%{{x:.0f}}°<br>{ylabel}: %{{y:.4f}}<extra></extra>",
             )
         )

@@ -183,6 +183,15 @@ def budget_axis(key: str, title: str) -> tuple[float, str]:
     return (100.0, f"{title} (%)") if key == "ece" else (1.0, title)
 
 
+def budget_point(summary, name: str, dataset: str, key: str, scale: float = 1.0) -> tuple[float, dict]:
+    """One ensemble on a memory-budget panel: its mean zipped size over seeds in kB, and its
+    metric's mean and 95 % interval over seeds ({"mean", "low", "high"}) times `scale`
+    (None where a bound is missing). What the static and the interactive figure both draw."""
+    stat = summary.stat(name, dataset, key)
+    shown = {k: (None if stat[k] is None else scale * stat[k]) for k in ("mean", "low", "high")}
+    return summary.mean(name, None, "zipped_bytes") / 1000, shown
+
+
 def learning_curves(histories: Sequence[Sequence[Mapping]]):
     """Per-member training and validation loss and accuracy per epoch.
 

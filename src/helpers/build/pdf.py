@@ -16,11 +16,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from helpers.build.chapters import PipelineError
-from helpers.build.pipeline import check_toc, toc_files
+from helpers.build.pipeline import JUPYTER_BOOK, check_toc, toc_files
 from helpers.core.fileio import atomic_write_bytes
 
 PRINT_TIMEOUT_S = 300
@@ -41,15 +40,7 @@ def build_singlehtml(book_dir: Path) -> Path:
     `_images/` links resolve); returns its path."""
     book_dir = Path(book_dir).resolve()
     check_toc(book_dir)
-    cmd = [
-        sys.executable,
-        "-c",
-        "import sys; from jupyter_book.cli.main import main; sys.argv[0] = 'jupyter-book'; main()",
-        "build",
-        str(book_dir),
-        "--builder",
-        "singlehtml",
-    ]
+    cmd = [*JUPYTER_BOOK, "build", str(book_dir), "--builder", "singlehtml"]
     done = subprocess.run(cmd, cwd=book_dir, capture_output=True, text=True)
     out = book_dir / "_build" / "singlehtml"
     # the root document is written under its own name (chapters/00_intro.html) with links

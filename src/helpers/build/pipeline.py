@@ -143,6 +143,14 @@ def check_executed_chapters(book_dir: Path, profile: str = "paper", parameters: 
             check_executed(path, rebuild_command(profile, book_dir, path.stem.split("_")[0], parameters))
 
 
+# jupyter-book's command line, run by this interpreter (its venv's jupyter-book, whatever PATH holds)
+JUPYTER_BOOK = (
+    sys.executable,
+    "-c",
+    "import sys; from jupyter_book.cli.main import main; sys.argv[0] = 'jupyter-book'; main()",
+)
+
+
 def build_book(book_dir: Path, *, echo: bool = True, profile: str = "paper", parameters: dict | None = None) -> Path:
     """`jupyter-book build book_dir --all -W -n --keep-going`; return the index.html path.
 
@@ -154,9 +162,7 @@ def build_book(book_dir: Path, *, echo: bool = True, profile: str = "paper", par
     check_toc(book_dir)
     check_executed_chapters(book_dir, profile, parameters)
     cmd = [
-        sys.executable,
-        "-c",
-        "import sys; from jupyter_book.cli.main import main; sys.argv[0] = 'jupyter-book'; main()",
+        *JUPYTER_BOOK,
         "build",
         str(book_dir),
         "--all",
