@@ -195,12 +195,12 @@ def test_stage_hash_of_a_manifests_values_matches_the_config():
 
     cfg = load_config("quick")
     values = json.loads(json.dumps(cfg.values()))  # as read back from a manifest
-    for stage in ("training", "pruning", "evaluation"):
+    for stage in ("training", "pruning", "evaluation", "frontier"):
         assert stage_hash_of(values, stage) == cfg.stage_hash(stage)
     with pytest.raises(
         ValueError,
         match=r"Stage 'eval' is unknown; use one of training, "
-        r"pruning, evaluation\.",
+        r"pruning, evaluation, frontier\.",
     ):
         cfg.stage_hash("eval")
 

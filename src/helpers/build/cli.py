@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers train|evaluate|aggregate|weights|adopt|sweep|build --profile NAME [...]` (see --help).
+"""Command line: `python -m helpers train|evaluate|aggregate|weights|frontier|adopt|sweep|build --profile NAME` (see --help).
 
 Every command turns the project's own errors (a bad config value, a store or data file
 that cannot be used, a failing chapter, a folder that cannot be written) into one
@@ -77,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     _seed_options(weights)
 
+    frontier = sub.add_parser(
+        "frontier",
+        help="new compressions, students and calibration per recorded seed (the memory-budget frontier)",
+        description="Per listed seed with committed weights: re-open it, make (or restore from "
+        "frontier/seed_<s>.frontier.zip) its clustered, PQAT, 2:4 and distilled variants, and write "
+        "every ensemble's raw and calibrated numbers and the softmax audit into its record.",
+    )
+    _seed_options(frontier)
+    frontier.add_argument("--force", action="store_true", help="compute the numbers again even if the record has current ones")
+
     aggregate = sub.add_parser(
         "aggregate",
         help="summarize every seed record of a profile into summary.json",
@@ -103,11 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         "(re-using artifacts already in the store), then run "
         "`jupyter-book build <book> --all -W -n --keep-going` (warnings are errors).",
     )
-    build.add_argument(
-        "--profile",
-        default="paper",
-        help="experiment profile of _config.yml (paper, quick, smoke); injected as the notebooks' `profile` parameter",
-    )
+    build.add_argument("--profile", default="paper", help="profile (paper, quick, smoke): the notebooks' `profile`")
     build.add_argument("--only", metavar="NN", help="execute only this chapter (e.g. 03)")
     build.add_argument("--fresh", action="store_true", help="wipe the profile's store first, so everything is recomputed")
     build.add_argument("--no-build", dest="build", action="store_false", help="execute the chapters but do not run jupyter-book")
@@ -120,11 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "book/ for the paper profile as configured, build/<profile>/ for any other "
         "profile or with -p values (the committed book is never overwritten by them)",
     )
-    build.add_argument(
-        "--into-book",
-        action="store_true",
-        help="build a non-paper profile (or -p values) into book/ itself, replacing the committed chapters",
-    )
+    build.add_argument("--into-book", action="store_true", help="build a non-paper profile (or -p values) into book/ itself")
     build.add_argument(
         "-p",
         "--parameter",
@@ -134,12 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         help="extra papermill parameter (YAML value, e.g. -p epochs 2); every executed chapter must declare it",
     )
     build.add_argument("--notebooks", metavar="DIR", help="folder of the NN_name.py chapter sources (default: notebooks/)")
-    build.add_argument(
-        "--no-progress",
-        dest="progress",
-        action="store_false",
-        help="no per-cell progress bar and no jupyter-book log on the terminal",
-    )
+    build.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar, no jupyter-book log")
 
     pdf = sub.add_parser(
         "pdf",
@@ -158,12 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         "a killed sweep resumes. --engine ray runs one Ray task per seed.",
     )
     _seed_options(sweep)
-    sweep.add_argument(
-        "--engine",
-        choices=("local", "ray"),
-        default="local",
-        help="local: one seed after another on this machine (default); ray: one task per seed on a Ray cluster",
-    )
+    sweep.add_argument("--engine", choices=("local", "ray"), default="local", help="local: seed after seed; ray: task per seed")
     sweep.add_argument("--address", help="Ray cluster address (HEAD:6379); default: a local Ray instance on this machine's CPUs")
     sweep.add_argument("--cpus-per-task", type=int, default=2, help="CPUs per Ray task")
     return parser
@@ -221,6 +213,13 @@ def _weights(args) -> None:
 
     for seed, what in export_weights(args.profile, parse_seeds(args.seeds)).items():
         print(f"seed {seed}: {what}")
+
+
+def _frontier(args) -> None:
+    from helpers.stages.frontier_sweep import run_frontier
+    from helpers.stages.sweep import parse_seeds
+
+    run_frontier(args.profile, parse_seeds(args.seeds), force=args.force)
 
 
 def _evaluate(args) -> None:
@@ -361,7 +360,7 @@ def _permission_fix(filename) -> str:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "aggregate", "adopt", "weights", "sweep", "build"):
+    if args.command in ("train", "evaluate", "aggregate", "adopt", "weights", "frontier", "sweep", "build"):
         from helpers.core.quiet import import_tensorflow
 
         import_tensorflow()  # its oneDNN / CUDA / absl start-up lines go to a log, not the terminal
@@ -379,6 +378,7 @@ def main(argv=None) -> int:
         "adopt": _adopt,
         "build": _build,
         "weights": _weights,
+        "frontier": _frontier,
         "sweep": _sweep,
         "pdf": _pdf,
     }

@@ -61,6 +61,11 @@ STAGE_KEYS["pruning"] = STAGE_KEYS["training"] + (
     "representative_samples",
 )
 STAGE_KEYS["evaluation"] = STAGE_KEYS["pruning"] + ("test_subset", "ood_subset", "shift_subset", "bootstrap_samples")
+# The frontier's models (clustered, PQAT, 2:4, students) are made from the pruning stage's
+# members; its numbers also depend on the evaluation values (helpers.stages.frontier).
+STAGE_KEYS["frontier"] = STAGE_KEYS["evaluation"] + ("frontier_sources", "cluster_count", "collab_epochs", "student_width")
+FRONTIER_VERSION = 1
+"""Bumped whenever helpers.stages.frontier's models or numbers change meaning (in its stage hash)."""
 # helpers.data.loaders.MNIST_SIZES["train"] (not imported: config must stay light; a test checks).
 MNIST_TRAIN_IMAGES = 60_000
 # Config fields that are not `defaults` keys of _config.yml.
@@ -93,6 +98,10 @@ class Config:
     shift_subset: int | None
     subset_seed: int
     bootstrap_samples: int
+    frontier_sources: tuple
+    cluster_count: int
+    collab_epochs: int
+    student_width: float
 
     @property
     def hash(self) -> str:
@@ -108,6 +117,7 @@ class Config:
         """All fields as a plain, JSON-serializable dict."""
         out = dataclasses.asdict(self)
         out["sparsities"] = list(self.sparsities)
+        out["frontier_sources"] = list(self.frontier_sources)
         return out
 
     def member_seed(self, member: int) -> int:
@@ -124,10 +134,15 @@ def stage_hash_of(values: dict, stage: str) -> str:
     for key in ("learning_rate", "validation_split"):
         if isinstance(keyed[key], (int, float)):
             keyed[key] = float(keyed[key])
-    if isinstance(keyed.get("sparsities"), (list, tuple)):
-        keyed["sparsities"] = [float(x) for x in keyed["sparsities"]]
-    if stage == "evaluation":
+    for key in ("sparsities", "frontier_sources"):
+        if isinstance(keyed.get(key), (list, tuple)):
+            keyed[key] = [float(x) for x in keyed[key]]
+    if isinstance(keyed.get("student_width"), (int, float)):
+        keyed["student_width"] = float(keyed["student_width"])
+    if stage in ("evaluation", "frontier"):
         keyed["evaluation_version"] = EVALUATION_VERSION
+    if stage == "frontier":
+        keyed["frontier_version"] = FRONTIER_VERSION
     return _digest(keyed)
 
 
@@ -163,8 +178,13 @@ def _validate(path, v: dict) -> None:
         "pruning_frequency",
         "representative_samples",
         "bootstrap_samples",
+        "collab_epochs",
     ):
         _check_int(path, key, v[key], 1)
+    _check_int(path, "cluster_count", v["cluster_count"], 2)
+    width = v["student_width"]
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 1:
+        _fail(path, "student_width", width, "it must be a number in (0, 1]")
     for key in ("train_subset", "test_subset", "ood_subset", "shift_subset"):
         _check_int(path, key, v[key], 1, nullable=True)
     for key in ("seed", "subset_seed"):
@@ -196,6 +216,11 @@ def _validate(path, v: dict) -> None:
             _fail(path, "sparsities", sp, f"every sparsity must be a number in (0, 1), and {s!r} is not")
     if len(set(sp)) != len(sp):
         _fail(path, "sparsities", sp, "sparsities must not repeat")
+    fs = v["frontier_sources"]
+    if not isinstance(fs, (list, tuple)) or any(
+        isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s < 1 for s in fs
+    ):
+        _fail(path, "frontier_sources", fs, "it must be a list of sparsities in (0, 1) (those not in `sparsities` are skipped)")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -332,8 +357,12 @@ def load_config(profile: str = "paper", config_path: str | os.PathLike | None = 
             values[key] = None if value is NULL else _yaml12_number(value)
     if isinstance(values["sparsities"], (list, tuple)):
         values["sparsities"] = [_yaml12_number(x) for x in values["sparsities"]]
+    if isinstance(values["frontier_sources"], (list, tuple)):
+        values["frontier_sources"] = [_yaml12_number(x) for x in values["frontier_sources"]]
     _validate(path, values)
     values["sparsities"] = tuple(float(s) for s in values["sparsities"])
+    values["frontier_sources"] = tuple(float(s) for s in values["frontier_sources"])
+    values["student_width"] = float(values["student_width"])
     values["learning_rate"] = float(values["learning_rate"])
     values["validation_split"] = float(values["validation_split"])
     return Config(profile=profile, config_path=str(path), model=raw["model"], data=raw["data"], **values)

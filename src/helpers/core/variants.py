@@ -107,14 +107,76 @@ def variant_label(variant: str) -> str:
 
 
 def label(name: str) -> str:
-    """The reader's name of any evaluated ensemble, member subsets included
-    ('q8_m3' -> '3 int8 members'; 'single_q8' -> 'single model, int8 weights', as results.json has
-    named it since the paper-profile run)."""
+    """The reader's name of any evaluated ensemble, member subsets and the frontier's variants
+    included ('q8_m3' -> '3 int8 members'; 'single_q8' -> 'single model, int8 weights', as
+    results.json has named it since the paper-profile run; 'c16_s50_q8' -> '50 % pruned,
+    16 clusters, int8 weights')."""
     if name == "single_q8":
         return "single model, int8 weights"
     if name.startswith("q8_m"):
         return f"{name[4:]} int8 members"
+    if is_frontier(name):
+        return frontier_label(name)
     return variant_label(name)
+
+
+# --- the frontier's variants (helpers.stages.frontier) -----------------------------------------
+_CLUSTERED = re.compile(r"^c(\d{1,3})_s(\d{1,2})_q8$")
+_PQAT = re.compile(r"^pqat_s(\d{1,2})$")
+M_BY_N = "nm24_q8"
+STUDENTS = ("student_q8", "student_small_q8")
+
+
+def clustered_name(sparsity: float, clusters: int) -> str:
+    """(0.5, 16) -> 'c16_s50_q8': the 50 % ensemble clustered (sparsity kept), int8 weights."""
+    return f"c{clusters}_s{round(sparsity * 100)}_q8"
+
+
+def pqat_name(sparsity: float) -> str:
+    """0.5 -> 'pqat_s50': the 50 % ensemble after pruning-preserving quantization-aware training."""
+    return f"pqat_s{round(sparsity * 100)}"
+
+
+def is_frontier(name: str) -> bool:
+    return isinstance(name, str) and bool(_CLUSTERED.match(name) or _PQAT.match(name) or name in (M_BY_N, *STUDENTS))
+
+
+def frontier_label(name: str) -> str:
+    """The reader's name of a frontier variant."""
+    if m := _CLUSTERED.match(name):
+        return f"{m.group(2)} % pruned, {m.group(1)} clusters, int8 weights"
+    if m := _PQAT.match(name):
+        return f"{m.group(1)} % pruned, PQAT (int8)"
+    fixed = {
+        M_BY_N: "2:4 structured sparsity, int8 weights",
+        "student_q8": "distilled student, int8 weights",
+        "student_small_q8": "small distilled student, int8 weights",
+    }
+    if name in fixed:
+        return fixed[name]
+    raise ValueError(
+        f"{name!r} is not a frontier variant; expected 'cK_sNN_q8', 'pqat_sNN', {M_BY_N!r} or one of {', '.join(STUDENTS)}."
+    )
+
+
+def frontier_variants(config) -> list[dict]:
+    """The frontier's new variants of a config: name, kind ('clustered', 'pqat', 'm_by_n',
+    'student'), the float variant they are made from, and their number of members."""
+    out = []
+    for s in [s for s in config.frontier_sources if s in config.sparsities]:  # never a new pruning
+        source = variant_name(s, "float32")
+        out.append(
+            {
+                "name": clustered_name(s, config.cluster_count),
+                "kind": "clustered",
+                "source": source,
+                "members": config.ensemble_size,
+            }
+        )
+        out.append({"name": pqat_name(s), "kind": "pqat", "source": source, "members": config.ensemble_size})
+    out.append({"name": M_BY_N, "kind": "m_by_n", "source": "baseline", "members": config.ensemble_size})
+    out += [{"name": n, "kind": "student", "source": "baseline", "members": 1} for n in STUDENTS]
+    return out
 
 
 BUDGET_PANELS = (

@@ -18,7 +18,8 @@ name, its config hash recomputed, one evaluation version, no two records alike) 
      "two_level": {"seeds", "n_seeds", "n_images", "method",
                    "variants": {variant: {metric: {"mean", "two_level": {se, df, low, high, tost_low,
                                 tost_high, components}, "seeds": {...the t-interval over the same seeds}}}},
-                   "verdicts": {"seeds" | "two_level": {claim: {dataset: judged}}}} | null}
+                   "verdicts": {"seeds" | "two_level": {claim: {dataset: judged}}}} | null,
+     "frontier": {...} | null}         # helpers.stages.frontier_numbers: the memory-budget frontier
 
 Every interval is the (1 − α) t-interval over seeds (n seeds, n − 1 degrees of freedom);
 a "diff" is the per-seed paired difference variant − reference. The exception is
@@ -34,12 +35,13 @@ import json
 from pathlib import Path
 
 from helpers.core.fileio import sha256_bytes
+from helpers.stages.frontier_numbers import frontier_block
 from helpers.stages.seed_numbers import json_safe, numbers, two_level_block
 from helpers.stats.claims_v2 import IMAGE_CLAIMS, v2_two_level, v2_verdicts
 from helpers.stats.rules import VERSION as RULES_VERSION
 from helpers.stats.rules import RulesV2, load_rules_v2, rules_digest
 
-SUMMARY_VERSION = 2  # 2: table1_rows (chapter 01 builds no model)
+SUMMARY_VERSION = 3  # 2: table1_rows (chapter 01 builds no model); 3: the frontier block
 SUMMARY = "summary.json"
 
 # What each rule set had seen when it was committed (the book states both).
@@ -226,6 +228,7 @@ def summarize(
         "reopenable": [r["seed"] for r in records if r.get("weights")],
         "table1_rows": table1_rows,
         "two_level": two_level,
+        "frontier": frontier_block(records, config, alpha, rules_v2),
         "verdicts": {
             "v1": v1_rows,
             "v2": {
@@ -239,12 +242,13 @@ def summarize(
     return json_safe(summary)
 
 
-def main_record(results: dict) -> dict:
-    """The store's own results.json as a record (a store with no sweep: one seed)."""
-    return {"seed": results.get("seed", 0), "config_hash": results.get("config_hash"), "results": results}
+def main_record(results: dict, frontier: dict | None = None) -> dict:
+    """The store's own results.json (and frontier.json) as a record (a store with no sweep: one seed)."""
+    record = {"seed": results.get("seed", 0), "config_hash": results.get("config_hash"), "results": results}
+    return {**record, "frontier": frontier} if frontier else record
 
 
-def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
+def aggregate(cfg, results: dict | None = None, echo=print, frontier: dict | None = None) -> Path:
     """Read and verify the seed records of `cfg`'s store (plus its own results.json when its
     seed has no record), summarize them and write summary.json atomically beside them."""
     from helpers.core.fileio import atomic_write_json, json_bytes
@@ -264,7 +268,7 @@ def aggregate(cfg, results: dict | None = None, echo=print) -> Path:
                     f"{cfg.seed}; compute it first with `{store.command('evaluate')}`."
                 )
             results = json.loads(path.read_text())
-        records = sorted([*records, main_record(results)], key=lambda r: r["seed"])
+        records = sorted([*records, main_record(results, frontier)], key=lambda r: r["seed"])
         lineage["results.json"] = sha256_bytes(json_bytes(results))
     table1_rows = models.layer_rows(models.build_member(cfg, 0))
     summary = summarize(records, lineage, cfg, table1_rows, per_seed=per_image_runs(records, root))
