@@ -30,7 +30,7 @@ SOURCE = REPO_ROOT / "src" / "helpers"
 
 SKIPPED = {
     "python -m helpers <command>": "names the command line itself, any command",
-    "python -m helpers train|evaluate|aggregate|weights|adopt|sweep|build --profile NAME [...]": (
+    "python -m helpers train|evaluate|aggregate|weights|frontier|adopt|sweep|build --profile NAME": (
         "a usage line listing alternatives"
     ),
     "python -m helpers build --out-dir": "names the --out-dir option (the out-dir marker), not a command to run",

@@ -332,7 +332,7 @@ def prepare_results(cfg: Config, echo=print) -> None:
         results = evaluation.evaluate(exp)
         recorded = (exp.store.root / "seeds" / f"seed_{cfg.seed}.json").exists()
         # the frontier of a store without a record of its seed (the smoke book); recorded seeds
-        # get theirs from `python -m helpers frontier`, written into their records
+        # get theirs from the frontier command, written into their records
         frontier = None if recorded else store_frontier(exp, results)
         aggregate(cfg, results, echo=lambda *_: None, frontier=frontier)
     except (StoreError, ValueError, OSError) as e:

@@ -176,7 +176,7 @@ class FrontierModels:
         variants restored; its checks and timings become this object's."""
         from helpers.engine.weights import open_pack
 
-        fix = "make it again with `python -m helpers frontier`"
+        fix = f"delete it and make it again with `python -m helpers frontier --profile {self.config.profile} --seeds {self.config.seed} --force`"
         meta, arrays = open_pack(path, sha256, FrontierError, "a frontier pack", fix)
         if (meta.get("frontier_hash"), meta.get("seed")) != (self.hash, self.config.seed):
             raise FrontierError(
@@ -190,7 +190,7 @@ class FrontierModels:
             for m in range(self.variants[name]["members"]):
                 key = f"{name}/{m}"
                 if key not in arrays:
-                    raise FrontierError(f"{path} lacks {key}; make the pack again with `python -m helpers frontier`.")
+                    raise FrontierError(f"{path} lacks {key}; {fix}.")
                 blob = arrays[key].tobytes()
                 if sha256_bytes(blob) != meta["files"][key]:
                     raise FrontierError(f"{path}: {key} does not match its sha256; the pack is damaged, restore it from git.")
