@@ -76,9 +76,13 @@ def test_the_new_variants_pass_their_checks(frontier_seed):
 def test_the_int8_softmax_audit_finds_exact_zeros_the_float_softmax_lacks(frontier_seed):
     audit = frontier_seed[2]["frontier"]["audit"]
     assert set(audit) == {"int8full", "ft_int8full", "s50_int8full", "s95_int8full", "pqat_s50"}
-    a = audit["s95_int8full"]
+    # the smoke members are barely trained: the re-trained control is the one confident enough
+    # to put a probability under the int8 output's half step (1/512) on NotMNIST
+    a = audit["ft_int8full"]
     assert a["zero_fraction"]["notmnist"] > 0 and a["float_zero_fraction"]["notmnist"] < a["zero_fraction"]["notmnist"]
-    assert set(a["int8"]) == set(a["float_softmax"]) == {"mnist", "notmnist", "fashion_mnist"}
+    for name, b in audit.items():  # a float softmax over the same logits never rounds to zero more often
+        assert all(b["float_zero_fraction"][ds] <= b["zero_fraction"][ds] for ds in b["zero_fraction"]), name
+        assert set(b["int8"]) == set(b["float_softmax"]) == {"mnist", "notmnist", "fashion_mnist"}
 
 
 def test_a_fresh_clone_recomputes_the_same_numbers_from_the_packs_without_training(frontier_seed, monkeypatch):

@@ -176,7 +176,8 @@ class FrontierModels:
         variants restored; its checks and timings become this object's."""
         from helpers.engine.weights import open_pack
 
-        fix = f"delete it and make it again with `python -m helpers frontier --profile {self.config.profile} --seeds {self.config.seed} --force`"
+        command = f"python -m helpers frontier --profile {self.config.profile} --seeds {self.config.seed} --force"
+        fix = f"delete it and make it again with `{command}`"
         meta, arrays = open_pack(path, sha256, FrontierError, "a frontier pack", fix)
         if (meta.get("frontier_hash"), meta.get("seed")) != (self.hash, self.config.seed):
             raise FrontierError(

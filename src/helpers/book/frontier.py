@@ -1,0 +1,382 @@
+"""The frontier chapter's view, tables and sentences: read-only over summary["frontier"]
+(helpers.stages.frontier_numbers); nothing here averages, tests or ranks.
+
+    fv = FrontierView(summary.data["frontier"])
+    fv.stat("c16_s50_q8", "calibrated", "mnist", "nll")     # describe over seeds
+    budget_sentence(fv, "raw", "mnist.nll", 30)              # the computed answer at 30 kB
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.core import fmt
+from helpers.core.datasets import label as dataset_label
+from helpers.core.variants import label
+
+TREATMENT_LABELS = {"raw": "raw", "calibrated": "calibrated", "calibrated_members": "calibrated members"}
+PANEL_LABELS = {
+    "mnist.nll": "MNIST NLL",
+    "mnist.ece": "MNIST ECE",
+    "notmnist.auroc": "NotMNIST AUROC",
+    "fashion_mnist.auroc": "Fashion-MNIST AUROC",
+}
+KIND_LABELS = {
+    "ensemble": "ensemble (paper's recipe)",
+    "single": "single model",
+    "clustered": "clustered",
+    "pqat": "PQAT",
+    "m_by_n": "2:4 structured",
+    "student": "distilled student",
+}
+
+
+class FrontierView:
+    def __init__(self, block: dict):
+        self.data = block
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.data["seeds"])
+
+    @property
+    def n(self) -> int:
+        return int(self.data["n_seeds"])
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.data["stats"])
+
+    def kind(self, name: str) -> str:
+        return self.data["stats"][name]["kind"]
+
+    def stat(self, name: str, treatment: str, dataset: str, metric: str) -> dict | None:
+        return self.data["stats"].get(name, {}).get(treatment, {}).get(dataset, {}).get(metric)
+
+    def mean(self, name: str, treatment: str, dataset: str, metric: str):
+        s = self.stat(name, treatment, dataset, metric)
+        return None if s is None else s["mean"]
+
+    def size(self, name: str) -> float:
+        return self.data["stats"][name]["size"]["zipped_bytes"]["mean"]
+
+    def temperature(self, name: str) -> float:
+        return self.data["stats"][name]["temperature"]["mean"]
+
+    def front(self, treatment: str, panel: str) -> list[str]:
+        return list(self.data["fronts"][treatment][panel])
+
+    def budget(self, treatment: str, panel: str, kb: int) -> dict:
+        return self.data["budgets"][treatment][panel][str(kb)]
+
+    def equal(self, treatment: str, panel: str) -> dict:
+        return self.data["equal_bytes"][treatment][panel]
+
+    @property
+    def budgets_kb(self) -> list[int]:
+        return list(self.data["budgets_kb"])
+
+    @property
+    def panels(self) -> list[dict]:
+        return list(self.data["panels"])
+
+
+# --- formatting one value of a panel -------------------------------------------------------------
+def value(panel: str, x, signed: bool = False) -> str:
+    """A panel's number as the book prints it: NLL in nats, ECE in %, AUROC to 3 decimals."""
+    if x is None:
+        return fmt.MISSING
+    if panel.endswith("ece"):
+        return fmt.pp(x) if signed else fmt.pct(x)
+    if panel.endswith("nll"):
+        return fmt.nats(x, signed=signed)
+    return fmt.number(x, 3, signed=signed)
+
+
+def interval(panel: str, d: dict | None) -> str:
+    if not d or d.get("low") is None:
+        return fmt.MISSING
+    mean, low, high = (value(panel, d[k], signed=True) for k in ("mean", "low", "high"))
+    return f"{mean} [{low}, {high}]"
+
+
+# --- tables -----------------------------------------------------------------------------------------
+def _ordered(fv: FrontierView) -> list[str]:
+    return sorted(fv.names, key=fv.size)
+
+
+def in_distribution_table(fv: FrontierView) -> pd.DataFrame:
+    """Every ensemble by size: zipped kB, its temperature, MNIST NLL and ECE raw and calibrated."""
+    rows = []
+    for n in _ordered(fv):
+        rows.append(
+            {
+                "Configuration": label(n),
+                "Kind": KIND_LABELS.get(fv.kind(n), fv.kind(n)),
+                "Zipped (kB)": fmt.bare(fmt.kb, fv.size(n)),
+                "Temperature": fmt.number(fv.temperature(n), 2),
+                "NLL raw (nats)": fmt.bare(fmt.nats, fv.mean(n, "raw", "mnist", "nll")),
+                "NLL calibrated (nats)": fmt.bare(fmt.nats, fv.mean(n, "calibrated", "mnist", "nll")),
+                "ECE raw (%)": fmt.bare(fmt.pct, fv.mean(n, "raw", "mnist", "ece")),
+                "ECE calibrated (%)": fmt.bare(fmt.pct, fv.mean(n, "calibrated", "mnist", "ece")),
+            }
+        )
+    return pd.DataFrame(rows).set_index("Configuration")
+
+
+def ood_table(fv: FrontierView) -> pd.DataFrame:
+    """Every ensemble by size: AUROC (entropy) on both OOD sets, raw and calibrated."""
+    rows = []
+    for n in _ordered(fv):
+        row = {"Configuration": label(n), "Zipped (kB)": fmt.bare(fmt.kb, fv.size(n))}
+        for ds in ("notmnist", "fashion_mnist"):
+            for t in ("raw", "calibrated"):
+                row[f"{dataset_label(ds)} AUROC {TREATMENT_LABELS[t]}"] = fmt.number(fv.mean(n, t, ds, "auroc"), 3)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Configuration")
+
+
+def budget_table(fv: FrontierView, treatment: str) -> pd.DataFrame:
+    """Per budget and panel: the best configuration that fits, the runner-up, their paired
+    difference over seeds, and the seeds where the best is best."""
+    rows = []
+    for kb in fv.budgets_kb:
+        for p in fv.panels:
+            b = fv.budget(treatment, p["key"], kb)
+            rows.append(
+                {
+                    "Budget": f"{kb} kB",
+                    "Measure": PANEL_LABELS[p["key"]],
+                    "Best": label(b["best"]) if b["best"] else "nothing fits",
+                    "Runner-up": label(b["runner_up"]) if b["runner_up"] else fmt.MISSING,
+                    "Best − runner-up": interval(p["key"], b["diff"]),
+                    "Seeds won": f"{len(b['wins'])} of {fv.n}",
+                }
+            )
+    return pd.DataFrame(rows).set_index(["Budget", "Measure"])
+
+
+def equal_bytes_table(fv: FrontierView, treatment: str) -> pd.DataFrame:
+    """Every compressed ensemble against the best single model or student no larger than it."""
+    rows = []
+    for p in fv.panels:
+        for name, e in sorted(fv.equal(treatment, p["key"]).items(), key=lambda kv: fv.size(kv[0])):
+            rows.append(
+                {
+                    "Measure": PANEL_LABELS[p["key"]],
+                    "Ensemble": label(name),
+                    "Against": label(e["reference"]),
+                    "Ensemble − single": interval(p["key"], e["diff"]),
+                    "Verdict": {"better": "ensemble better", "worse": "single better"}.get(e["verdict"], "not resolved"),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["Measure", "Ensemble"])
+
+
+def audit_table(fv: FrontierView) -> pd.DataFrame:
+    """The int8 softmax's effect: zero probabilities and the change it makes (int8 − float softmax)."""
+    rows = []
+    for name, a in fv.data["audit"].items():
+        rows.append(
+            {
+                "Configuration": label(name),
+                "Zero probabilities, NotMNIST (%)": fmt.bare(fmt.pct, a["zero_fraction"]["notmnist"]["mean"]),
+                "MNIST NLL (nats)": fmt.bare(fmt.nats, a["mnist"]["nll"]["mean"], signed=True),
+                "NotMNIST entropy (nats)": fmt.bare(fmt.nats, a["notmnist"]["mean_entropy"]["mean"], signed=True),
+                "NotMNIST disagreement (nats)": fmt.bare(fmt.nats, a["notmnist"]["mean_disagreement"]["mean"], signed=True)
+                if "mean_disagreement" in a["notmnist"]
+                else fmt.MISSING,
+            }
+        )
+    return pd.DataFrame(rows).set_index("Configuration")
+
+
+# --- sentences ----------------------------------------------------------------------------------------
+def _seeds(n: int) -> str:
+    return f"{n} seed" + ("" if n == 1 else "s")
+
+
+def budget_sentence(fv: FrontierView, treatment: str, panel: str, kb: int) -> str:
+    b = fv.budget(treatment, panel, kb)
+    what = f"{PANEL_LABELS[panel]} ({TREATMENT_LABELS[treatment]})"
+    if b["best"] is None:
+        return f"Within {kb} kB, no configuration fits for {what}."
+    best = f"{label(b['best'])} ({fmt.kb(fv.size(b['best']))}, {value(panel, fv.mean(b['best'], treatment, *panel.split('.')))})"
+    if b["runner_up"] is None:
+        return f"Within {kb} kB, only the {best} fits for {what}."
+    verdict = {
+        "better": "better than the runner-up on every reading of the interval",
+        "worse": "worse",
+        "not resolved": "not distinguishable from the runner-up",
+    }[b["verdict"]]
+    return (
+        f"Within {kb} kB, the best for {what} is the {best}, {verdict} ({label(b['runner_up'])}: difference "
+        f"{interval(panel, b['diff'])} over {_seeds(fv.n)}; best on {len(b['wins'])} of them)."
+    )
+
+
+def budget_answers(fv: FrontierView, treatment: str = "raw") -> str:
+    """One sentence per budget: the best configuration on MNIST NLL and on NotMNIST AUROC."""
+    return " ".join(budget_sentence(fv, treatment, p, kb) for kb in fv.budgets_kb for p in ("mnist.nll", "notmnist.auroc"))
+
+
+def equal_bytes_answer(fv: FrontierView, treatment: str = "raw") -> str:
+    """Whether any compressed ensemble beats the best single model or student at equal bytes."""
+    parts = []
+    for p in fv.panels:
+        e = fv.equal(treatment, p["key"])
+        wins = [n for n, v in e.items() if v["verdict"] == "better"]
+        losses = [n for n, v in e.items() if v["verdict"] == "worse"]
+        parts.append(
+            f"on {PANEL_LABELS[p['key']]}, {len(wins)} of {len(e)} beat it"
+            + (f" ({', '.join(label(n) for n in sorted(wins, key=fv.size))})" if wins else "")
+            + f" and {len(losses)} lose"
+        )
+    return (
+        f"At equal bytes ({TREATMENT_LABELS[treatment]} numbers, {_seeds(fv.n)}), each compressed ensemble against the "
+        "best single model or student no larger than it: " + "; ".join(parts) + "."
+    )
+
+
+def calibration_answer(fv: FrontierView, small: str = "s95_q8", reference: str = "q8") -> str:
+    """What temperature scaling does to the most-pruned ensemble's OOD advantage."""
+    if small not in fv.names or reference not in fv.names:
+        return "The calibration comparison needs the 95 % and the 0 % int8 ensembles."
+    out = []
+    for t in ("raw", "calibrated"):
+        a = fv.mean(small, t, "notmnist", "auroc")
+        b = fv.mean(reference, t, "notmnist", "auroc")
+        out.append((t, a, b))
+    (_, a_raw, b_raw), (_, a_cal, b_cal) = out
+    kept = (a_raw > b_raw) == (a_cal > b_cal)
+    return (
+        f"Temperature scaling moves the {label(small)} ensemble's NotMNIST AUROC from {fmt.number(a_raw, 3)} to "
+        f"{fmt.number(a_cal, 3)} and the {label(reference)} ensemble's from {fmt.number(b_raw, 3)} to {fmt.number(b_cal, 3)} "
+        f"(temperatures {fmt.number(fv.temperature(small), 2)} and {fmt.number(fv.temperature(reference), 2)}): "
+        + (
+            "the order of the two survives calibration."
+            if kept
+            else "the order of the two is reversed after calibration, so the raw difference was one of temperature."
+        )
+    )
+
+
+def audit_answer(fv: FrontierView) -> str:
+    audit = fv.data["audit"]
+    if not audit:
+        return "No variant has an int8 softmax output."
+    zeros = {n: a["zero_fraction"]["notmnist"]["mean"] for n, a in audit.items()}
+    nll = {n: a["mnist"]["nll"]["mean"] for n, a in audit.items()}
+    worst = max(nll, key=lambda n: abs(nll[n]))
+    return (
+        f"The int8 softmax sets {fmt.pct(min(zeros.values()))} to {fmt.pct(max(zeros.values()))} of the NotMNIST "
+        f"probabilities to exactly 0; against a float softmax over the same logits it changes MNIST NLL by at most "
+        f"{fmt.nats(nll[worst], signed=True)} ({label(worst)})."
+    )
+
+
+def cost_answer(fv: FrontierView) -> str:
+    names = {
+        "clustering": "clustering",
+        "pqat": "PQAT",
+        "m_by_n": "2:4 pruning",
+        "distillation": "distillation",
+        "frontier_evaluation": "the numbers",
+    }
+    t = fv.data["timings"]
+    parts = [f"{names[k]} {fmt.number(v['mean'] / 60, 1)} min" for k, v in t.items() if k in names and v.get("mean") is not None]
+    return f"Per seed (mean over {_seeds(fv.n)}, wall time on one CPU thread): " + ", ".join(parts) + "."
+
+
+def checks_answer(fv: FrontierView) -> str:
+    """What the new variants' checks found over every seed (clusters, zeros kept, 2:4, students' sizes)."""
+    checks = fv.data.get("checks", {})
+    parts = []
+    for name, c in checks.items():
+        if "max_clusters" in c:
+            kept = "every pruned weight stayed zero" if c["zeros_kept"] else "some pruned weights were revived"
+            parts.append(
+                f"the {label(name)} ensemble keeps at most {c['max_clusters']} distinct non-zero values per layer and {kept}"
+            )
+        if "least_m_by_n_fraction" in c:
+            full = [k for k, v in c["least_m_by_n_fraction"].items() if v == 1.0]
+            partial = {k: v for k, v in c["least_m_by_n_fraction"].items() if v < 1.0}
+            text = f"2:4 holds in every block of {', '.join(full) or 'no layer'}"
+            if c.get("dense_layers"):
+                text += f" ({', '.join(c['dense_layers'])}, with fewer than four input channels, stays dense)"
+            if partial:
+                text += " and in " + ", ".join(f"{fmt.pct(v, 0)} of the blocks of {k}" for k, v in partial.items())
+            parts.append(text)
+        if "parameters" in c:
+            parts.append(f"the {label(name)} has {c['parameters']:,} parameters ({fmt.kb(fv.size(name))} zipped)")
+    if not parts:
+        return "No checks were recorded."
+    return f"Over {_seeds(fv.n)}: " + "; ".join(parts) + "."
+
+
+def left_out_answer(fv: FrontierView) -> str:
+    left = fv.data.get("left_out", {})
+    if not left:
+        return f"Every seed of the summary is on the frontier ({fmt.seed_list(fv.seeds)})."
+    reasons: dict[str, list[int]] = {}
+    for seed, why in left.items():
+        reasons.setdefault(why, []).append(int(seed))
+    text = "; ".join(f"seed{'s' if len(s) > 1 else ''} {fmt.seed_list(sorted(s))}: {why}" for why, s in reasons.items())
+    return f"The frontier covers seeds {fmt.seed_list(fv.seeds)}. Not on it: {text}."
+
+
+def fronts_answer(fv: FrontierView, treatment: str) -> str:
+    """Which configurations make up each Pareto front, from the smallest."""
+    parts = [f"for {PANEL_LABELS[p['key']]}, {' → '.join(label(n) for n in fv.front(treatment, p['key']))}" for p in fv.panels]
+    kinds = ("clustered", "pqat", "m_by_n", "student")
+    new = {n for p in fv.panels for n in fv.front(treatment, p["key"]) if fv.kind(n) in kinds}
+    tail = (
+        f" New configurations on a front: {'; '.join(label(n) for n in sorted(new, key=fv.size))}."
+        if new
+        else " No new configuration reaches a front."
+    )
+    return (
+        f"The Pareto fronts ({TREATMENT_LABELS[treatment]} numbers), from the smallest configuration: "
+        + "; ".join(parts)
+        + "."
+        + tail
+    )
+
+
+VERDICT_CLAIMS = ("C7", "C8", "C10")
+
+
+def verdicts_table(fv: FrontierView) -> pd.DataFrame:
+    """Rules v2's C7, C8 and C10 on the frontier's seeds, raw beside calibrated."""
+    v = fv.data.get("verdicts")
+    rows = []
+    if v is None:
+        return pd.DataFrame(
+            [{"Claim": fmt.MISSING, "Data": fmt.MISSING, "Raw": "too few seeds", "Calibrated": "too few seeds"}]
+        ).set_index(["Claim", "Data"])
+    for cid in VERDICT_CLAIMS:
+        for ds in v["raw"][cid]:
+            rows.append(
+                {
+                    "Claim": cid,
+                    "Data": dataset_label(ds),
+                    "Raw": v["raw"][cid][ds]["verdict"],
+                    "Calibrated": v["calibrated"][cid].get(ds, {}).get("verdict", fmt.MISSING),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["Claim", "Data"])
+
+
+def verdicts_answer(fv: FrontierView) -> str:
+    v = fv.data.get("verdicts")
+    if v is None:
+        return f"With {_seeds(fv.n)} on the frontier, rules v2 cannot judge the claims again (they need at least three)."
+    changed = [
+        f"{cid} on {dataset_label(ds)} ({v['raw'][cid][ds]['verdict']} raw, {v['calibrated'][cid][ds]['verdict']} calibrated)"
+        for cid in VERDICT_CLAIMS
+        for ds in v["raw"][cid]
+        if ds in v["calibrated"][cid] and v["raw"][cid][ds]["verdict"] != v["calibrated"][cid][ds]["verdict"]
+    ]
+    if not changed:
+        return f"On these {_seeds(fv.n)}, every verdict of C7, C8 and C10 is the same after calibration as before."
+    return "Calibration changes " + "; ".join(changed) + "; the other verdicts hold after calibration."
