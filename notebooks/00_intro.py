@@ -115,5 +115,7 @@ chapter.glue_table("verdicts", verdict_tables.verdict_overview(S))
 # 5. {doc}`05_out_of_distribution`: the paper's Figures 1 and 2, and OOD detection.
 # 6. {doc}`06_beyond_notmnist`: Fashion-MNIST, rotated and corrupted MNIST, and the
 #    memory budget.
-# 7. {doc}`07_discussion`: every claim with its verdict and the rule that chose it.
-# 8. {doc}`08_appendix`: configuration, digests, versions, timings and benchmarks.
+# 7. {doc}`07_frontier`: the best uncertainty per kilobyte — the toolkit's other compressions,
+#    distilled students and temperature scaling on the memory-budget frontier.
+# 8. {doc}`08_discussion`: every claim with its verdict and the rule that chose it.
+# 9. {doc}`09_appendix`: configuration, digests, versions, timings and benchmarks.

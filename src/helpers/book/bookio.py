@@ -169,6 +169,8 @@ if importlib.util.find_spec("helpers") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements-runtime.txt"],
                    cwd=clone, check=True)
     sys.path.insert(0, os.path.join(clone, "src"))  # the editable install counts after a restart
+if "google.colab" in sys.modules:  # Colab shows MyST roles as typed (Binder renders them)
+    print("In the text, {{glue:text}}`name` marks a computed value: the cell that computes it prints 'name: value'.")
 """
 
 
