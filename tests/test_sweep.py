@@ -580,3 +580,18 @@ def test_a_ray_address_that_does_not_answer_fails_within_seconds():
     finally:
         server.close()
     RS.check_ray_address("auto")
+
+
+def test_sweep_with_frontier_gives_the_same_seeds_their_frontier(monkeypatch, capsys):
+    """`sweep --frontier` runs the frontier command on exactly the swept seeds, after the sweep."""
+    from helpers.build.cli import main
+    from helpers.stages import frontier_sweep
+
+    calls = []
+    monkeypatch.setattr(S, "run_sweep", lambda profile, seeds, **kw: calls.append(("sweep", profile, list(seeds))))
+    monkeypatch.setattr(frontier_sweep, "run_frontier", lambda profile, seeds: calls.append(("frontier", profile, list(seeds))))
+    assert main(["sweep", "--profile", "smoke", "--seeds", "0,2-3", "--frontier"]) == 0
+    assert calls == [("sweep", "smoke", [0, 2, 3]), ("frontier", "smoke", [0, 2, 3])]
+    calls.clear()
+    assert main(["sweep", "--profile", "smoke", "--seeds", "1"]) == 0
+    assert calls == [("sweep", "smoke", [1])]

@@ -158,6 +158,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--engine", choices=("local", "ray"), default="local", help="local: seed after seed; ray: task per seed")
     sweep.add_argument("--address", help="Ray cluster address (HEAD:6379); default: a local Ray instance on this machine's CPUs")
     sweep.add_argument("--cpus-per-task", type=int, default=2, help="CPUs per Ray task")
+    sweep.add_argument(
+        "--frontier",
+        action="store_true",
+        help="then give every listed seed with committed weights its frontier (as the frontier command)",
+    )
     return parser
 
 
@@ -188,6 +193,10 @@ def _sweep(args) -> None:
         num_cpus_per_task=args.cpus_per_task,
         on_seed_done=report,
     )
+    if args.frontier:  # seeds without committed weights are named and skipped
+        from helpers.stages.frontier_sweep import run_frontier
+
+        run_frontier(args.profile, parse_seeds(args.seeds))
 
 
 def _config(args):
