@@ -583,15 +583,16 @@ def test_a_ray_address_that_does_not_answer_fails_within_seconds():
 
 
 def test_sweep_with_frontier_gives_the_same_seeds_their_frontier(monkeypatch, capsys):
-    """`sweep --frontier` runs the frontier command on exactly the swept seeds, after the sweep."""
+    """`sweep --frontier` writes the swept seeds' weights packs, then their frontier, after the sweep."""
     from helpers.build.cli import main
-    from helpers.stages import frontier_sweep
+    from helpers.stages import frontier_sweep, reopen
 
     calls = []
+    monkeypatch.setattr(reopen, "export_weights", lambda profile, seeds: calls.append(("weights", profile, list(seeds))) or {})
     monkeypatch.setattr(S, "run_sweep", lambda profile, seeds, **kw: calls.append(("sweep", profile, list(seeds))))
     monkeypatch.setattr(frontier_sweep, "run_frontier", lambda profile, seeds: calls.append(("frontier", profile, list(seeds))))
     assert main(["sweep", "--profile", "smoke", "--seeds", "0,2-3", "--frontier"]) == 0
-    assert calls == [("sweep", "smoke", [0, 2, 3]), ("frontier", "smoke", [0, 2, 3])]
+    assert calls == [("sweep", "smoke", [0, 2, 3]), ("weights", "smoke", [0, 2, 3]), ("frontier", "smoke", [0, 2, 3])]
     calls.clear()
     assert main(["sweep", "--profile", "smoke", "--seeds", "1"]) == 0
     assert calls == [("sweep", "smoke", [1])]

@@ -161,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--frontier",
         action="store_true",
-        help="then give every listed seed with committed weights its frontier (as the frontier command)",
+        help="then write each seed's weights pack (as the weights command) and its frontier (as the frontier command)",
     )
     return parser
 
@@ -193,9 +193,12 @@ def _sweep(args) -> None:
         num_cpus_per_task=args.cpus_per_task,
         on_seed_done=report,
     )
-    if args.frontier:  # seeds without committed weights are named and skipped
+    if args.frontier:  # the frontier starts from weights packs: written first (as `weights`)
         from helpers.stages.frontier_sweep import run_frontier
+        from helpers.stages.reopen import export_weights
 
+        for seed, what in export_weights(args.profile, parse_seeds(args.seeds)).items():
+            print(f"seed {seed}: weights {what}", flush=True)
         run_frontier(args.profile, parse_seeds(args.seeds))
 
 
