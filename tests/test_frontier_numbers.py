@@ -153,3 +153,16 @@ def test_the_chapter_sentences_read_the_block():
     table = F.budget_table(fv, "raw")
     assert table.loc[("30 kB", "MNIST NLL"), "Best"] == "single model, int8 weights"
     assert table.loc[("30 kB", "MNIST NLL"), "Seeds won"] == "3 of 3"
+
+
+def test_too_few_seeds_for_the_calibrated_verdicts_says_how_many_are_needed():
+    from helpers.book import frontier as F
+
+    from helpers.stats.rules import load_rules_v2
+
+    rules = load_rules_v2(CFG.config_path)
+    block = FN.frontier_block(_records()[:2], CFG, 0.05, rules)
+    assert block["verdicts"] is None and block["min_seeds"] == rules.min_seeds == 3
+    assert F.verdicts_answer(F.FrontierView(block)) == (
+        "With 2 seeds on the frontier, rules v2 cannot judge the claims again (they need at least 3)."
+    )

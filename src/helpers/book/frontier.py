@@ -370,7 +370,10 @@ def verdicts_table(fv: FrontierView) -> pd.DataFrame:
 def verdicts_answer(fv: FrontierView) -> str:
     v = fv.data.get("verdicts")
     if v is None:
-        return f"With {_seeds(fv.n)} on the frontier, rules v2 cannot judge the claims again (they need at least three)."
+        need = fv.data.get("min_seeds")
+        return f"With {_seeds(fv.n)} on the frontier, rules v2 cannot judge the claims again" + (
+            f" (they need at least {need})." if need else " (this profile has no rules v2)."
+        )
     changed = [
         f"{cid} on {dataset_label(ds)} ({v['raw'][cid][ds]['verdict']} raw, {v['calibrated'][cid][ds]['verdict']} calibrated)"
         for cid in VERDICT_CLAIMS

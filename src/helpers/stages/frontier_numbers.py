@@ -260,6 +260,7 @@ def frontier_block(records: list[dict], cfg, alpha: float, rules=None) -> dict |
         {
             "seeds": [f["seed"] for f in frontiers],
             "n_seeds": len(frontiers),
+            "min_seeds": rules.min_seeds if rules is not None else None,
             "left_out": {str(k): v for k, v in left.items()},
             "budgets_kb": list(BUDGETS_KB),
             "panels": [{"key": panel_key(p), "dataset": p[0], "metric": p[1], "higher_is_better": p[2]} for p in PANELS],
