@@ -157,7 +157,6 @@ def test_the_chapter_sentences_read_the_block():
 
 def test_too_few_seeds_for_the_calibrated_verdicts_says_how_many_are_needed():
     from helpers.book import frontier as F
-
     from helpers.stats.rules import load_rules_v2
 
     rules = load_rules_v2(CFG.config_path)
