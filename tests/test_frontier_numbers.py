@@ -82,7 +82,7 @@ def test_stats_and_fronts_are_the_seed_means():
     # AUROC: higher is better; s95 (0.98 at 27.8 kB) dominates everything larger.
     assert block["fronts"]["raw"]["notmnist.auroc"] == ["student_small_q8", "s95_q8"]
     assert block["fronts_per_seed"]["raw"]["notmnist.auroc"]["6"] == ["student_small_q8", "s95_q8"]
-    assert block["timings"]["clustering"]["mean"] == pytest.approx(66.0)  # 65, 66, 67 s
+    assert block["timings"][FN.UNKNOWN_CPU]["clustering"]["mean"] == pytest.approx(66.0)  # 65, 66, 67 s
     assert block["checks"]["c16_s50_q8"] == {"max_clusters": 16, "zeros_kept": True}
 
 
@@ -147,7 +147,7 @@ def test_the_chapter_sentences_read_the_block():
     assert "over 3 seeds; best on 3 of them" in text
     assert F.budget_sentence(fv, "raw", "mnist.nll", 10).startswith("Within 10 kB, only the small distilled student")
     eq = F.equal_bytes_answer(fv, "raw")
-    assert "on MNIST NLL, 3 of 3 beat it" in eq
+    assert "On MNIST NLL, 3 of 3 beat it (95 % pruned, int8 weights; 75 % pruned, 16 clusters, int8 weights; " in eq
     assert F.checks_answer(fv).startswith("Over 3 seeds: the 50 % pruned, 16 clusters, int8 weights ensemble keeps at most 16")
     assert F.left_out_answer(fv) == "Every seed of the summary is on the frontier (5–7)."
     table = F.budget_table(fv, "raw")
@@ -164,4 +164,23 @@ def test_too_few_seeds_for_the_calibrated_verdicts_says_how_many_are_needed():
     assert block["verdicts"] is None and block["min_seeds"] == rules.min_seeds == 3
     assert F.verdicts_answer(F.FrontierView(block)) == (
         "With 2 seeds on the frontier, rules v2 cannot judge the claims again (they need at least 3)."
+    )
+
+
+def test_stage_times_are_summarized_per_cpu_model_never_pooled_across_models():
+    from helpers.book import frontier as F
+
+    records = _records()  # clustering 65, 66, 67 s on seeds 5, 6, 7
+    records[0]["frontier"]["machine"] = {"cpu_model": "AMD EPYC"}
+    for r in records[1:]:
+        r["frontier"]["machine"] = {"cpu_model": "Intel Xeon"}
+        r["frontier"]["timings"]["distillation"] = 600.0
+    block = FN.frontier_block(records, CFG, 0.05)
+    assert block["timings"]["AMD EPYC"]["clustering"]["mean"] == pytest.approx(65.0)
+    assert block["timings"]["Intel Xeon"]["clustering"]["mean"] == pytest.approx(66.5)
+    assert block["timings"]["Intel Xeon"]["distillation"]["n"] == 2 and "distillation" not in block["timings"]["AMD EPYC"]
+    assert F.cost_answer(F.FrontierView(block)) == (
+        "On AMD EPYC (mean over 1 seed, wall time on one CPU thread per seed): clustering 1.1 min; 1 min in all per "
+        "seed. On Intel Xeon (mean over 2 seeds, wall time on one CPU thread per seed): clustering 1.1 min, "
+        "distillation 10.0 min; 11 min in all per seed."
     )

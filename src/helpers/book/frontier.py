@@ -227,14 +227,15 @@ def equal_bytes_answer(fv: FrontierView, treatment: str = "raw") -> str:
         e = fv.equal(treatment, p["key"])
         wins = [n for n, v in e.items() if v["verdict"] == "better"]
         losses = [n for n, v in e.items() if v["verdict"] == "worse"]
+        # labels hold commas ("75 % pruned, int8 weights"): semicolons between them
         parts.append(
-            f"on {PANEL_LABELS[p['key']]}, {len(wins)} of {len(e)} beat it"
-            + (f" ({', '.join(label(n) for n in sorted(wins, key=fv.size))})" if wins else "")
-            + f" and {len(losses)} lose"
+            f"On {PANEL_LABELS[p['key']]}, {len(wins)} of {len(e)} beat it"
+            + (f" ({'; '.join(label(n) for n in sorted(wins, key=fv.size))})" if wins else "")
+            + f" and {len(losses)} {'loses' if len(losses) == 1 else 'lose'}"
         )
     return (
         f"At equal bytes ({TREATMENT_LABELS[treatment]} numbers, {_seeds(fv.n)}), each compressed ensemble against the "
-        "best single model or student no larger than it: " + "; ".join(parts) + "."
+        "best single model or student no larger than it. " + ". ".join(parts) + "."
     )
 
 
@@ -266,16 +267,28 @@ def audit_answer(fv: FrontierView) -> str:
     if not audit:
         return "No variant has an int8 softmax output."
     zeros = {n: a["zero_fraction"]["notmnist"]["mean"] for n, a in audit.items()}
-    nll = {n: a["mnist"]["nll"]["mean"] for n, a in audit.items()}
-    worst = max(nll, key=lambda n: abs(nll[n]))
+
+    def largest(dataset: str, metric: str, unit: str) -> str:
+        change = {n: a[dataset][metric]["mean"] for n, a in audit.items() if metric in a[dataset]}
+        worst = max(change, key=lambda n: abs(change[n]))
+        return f"{unit} by at most {fmt.nats(change[worst], signed=True)} ({label(worst)})"
+
     return (
         f"The int8 softmax sets {fmt.pct(min(zeros.values()))} to {fmt.pct(max(zeros.values()))} of the NotMNIST "
-        f"probabilities to exactly 0; against a float softmax over the same logits it changes MNIST NLL by at most "
-        f"{fmt.nats(nll[worst], signed=True)} ({label(worst)})."
+        "probabilities to exactly 0. Against a float softmax over the same logits it changes "
+        + ", ".join(
+            [
+                largest("mnist", "nll", "MNIST NLL"),
+                largest("notmnist", "mean_entropy", "NotMNIST entropy"),
+                largest("notmnist", "mean_disagreement", "NotMNIST disagreement"),
+            ]
+        )
+        + "."
     )
 
 
 def cost_answer(fv: FrontierView) -> str:
+    """Each new stage's wall time per seed, per CPU model (times compare only on one model)."""
     names = {
         "clustering": "clustering",
         "pqat": "PQAT",
@@ -283,9 +296,19 @@ def cost_answer(fv: FrontierView) -> str:
         "distillation": "distillation",
         "frontier_evaluation": "the numbers",
     }
-    t = fv.data["timings"]
-    parts = [f"{names[k]} {fmt.number(v['mean'] / 60, 1)} min" for k, v in t.items() if k in names and v.get("mean") is not None]
-    return f"Per seed (mean over {_seeds(fv.n)}, wall time on one CPU thread): " + ", ".join(parts) + "."
+    sentences = []
+    for cpu, t in fv.data["timings"].items():
+        parts = [
+            f"{what} {fmt.number(t[k]['mean'] / 60, 1)} min" for k, what in names.items() if t.get(k, {}).get("mean") is not None
+        ]
+        total = sum(t[k]["mean"] for k in names if t.get(k, {}).get("mean") is not None)
+        n = max(t[k]["n"] for k in names if k in t)
+        sentences.append(
+            f"On {cpu} (mean over {_seeds(n)}, wall time on one CPU thread per seed): "
+            + ", ".join(parts)
+            + f"; {fmt.number(total / 60, 0)} min in all per seed."
+        )
+    return " ".join(sentences) if sentences else "No frontier stage was timed."
 
 
 def checks_answer(fv: FrontierView) -> str:

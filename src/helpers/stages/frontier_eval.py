@@ -5,7 +5,7 @@ scaling, and the softmax audit of the variants whose softmax output is int8.
 
 Schema (fractions in [0, 1], entropies in nats)::
 
-    {"frontier_version", "frontier_hash", "seed", "timings", "checks",
+    {"frontier_version", "frontier_hash", "seed", "timings", "machine", "checks",
      "variants": {name: {"label", "kind", "members", "size": {"zipped_bytes"},
          "temperature", "member_temperatures",          # fitted on the validation split
          "raw" | "calibrated" | "calibrated_members": {
@@ -207,6 +207,7 @@ def audit(exp, fm, name: str, y_test: np.ndarray) -> dict:
 def evaluate_frontier(exp, fm, record: dict, echo=print) -> dict:
     """The seed's frontier numbers (schema in the module doc); `fm` built (FrontierModels.build)."""
     from helpers.core import progress
+    from helpers.core.provenance import machine_info
 
     start = time.monotonic()
     x_val, y_val = validation_images(exp)
@@ -237,6 +238,7 @@ def evaluate_frontier(exp, fm, record: dict, echo=print) -> dict:
         "seed": exp.config.seed,
         "validation_images": int(len(y_val)),
         "timings": timings,
+        "machine": machine_info(),  # the timings compare only on the same CPU model
         "checks": fm.checks,
         "variants": out,
         "audit": audits,

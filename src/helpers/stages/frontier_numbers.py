@@ -230,6 +230,24 @@ def calibrated_verdicts(frontiers: list[dict], rules) -> dict:
     return out
 
 
+UNKNOWN_CPU = "a CPU not recorded"
+
+
+def timings_by_cpu(frontiers: list[dict], alpha: float) -> dict:
+    """{CPU model: {stage: stats of its wall seconds over the seeds timed on that model}}:
+    times compare only on the same CPU (the machine of each seed's frontier numbers)."""
+    groups: dict[str, list[dict]] = {}
+    for f in frontiers:
+        groups.setdefault((f.get("machine") or {}).get("cpu_model") or UNKNOWN_CPU, []).append(f["timings"])
+    return {
+        cpu: {
+            k: describe([t[k] for t in ts if k in t], alpha) | {"n": sum(k in t for t in ts)}
+            for k in sorted({k for t in ts for k in t})
+        }
+        for cpu, ts in sorted(groups.items())
+    }
+
+
 def frontier_block(records: list[dict], cfg, alpha: float, rules=None) -> dict | None:
     """summary["frontier"] (schema in the module doc); None when no record has current frontier numbers."""
     keep, left = current_records(records, cfg)
@@ -274,9 +292,6 @@ def frontier_block(records: list[dict], cfg, alpha: float, rules=None) -> dict |
             "verdicts": calibrated_verdicts(frontiers, rules)
             if rules is not None and len(frontiers) >= rules.min_seeds
             else None,
-            "timings": {
-                k: describe([f["timings"][k] for f in frontiers if k in f.get("timings", {})], alpha)
-                for k in sorted({k for f in frontiers for k in f.get("timings", {})})
-            },
+            "timings": timings_by_cpu(frontiers, alpha),
         }
     )
