@@ -276,13 +276,11 @@ def audit_answer(fv: FrontierView) -> str:
     return (
         f"The int8 softmax sets {fmt.pct(min(zeros.values()))} to {fmt.pct(max(zeros.values()))} of the NotMNIST "
         "probabilities to exactly 0. Against a float softmax over the same logits it changes "
-        + ", ".join(
-            [
-                largest("mnist", "nll", "MNIST NLL"),
-                largest("notmnist", "mean_entropy", "NotMNIST entropy"),
-                largest("notmnist", "mean_disagreement", "NotMNIST disagreement"),
-            ]
-        )
+        + largest("mnist", "nll", "MNIST NLL")
+        + ", "
+        + largest("notmnist", "mean_entropy", "NotMNIST entropy")
+        + " and "
+        + largest("notmnist", "mean_disagreement", "NotMNIST disagreement")
         + "."
     )
 
