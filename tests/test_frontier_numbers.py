@@ -184,3 +184,25 @@ def test_stage_times_are_summarized_per_cpu_model_never_pooled_across_models():
         "seed. On Intel Xeon (mean over 2 seeds, wall time on one CPU thread per seed): clustering 1.1 min, "
         "distillation 10.0 min; 11 min in all per seed."
     )
+
+
+def test_the_audit_sentence_names_the_largest_change_of_each_measure_and_its_configuration():
+    from helpers.book import frontier as F
+
+    def entry(zeros, nll, entropy, disagreement):
+        m = lambda v: {"mean": v}  # noqa: E731
+        return {
+            "zero_fraction": {"notmnist": m(zeros)},
+            "mnist": {"nll": m(nll)},
+            "notmnist": {"mean_entropy": m(entropy), "mean_disagreement": m(disagreement)},
+        }
+
+    fv = F.FrontierView(
+        {"audit": {"int8full": entry(0.5, 0.004, -0.001, 0.002), "s95_int8full": entry(0.75, 0.001, -0.005, 0.0)}}
+    )
+    assert F.audit_answer(fv) == (
+        "The int8 softmax sets 50.00 % to 75.00 % of the NotMNIST probabilities to exactly 0. Against a float softmax "
+        "over the same logits it changes MNIST NLL by at most +0.004 nats (0 % pruned, full int8), NotMNIST entropy by "
+        "at most −0.005 nats (95 % pruned, full int8) and NotMNIST disagreement by at most +0.002 nats (0 % pruned, full int8)."
+    )
+    assert F.audit_answer(F.FrontierView({"audit": {}})) == "No variant has an int8 softmax output."
