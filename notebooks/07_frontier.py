@@ -57,7 +57,7 @@ from helpers.book import chapter, frontier, frontier_plots
 from helpers.core import fmt
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
-fv = frontier.FrontierView(view.summary.data["frontier"])
+fv = frontier.frontier_view(view.summary.data, profile)
 cfg = view.config
 chapter.glue_text("n_clusters", str(cfg.cluster_count))
 chapter.glue_text("cluster_bits", f"{math.log2(cfg.cluster_count):g}")

@@ -206,3 +206,16 @@ def test_the_audit_sentence_names_the_largest_change_of_each_measure_and_its_con
         "at most −0.005 nats (95 % pruned, full int8) and NotMNIST disagreement by at most +0.002 nats (0 % pruned, full int8)."
     )
     assert F.audit_answer(F.FrontierView({"audit": {}})) == "No variant has an int8 softmax output."
+
+
+def test_a_summary_without_frontier_numbers_is_refused_with_the_command_that_makes_them():
+    from helpers.book import frontier as F
+
+    with pytest.raises(
+        F.FrontierMissing,
+        match=r"^The summary of profile 'paper' has no frontier numbers .*"
+        r"`python -m helpers frontier --profile paper --seeds 0`, then build again\.$",
+    ):
+        F.frontier_view({"frontier": None}, "paper")
+    block = FN.frontier_block(_records(), CFG, 0.05)
+    assert F.frontier_view({"frontier": block}, "paper").n == 3

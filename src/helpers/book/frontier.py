@@ -31,6 +31,22 @@ KIND_LABELS = {
 }
 
 
+class FrontierMissing(ValueError):
+    """A summary without frontier numbers: chapter 7 has nothing to show."""
+
+
+def frontier_view(summary_data: dict, profile: str) -> "FrontierView":
+    """The summary's frontier block, or one sentence saying how to make it."""
+    block = summary_data.get("frontier")
+    if not block:
+        raise FrontierMissing(
+            f"The summary of profile {profile!r} has no frontier numbers (no seed record holds them), so chapter 7 "
+            f"has nothing to show; make them with `python -m helpers frontier --profile {profile} --seeds 0`, "
+            "then build again."
+        )
+    return FrontierView(block)
+
+
 class FrontierView:
     def __init__(self, block: dict):
         self.data = block
