@@ -6,6 +6,7 @@ summary["frontier"] holds (helpers.book.frontier.FrontierView); computes nothing
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.lines import Line2D
 
 from helpers.book.figures import WIDTH, _kb_axis, _style, color
@@ -86,8 +87,23 @@ def frontier_figure(fv: FrontierView, treatment: str = "raw"):
             ax.plot([points[n][0] for n in front], [points[n][1] for n in front], "--", color="0.2", lw=1, zorder=0, gid="pareto")
             for kb in fv.budgets_kb:
                 ax.axvline(kb, color="#E69F00", lw=1.0, ls=":", alpha=0.8, zorder=0, gid=f"budget:{kb}")
+            # front points crowd between 50 and 150 kB: labels alternate above and below the
+            # line, and one closer than a tenth of a decade to the last label is left to the tables
+            last, labelled = None, 0
             for n in front:
-                ax.annotate(short_label(n), points[n], xytext=(3, 3), textcoords="offset points", fontsize=7, color="0.25")
+                x = np.log10(points[n][0])
+                if last is not None and x - last < 0.1:
+                    continue
+                last, labelled = x, labelled + 1
+                ax.annotate(
+                    short_label(n),
+                    points[n],
+                    xytext=(4, 6 if labelled % 2 else -11),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="0.2",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
             _kb_axis(ax, [p[0] for p in points.values()])
             unit = " (%)" if metric == "ece" else " (nats)" if metric == "nll" else ""
             ax.set(xlabel="zipped size (kB)", ylabel=PANEL_LABELS[key] + unit)
@@ -98,7 +114,7 @@ def frontier_figure(fv: FrontierView, treatment: str = "raw"):
         handles += [
             Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none", label="float32"),
             Line2D([], [], color="0.2", linestyle="--", label="Pareto front"),
-            Line2D([], [], color="#E69F00", linestyle=":", label="budgets (10, 30, 100 kB)"),
+            Line2D([], [], color="#E69F00", linestyle=":", label=f"budgets ({', '.join(map(str, fv.budgets_kb))} kB)"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
         seeds = f"{fv.n} seed" + ("" if fv.n == 1 else "s")
