@@ -90,7 +90,7 @@ chapter.glue_text("margins", f"α = {r.alpha:g}; accuracy margin ±{r.accuracy_m
 # :format: myst
 # ```
 #
-# After temperature scaling ({ref}`calibrated-verdicts`): {glue:text}`after_calibration`
+# After temperature scaling ({numref}`calibrated-verdicts` in {ref}`frontier`): {glue:text}`after_calibration`
 #
 # {glue:text}`power`
 #

@@ -61,3 +61,14 @@ def test_glued_outputs_show_in_the_cell_when_a_reader_runs_a_chapter(monkeypatch
     chapter.glue_table("t", pd.DataFrame({"x": [1]}))
     assert capsys.readouterr().out == "" and shown[-2:] == [("answer", False), ("t", False)]
     assert bookio.kernel_environment()[bookio.BOOK_BUILD] == "1"
+
+
+def test_a_long_table_is_glued_whole(monkeypatch):
+    """pandas shows 60 rows by default; a glued table keeps every row (an 80-row table lost 20 to '...')."""
+    import pandas as pd
+
+    html = []
+    monkeypatch.setattr("myst_nb.glue", lambda name, obj, display: html.append(obj._repr_html_()))
+    chapter.glue_table("long", pd.DataFrame({"x": range(80)}))
+    assert html[0].count("<tr") == 81 and "..." not in html[0]
+    assert "..." in pd.DataFrame({"x": range(80)})._repr_html_()  # what it guards against

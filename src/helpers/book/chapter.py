@@ -150,9 +150,13 @@ def shown_here() -> bool:
 
 def glue_table(name: str, frame) -> None:
     """Glue a DataFrame for `{glued-table}` (numbered, captioned, horizontally scrollable)."""
+    import pandas as pd
     from myst_nb import glue
 
-    glue(name, display_frame(frame), display=shown_here())
+    # glue renders the frame's HTML now: with pandas' default of 60 rows a longer table
+    # would lose its middle rows to "..." in the book
+    with pd.option_context("display.max_rows", None, "display.max_columns", None):
+        glue(name, display_frame(frame), display=shown_here())
 
 
 def glue_interactive(name: str, fig) -> None:
