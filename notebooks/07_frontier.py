@@ -53,7 +53,7 @@ overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_sam
 # %% tags=["remove-cell"]
 import math
 
-from helpers.book import chapter, frontier, frontier_plots
+from helpers.book import chapter, frontier, frontier_answers, frontier_plots
 from helpers.core import fmt
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -63,13 +63,13 @@ chapter.glue_text("n_clusters", str(cfg.cluster_count))
 chapter.glue_text("cluster_bits", f"{math.log2(cfg.cluster_count):g}")
 chapter.glue_text("student_width", fmt.pct(cfg.student_width, 0))
 chapter.glue_text("n_seeds", f"{fv.n} seed" + ("" if fv.n == 1 else "s") + f" ({fmt.seed_list(fv.seeds)})")
-chapter.glue_text("finding_budget_small", frontier.budget_sentence(fv, "raw", "mnist.nll", fv.budgets_kb[1]))
-chapter.glue_text("finding_equal", frontier.equal_bytes_answer(fv, "raw"))
-chapter.glue_text("finding_calibration", frontier.calibration_answer(fv))
+chapter.glue_text("finding_budget_small", frontier_answers.budget_sentence(fv, "raw", "mnist.nll", fv.budgets_kb[1]))
+chapter.glue_text("finding_equal", frontier_answers.equal_bytes_answer(fv, "raw"))
+chapter.glue_text("finding_calibration", frontier_answers.calibration_answer(fv))
 
 # %%
-chapter.glue_text("checks", frontier.checks_answer(fv))
-chapter.glue_text("left_out", frontier.left_out_answer(fv))
+chapter.glue_text("checks", frontier_answers.checks_answer(fv))
+chapter.glue_text("left_out", frontier_answers.left_out_answer(fv))
 
 # %% [markdown]
 # ## What was made, and checked
@@ -83,8 +83,8 @@ chapter.glue_figure("frontier_raw", frontier_plots.frontier_figure(fv, "raw"), v
 chapter.glue_figure("frontier_calibrated", frontier_plots.frontier_figure(fv, "calibrated"), view)
 chapter.glue_table("frontier_in", frontier.in_distribution_table(fv))
 chapter.glue_table("frontier_ood", frontier.ood_table(fv))
-chapter.glue_text("fronts_raw", frontier.fronts_answer(fv, "raw"))
-chapter.glue_text("fronts_calibrated", frontier.fronts_answer(fv, "calibrated"))
+chapter.glue_text("fronts_raw", frontier_answers.fronts_answer(fv, "raw"))
+chapter.glue_text("fronts_calibrated", frontier_answers.fronts_answer(fv, "calibrated"))
 
 # %% [markdown]
 # ## The frontier, raw and calibrated
@@ -123,8 +123,8 @@ chapter.glue_text("fronts_calibrated", frontier.fronts_answer(fv, "calibrated"))
 # %%
 chapter.glue_table("budgets_raw", frontier.budget_table(fv, "raw"))
 chapter.glue_table("budgets_calibrated", frontier.budget_table(fv, "calibrated"))
-chapter.glue_text("budget_answers_raw", frontier.budget_answers(fv, "raw"))
-chapter.glue_text("budget_answers_calibrated", frontier.budget_answers(fv, "calibrated"))
+chapter.glue_text("budget_answers_raw", frontier_answers.budget_answers(fv, "raw"))
+chapter.glue_text("budget_answers_calibrated", frontier_answers.budget_answers(fv, "calibrated"))
 
 # %% [markdown]
 # ## The answer at 10, 30 and 100 kB
@@ -149,8 +149,8 @@ chapter.glue_text("budget_answers_calibrated", frontier.budget_answers(fv, "cali
 
 # %%
 chapter.glue_table("equal_raw", frontier.equal_bytes_table(fv, "raw"))
-chapter.glue_text("equal_raw_text", frontier.equal_bytes_answer(fv, "raw"))
-chapter.glue_text("equal_calibrated_text", frontier.equal_bytes_answer(fv, "calibrated"))
+chapter.glue_text("equal_raw_text", frontier_answers.equal_bytes_answer(fv, "raw"))
+chapter.glue_text("equal_calibrated_text", frontier_answers.equal_bytes_answer(fv, "calibrated"))
 
 # %% [markdown]
 # ## Compressing against distilling, at equal bytes
@@ -173,8 +173,8 @@ chapter.glue_text("equal_calibrated_text", frontier.equal_bytes_answer(fv, "cali
 
 # %%
 chapter.glue_table("calibrated_verdicts", frontier.verdicts_table(fv))
-chapter.glue_text("calibration_text", frontier.calibration_answer(fv))
-chapter.glue_text("verdicts_text", frontier.verdicts_answer(fv))
+chapter.glue_text("calibration_text", frontier_answers.calibration_answer(fv))
+chapter.glue_text("verdicts_text", frontier_answers.verdicts_answer(fv))
 
 # %% [markdown]
 # ## Does the paper's answer survive calibration?
@@ -197,8 +197,8 @@ chapter.glue_text("verdicts_text", frontier.verdicts_answer(fv))
 
 # %%
 chapter.glue_table("audit", frontier.audit_table(fv))
-chapter.glue_text("audit_text", frontier.audit_answer(fv))
-chapter.glue_text("cost_text", frontier.cost_answer(fv))
+chapter.glue_text("audit_text", frontier_answers.audit_answer(fv))
+chapter.glue_text("cost_text", frontier_answers.cost_answer(fv))
 
 # %% [markdown]
 # ## The int8 softmax: an artifact?

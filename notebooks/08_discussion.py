@@ -33,7 +33,7 @@ profile = "paper"
 overrides = {}  # any config key of _config.yml, e.g. {"seed": 3, "bootstrap_samples": 200}
 
 # %% tags=["remove-cell"]
-from helpers.book import answers, chapter, frontier, prose, verdict_answers, verdict_tables
+from helpers.book import answers, chapter, frontier, frontier_answers, prose, verdict_answers, verdict_tables
 from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
@@ -46,7 +46,7 @@ chapter.glue_text("counts_v2", verdict_answers.verdict_counts(S))
 chapter.glue_text("provenance", verdict_answers.provenance(S))
 chapter.glue_text("reopenable", verdict_answers.reopenable(S))
 chapter.glue_text("power", verdict_answers.power(S))
-chapter.glue_text("after_calibration", frontier.verdicts_answer(frontier.frontier_view(S.data, profile)))
+chapter.glue_text("after_calibration", frontier_answers.verdicts_answer(frontier.frontier_view(S.data, profile)))
 chapter.glue_markdown("contradictions", verdict_answers.contradictions(S, as_list=True))
 r2 = view.rules_v2
 chapter.glue_text("margins_v2", f"α = {r2.alpha:g}; no change in entropy and in disagreement within "

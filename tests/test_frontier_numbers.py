@@ -140,16 +140,17 @@ def test_calibrated_runs_take_mnist_from_the_pooled_and_ood_from_the_members():
 
 def test_the_chapter_sentences_read_the_block():
     from helpers.book import frontier as F
+    from helpers.book import frontier_answers as A
 
     fv = F.FrontierView(FN.frontier_block(_records(), CFG, 0.05))
-    text = F.budget_sentence(fv, "raw", "mnist.nll", 30)
+    text = A.budget_sentence(fv, "raw", "mnist.nll", 30)
     assert text.startswith("Within 30 kB, the best for MNIST NLL (raw) is the single model, int8 weights (27.9 kB, 0.028 nats)")
     assert "over 3 seeds; best on 3 of them" in text
-    assert F.budget_sentence(fv, "raw", "mnist.nll", 10).startswith("Within 10 kB, only the small distilled student")
-    eq = F.equal_bytes_answer(fv, "raw")
+    assert A.budget_sentence(fv, "raw", "mnist.nll", 10).startswith("Within 10 kB, only the small distilled student")
+    eq = A.equal_bytes_answer(fv, "raw")
     assert "On MNIST NLL, 3 of 3 beat it (95 % pruned, int8 weights; 75 % pruned, 16 clusters, int8 weights; " in eq
-    assert F.checks_answer(fv).startswith("Over 3 seeds: the 50 % pruned, 16 clusters, int8 weights ensemble keeps at most 16")
-    assert F.left_out_answer(fv) == "Every seed of the summary is on the frontier (5–7)."
+    assert A.checks_answer(fv).startswith("Over 3 seeds: the 50 % pruned, 16 clusters, int8 weights ensemble keeps at most 16")
+    assert A.left_out_answer(fv) == "Every seed of the summary is on the frontier (5–7)."
     table = F.budget_table(fv, "raw")
     assert table.loc[("30 kB", "MNIST NLL"), "Best"] == "single model, int8 weights"
     assert table.loc[("30 kB", "MNIST NLL"), "Seeds won"] == "3 of 3"
@@ -157,18 +158,20 @@ def test_the_chapter_sentences_read_the_block():
 
 def test_too_few_seeds_for_the_calibrated_verdicts_says_how_many_are_needed():
     from helpers.book import frontier as F
+    from helpers.book import frontier_answers as A
     from helpers.stats.rules import load_rules_v2
 
     rules = load_rules_v2(CFG.config_path)
     block = FN.frontier_block(_records()[:2], CFG, 0.05, rules)
     assert block["verdicts"] is None and block["min_seeds"] == rules.min_seeds == 3
-    assert F.verdicts_answer(F.FrontierView(block)) == (
+    assert A.verdicts_answer(F.FrontierView(block)) == (
         "With 2 seeds on the frontier, rules v2 cannot judge the claims again (they need at least 3)."
     )
 
 
 def test_stage_times_are_summarized_per_cpu_model_never_pooled_across_models():
     from helpers.book import frontier as F
+    from helpers.book import frontier_answers as A
 
     records = _records()  # clustering 65, 66, 67 s on seeds 5, 6, 7
     records[0]["frontier"]["machine"] = {"cpu_model": "AMD EPYC"}
@@ -179,7 +182,7 @@ def test_stage_times_are_summarized_per_cpu_model_never_pooled_across_models():
     assert block["timings"]["AMD EPYC"]["clustering"]["mean"] == pytest.approx(65.0)
     assert block["timings"]["Intel Xeon"]["clustering"]["mean"] == pytest.approx(66.5)
     assert block["timings"]["Intel Xeon"]["distillation"]["n"] == 2 and "distillation" not in block["timings"]["AMD EPYC"]
-    assert F.cost_answer(F.FrontierView(block)) == (
+    assert A.cost_answer(F.FrontierView(block)) == (
         "On AMD EPYC (mean over 1 seed, wall time on one CPU thread per seed): clustering 1.1 min; 1 min in all per "
         "seed. On Intel Xeon (mean over 2 seeds, wall time on one CPU thread per seed): clustering 1.1 min, "
         "distillation 10.0 min; 11 min in all per seed."
@@ -188,6 +191,7 @@ def test_stage_times_are_summarized_per_cpu_model_never_pooled_across_models():
 
 def test_the_audit_sentence_names_the_largest_change_of_each_measure_and_its_configuration():
     from helpers.book import frontier as F
+    from helpers.book import frontier_answers as A
 
     def entry(zeros, nll, entropy, disagreement):
         m = lambda v: {"mean": v}  # noqa: E731
@@ -200,12 +204,12 @@ def test_the_audit_sentence_names_the_largest_change_of_each_measure_and_its_con
     fv = F.FrontierView(
         {"audit": {"int8full": entry(0.5, 0.004, -0.001, 0.002), "s95_int8full": entry(0.75, 0.001, -0.005, 0.0)}}
     )
-    assert F.audit_answer(fv) == (
+    assert A.audit_answer(fv) == (
         "The int8 softmax sets 50.00 % to 75.00 % of the NotMNIST probabilities to exactly 0. Against a float softmax "
         "over the same logits it changes MNIST NLL by at most +0.004 nats (0 % pruned, full int8), NotMNIST entropy by "
         "at most −0.005 nats (95 % pruned, full int8) and NotMNIST disagreement by at most +0.002 nats (0 % pruned, full int8)."
     )
-    assert F.audit_answer(F.FrontierView({"audit": {}})) == "No variant has an int8 softmax output."
+    assert A.audit_answer(F.FrontierView({"audit": {}})) == "No variant has an int8 softmax output."
 
 
 def test_a_summary_without_frontier_numbers_is_refused_with_the_command_that_makes_them():

@@ -77,13 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     _seed_options(weights)
 
-    frontier = sub.add_parser(
-        "frontier",
-        help="new compressions, students and calibration per recorded seed (the memory-budget frontier)",
-        description="Per listed seed with committed weights: re-open it, make (or restore from "
-        "frontier/seed_<s>.frontier.zip) its clustered, PQAT, 2:4 and distilled variants, and write "
-        "every ensemble's raw and calibrated numbers and the softmax audit into its record.",
-    )
+    frontier = sub.add_parser("frontier", help="new compressions, students and calibration per recorded seed (chapter 7)")
+    frontier.description = "Per seed with weights: clustered, PQAT, 2:4 and distilled variants, raw and calibrated numbers."
     _seed_options(frontier)
     frontier.add_argument("--force", action="store_true", help="compute the numbers again even if the record has current ones")
 
@@ -158,11 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--engine", choices=("local", "ray"), default="local", help="local: seed after seed; ray: task per seed")
     sweep.add_argument("--address", help="Ray cluster address (HEAD:6379); default: a local Ray instance on this machine's CPUs")
     sweep.add_argument("--cpus-per-task", type=int, default=2, help="CPUs per Ray task")
-    sweep.add_argument(
-        "--frontier",
-        action="store_true",
-        help="then write each seed's weights pack (as the weights command) and its frontier (as the frontier command)",
-    )
+    sweep.add_argument("--frontier", action="store_true", help="then each seed's weights pack and frontier (as those commands)")
     return parser
 
 
@@ -193,13 +184,10 @@ def _sweep(args) -> None:
         num_cpus_per_task=args.cpus_per_task,
         on_seed_done=report,
     )
-    if args.frontier:  # the frontier starts from weights packs: written first (as `weights`)
-        from helpers.stages.frontier_sweep import run_frontier
-        from helpers.stages.reopen import export_weights
+    if args.frontier:
+        from helpers.stages.frontier_sweep import frontier_after_sweep
 
-        for seed, what in export_weights(args.profile, parse_seeds(args.seeds)).items():
-            print(f"seed {seed}: weights {what}", flush=True)
-        run_frontier(args.profile, parse_seeds(args.seeds))
+        frontier_after_sweep(args.profile, parse_seeds(args.seeds))
 
 
 def _config(args):

@@ -64,6 +64,16 @@ def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
     return out
 
 
+def frontier_after_sweep(profile: str, seeds, echo=print) -> None:
+    """`sweep --frontier`: the swept seeds' weights packs (the frontier starts from them, as
+    the weights command writes them), then their frontier."""
+    from helpers.stages.reopen import export_weights
+
+    for seed, what in export_weights(profile, seeds).items():
+        echo(f"seed {seed}: weights {what}")
+    run_frontier(profile, seeds)
+
+
 def store_frontier(exp, results: dict) -> dict:
     """The frontier numbers of a store's own seed (a build of a profile without seed records,
     e.g. the smoke book): made, evaluated and cached in the store's frontier.json, keyed by its
