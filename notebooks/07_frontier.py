@@ -21,7 +21,7 @@
 # them on one frontier, made from the committed members of every seed with weights (nothing
 # that exists is retrained):
 #
-# - **clustered**: sparsity-preserving weight clustering {cite:p}`tfmot` of the 50 % and 75 %
+# - **clustered**: sparsity-preserving weight clustering {cite:p}`tfmot` of the {glue:text}`sources`
 #   ensembles ({glue:text}`n_clusters` centroids per layer: {glue:text}`cluster_bits` bits of information per weight),
 #   fine-tuned, then int8 weights;
 # - **PQAT**: pruning-preserving quantization-aware training of the same ensembles, converted
@@ -34,7 +34,7 @@
 #   probabilities {cite:p}`hinton2015`, int8 weights.
 #
 # Every configuration is also **temperature-scaled** {cite:p}`guo2017,ashukha2020`: one temperature
-# fitted on the validation split (the last 10 % of the training images, which no member saw)
+# fitted on the validation split (the last {glue:text}`validation_share` of the training images, which no member saw)
 # for the ensemble's averaged probabilities, and one per member for the *ensemble of
 # calibrated members*. Numbers are means over {glue:text}`n_seeds` with 95 % t-intervals.
 #
@@ -62,6 +62,9 @@ cfg = view.config
 chapter.glue_text("n_clusters", str(cfg.cluster_count))
 chapter.glue_text("cluster_bits", f"{math.log2(cfg.cluster_count):g}")
 chapter.glue_text("student_width", fmt.pct(cfg.student_width, 0))
+chapter.glue_text("sources", " and ".join(fmt.pct(s, 0) for s in cfg.frontier_sources if s in cfg.sparsities))
+chapter.glue_text("validation_share", fmt.pct(cfg.validation_split, 0))
+chapter.glue_text("budgets", ", ".join(str(kb) for kb in fv.budgets_kb[:-1]) + f" and {fv.budgets_kb[-1]} kB")
 chapter.glue_text("n_seeds", f"{fv.n} seed" + ("" if fv.n == 1 else "s") + f" ({fmt.seed_list(fv.seeds)})")
 chapter.glue_text("finding_budget_small", frontier_answers.budget_sentence(fv, "raw", "mnist.nll", fv.budgets_kb[1]))
 chapter.glue_text("finding_equal", frontier_answers.equal_bytes_answer(fv, "raw"))
@@ -94,7 +97,7 @@ chapter.glue_text("fronts_calibrated", frontier_answers.fronts_answer(fv, "calib
 #
 # Zipped size (log axis) against MNIST NLL and ECE and the AUROC of entropy on NotMNIST and
 # Fashion-MNIST, raw. Markers: the kind of configuration; dashed: the Pareto front over the
-# seed means; dotted: the 10, 30 and 100 kB budgets. Points on the front are named.
+# seed means; dotted: the {glue:text}`budgets` budgets. Points on the front are named.
 # ```
 #
 # {glue:text}`fronts_raw`
@@ -127,7 +130,7 @@ chapter.glue_text("budget_answers_raw", frontier_answers.budget_answers(fv, "raw
 chapter.glue_text("budget_answers_calibrated", frontier_answers.budget_answers(fv, "calibrated"))
 
 # %% [markdown]
-# ## The answer at 10, 30 and 100 kB
+# ## The answer at each memory budget
 #
 # ```{glued-table} budgets_raw
 # :name: budgets-raw
