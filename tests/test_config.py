@@ -284,3 +284,10 @@ def test_the_data_section_is_checked_against_the_dataset_registry(tmp_path, sect
     path.write_text(text[:start] + section + text[end:])
     with pytest.raises(ValueError, match=f"{path}: " + message):
         load_config("smoke", config_path=path)
+
+
+def test_frontier_sparsities_keep_the_sources_that_are_pruned_in_their_order():
+    cfg = load_config("paper")
+    assert cfg.frontier_sparsities == (0.5, 0.75)
+    assert load_config("paper", sparsities=[0.75, 0.95]).frontier_sparsities == (0.75,)
+    assert load_config("paper", sparsities=[0.25]).frontier_sparsities == ()

@@ -46,6 +46,11 @@ def test_seed_option_is_what_the_command_line_parses():
     assert parse_seeds(fmt.seed_option(seeds)) == seeds
 
 
+def test_and_list():
+    assert fmt.and_list([]) == "" and fmt.and_list(["50 %"]) == "50 %"
+    assert fmt.and_list(["10", "30"]) == "10 and 30" and fmt.and_list(iter(["a", "b", "c"])) == "a, b and c"
+
+
 def test_seed_list():
     assert fmt.seed_list([4, 0, 1, 2, 3]) == "0–4"
     assert fmt.seed_list([5, 6]) == "5 and 6" and fmt.seed_list([0, 5, 9]) == "0, 5 and 9"

@@ -36,11 +36,6 @@ def _sparsity(name: str) -> str:
     return f"{round(100 * parse_variant(name)[0])} % sparsity"
 
 
-def _and(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _steps(judged: dict, series: str) -> list[dict]:
     return [p for p in judged["parts"] if p.get("series") == series]
 
@@ -158,7 +153,7 @@ def mechanism(summary, dataset: str, names: list[str]) -> str:
         off = [_sparsity(n) for n, i in zip(sparse, inside) if not i]
         lead = (
             f"On {where}, members' disagreement differs from the re-training control's at "
-            f"{_and(off)} (differences {_range([c['mean'] for c in ctl], _nats_signed)})"
+            f"{fmt.and_list(off)} (differences {_range([c['mean'] for c in ctl], _nats_signed)})"
         )
     last = sparse[-1]
     ent = summary.diff("vs_q8", last, dataset, "mean_entropy")
@@ -237,7 +232,7 @@ def image_variation(summary, names: list[str]) -> str:
         lo, hi = fmt.ratio(min(r), 1), fmt.ratio(max(r), 1)
         return lo if lo == hi else f"{lo[:-1]}–{hi}"
 
-    widths = _and([f"{span(r)} for {what[m]}" for m, r in ratios.items()])
+    widths = fmt.and_list([f"{span(r)} for {what[m]}" for m, r in ratios.items()])
     lead = (
         f"On the {_plural(block['n_seeds'], 'seed')} with per-image losses "
         f"({fmt.seed_list(block['seeds'])}), counting the {block['n_images']:,} test images as a "
@@ -249,10 +244,10 @@ def image_variation(summary, names: list[str]) -> str:
         same, both = summary.two_level_verdict(cid, "seeds"), summary.two_level_verdict(cid, "two_level")
         if same is not None and both is not None and same["verdict"] != both["verdict"]:
             changed.append(f"{cid} turns from {same['verdict']} to {both['verdict']}")
-    listed = _and(list(IMAGE_CLAIMS))
+    listed = fmt.and_list(list(IMAGE_CLAIMS))
     if not changed:
         return lead + f" Judged with them, {listed} keep the verdicts they have on the same seeds over seeds alone."
-    return lead + f" Judged with them on the same seeds, {_and(changed)}."
+    return lead + f" Judged with them on the same seeds, {fmt.and_list(changed)}."
 
 
 def _diff_text(summary, name: str, key: str, formatter) -> tuple[str, dict | None]:
@@ -282,7 +277,7 @@ def calibration_finding(summary, names: list[str]) -> str:
         return lead + " No int8 ensemble's ECE differs from it: every interval of the difference includes zero."
     said = "; ".join(f"{_sparsity(n) if n[0] == 's' else label(n)}: {t}" for n, t in moved)
     rest = (
-        f" At {_and([_sparsity(n) if n[0] == 's' else label(n) for n, _ in same])} the difference is "
+        f" At {fmt.and_list([_sparsity(n) if n[0] == 's' else label(n) for n, _ in same])} the difference is "
         f"not distinguishable from zero."
         if same
         else ""

@@ -84,11 +84,9 @@ def inference_across_cpus(bench: dict, same_within: float = 0.05) -> str:
             lead + " int8 is faster only on the CPUs with int8 dot-product instructions "
             "(VNNI or AMX); without them, its kernels widen to 16 bits and run no faster than float32."
         )
-    return lead + " int8 is faster on " + and_names([k for k, _ in faster]) + " only."
+    return lead + " int8 is faster on " + fmt.and_list([k for k, _ in faster]) + " only."
 
 
-def and_names(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.05) -> str:

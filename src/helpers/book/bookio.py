@@ -23,6 +23,8 @@ import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from helpers.core import fmt
+
 REMOVE_CELL = "remove-cell"
 HIDE_INPUT = "hide-input"
 PARAMETERS = "parameters"
@@ -89,8 +91,7 @@ def _first_line(source: str) -> str:
 
 def _cells_phrase(cells: list[tuple[int, str]]) -> str:
     items = [f"{i} ({text!r})" for i, text in cells]
-    joined = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    return ("cell " if len(items) == 1 else "cells ") + joined
+    return ("cell " if len(items) == 1 else "cells ") + fmt.and_list(items)
 
 
 # --- before execution: the code-cell convention -------------------------------------------

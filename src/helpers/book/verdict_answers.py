@@ -7,7 +7,6 @@ re-opened. Like helpers.book.answers, each function reads the aggregate's judgem
 
 from __future__ import annotations
 
-from helpers.book.answers import _and
 from helpers.book.prose import _plural
 from helpers.core import fmt, paper
 
@@ -122,11 +121,11 @@ def contradictions(summary, ids=("C5", "C6", "C7", "C10"), as_list: bool = False
             lead
             + ":\n\n"
             + "\n".join(
-                f"- {cid} ({paper.CLAIMS[cid]}) on {_and(datasets)}: fails at {parts}."
+                f"- {cid} ({paper.CLAIMS[cid]}) on {fmt.and_list(datasets)}: fails at {parts}."
                 for (cid, parts), datasets in merged.items()
             )
         )
-    lines = [f"{cid} on {_and(datasets)} ({parts})" for (cid, parts), datasets in merged.items()]
+    lines = [f"{cid} on {fmt.and_list(datasets)} ({parts})" for (cid, parts), datasets in merged.items()]
     return lead + ": " + "; ".join(lines) + "."
 
 

@@ -104,6 +104,11 @@ class Config:
     student_width: float
 
     @property
+    def frontier_sparsities(self) -> tuple:
+        """The frontier_sources that are among the sparsities (the frontier never prunes anew)."""
+        return tuple(s for s in self.frontier_sources if s in self.sparsities)
+
+    @property
     def hash(self) -> str:
         """The pruning-stage hash (names the store): trained and compressed models."""
         return self.stage_hash("pruning")

@@ -132,8 +132,13 @@ def seed_option(seeds) -> str:
     return ",".join(_seed_runs(seeds, "-"))
 
 
+def and_list(items) -> str:
+    """Words as a sentence lists them: 'a', 'a and b', 'a, b and c'; no items give ''."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def seed_list(seeds) -> str:
     """Seeds as a reader writes them: every run of three or more as '5–10', the rest one by
     one: '0–4', '5 and 6', '0, 5 and 9', '0 and 5–10'."""
-    runs = _seed_runs(seeds, "–")
-    return runs[0] if len(runs) == 1 else (", ".join(runs[:-1]) + " and " + runs[-1] if runs else "")
+    return and_list(_seed_runs(seeds, "–"))

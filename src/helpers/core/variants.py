@@ -163,7 +163,7 @@ def frontier_variants(config) -> list[dict]:
     """The frontier's new variants of a config: name, kind ('clustered', 'pqat', 'm_by_n',
     'student'), the float variant they are made from, and their number of members."""
     out = []
-    for s in [s for s in config.frontier_sources if s in config.sparsities]:  # never a new pruning
+    for s in config.frontier_sparsities:
         source = variant_name(s, "float32")
         out.append(
             {
