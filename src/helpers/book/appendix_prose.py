@@ -87,8 +87,6 @@ def inference_across_cpus(bench: dict, same_within: float = 0.05) -> str:
     return lead + " int8 is faster on " + fmt.and_list([k for k, _ in faster]) + " only."
 
 
-
-
 def engine_limit(bench: dict, goal_minutes: float = 25, same_within: float = 0.05) -> str:
     """Whether a paper run in `goal_minutes` is within reach of this machine, judged from
     bench_limit's measurements (benchmarks/results.json "limit"): the engine against a raw

@@ -37,7 +37,8 @@ def verdict_summary(rows: list[dict], profile: str, n_seeds: int) -> str:
         parts.append(f"{counts[CONTRADICTED]} contradicted")
     if counts[NOT_TESTED]:
         parts.append(f"{counts[NOT_TESTED]} not tested")
-    return f"Of the paper's {len(rows)} claims, {fmt.and_list(parts)} in this {profile}-profile reproduction ({_plural(n_seeds, 'seed')})."
+    listed = fmt.and_list(parts)
+    return f"Of the paper's {len(rows)} claims, {listed} in this {profile}-profile reproduction ({_plural(n_seeds, 'seed')})."
 
 
 def _moderate(names: list[str]) -> list[str]:
