@@ -118,6 +118,67 @@ def test_a_fresh_clone_recomputes_the_same_numbers_from_the_packs_without_traini
         shutil.copytree(copy, profile_root)
 
 
+def test_a_killed_run_keeps_its_finished_stages_and_an_older_one_gets_its_lost_checks_back(frontier_seed, monkeypatch):
+    """A finished stage leaves its checks and time in the store: a run killed after it makes
+    nothing again. A pack and record of an older version that lost the checks of the stages
+    a killed run had finished get them back from the stages' checkpoints (no epoch trained, the
+    same files bit for bit, so the numbers are kept), and the partial times leave the cost."""
+    import tf_keras
+
+    from helpers.core.config import load_config
+    from helpers.core.fileio import sha256_file
+    from helpers.engine.weights import open_pack, pack_bytes
+    from helpers.stages import records as R
+    from helpers.stages.experiment import Experiment
+    from helpers.stages.frontier import FrontierError, FrontierModels
+    from helpers.stages.frontier_numbers import timings_by_cpu
+    from helpers.stages.frontier_sweep import run_frontier
+
+    root, profile_root, record, _ = frontier_seed
+    monkeypatch.setenv("CDE_ARTIFACTS_DIR", str(root / "artifacts"))
+    monkeypatch.setenv("CDE_CACHE_DIR", str(root / "cache"))
+    f = record["frontier"]
+    assert f["resumed"] == []  # one uninterrupted run: every time is whole
+    copy = root / "saved_killed"
+    shutil.copytree(profile_root, copy)
+    try:
+        fresh = FrontierModels(Experiment(load_config("smoke")))  # a run after a kill: nothing in memory
+        assert fresh.build() == [] and fresh.checks == f["checks"] and fresh.resumed == []
+        assert fresh.timings == {k: v for k, v in f["timings"].items() if k != "frontier_evaluation"}
+
+        # the older version: stages kept no checks of their own, the pack only the last stage's
+        for meta_file in (fresh.exp.store.path("frontier_models", fresh.hash)).glob("stage_*.json"):
+            meta_file.unlink()
+        pack = profile_root / "frontier" / "seed_0.frontier.zip"
+        meta, arrays = open_pack(pack, None, FrontierError, "a frontier pack", "")
+        students = {n: c for n, c in f["checks"].items() if n.startswith("student")}
+        meta = {k: v for k, v in meta.items() if k != "resumed"} | {"checks": students, "timings": {"distillation": 1.0}}
+        arrays = {k: v for k, v in arrays.items() if k != "meta.json"}
+        pack.write_bytes(pack_bytes(meta, arrays))
+        old = {k: v for k, v in f.items() if k != "resumed"}
+        old |= {"checks": students, "timings": {"distillation": 1.0, "frontier_evaluation": 2.0}}
+        packed = {"frontier/seed_0.frontier.zip": sha256_file(pack)}
+        R.write_record(profile_root, 0, {**record, "frontier": old, "frontier_pack": packed})
+
+        def no_training(*args, **kwargs):
+            raise AssertionError("a stage trained an epoch though its checkpoint was complete")
+
+        monkeypatch.setattr(tf_keras.Model, "fit", no_training)
+        done = run_frontier("smoke", [0], echo=lambda *_: None)
+        assert done == {0: "checks completed, every file unchanged: numbers kept"}
+        again = R.read_seed_record(profile_root / "seeds" / "seed_0.json")["frontier"]
+        assert again["checks"] == f["checks"] and again["variants"] == f["variants"] and again["audit"] == f["audit"]
+        # the pack's time and the re-made stages' times are parts of a stage's work
+        assert again["resumed"] == ["clustering", "distillation", "m_by_n"]
+        assert again["timings"]["distillation"] == 1.0 and again["timings"]["frontier_evaluation"] == 2.0
+        ((cpu, stages),) = timings_by_cpu([again], 0.05).items()
+        assert set(stages) == {"frontier_evaluation"} and stages["frontier_evaluation"]["mean"] == 2.0
+        assert run_frontier("smoke", [0], echo=lambda *_: None) == {0: "current"}
+    finally:
+        shutil.rmtree(profile_root)
+        shutil.copytree(copy, profile_root)
+
+
 def test_a_pack_of_another_seed_is_refused_in_one_sentence(frontier_seed):
     from helpers.core.config import load_config
     from helpers.stages.frontier import FrontierError, FrontierModels

@@ -17,6 +17,12 @@ The files live in the store under frontier_models/<frontier hash>/, recorded (sh
 Every seed's files are also packed, small enough to commit
 (`artifacts/<profile>/frontier/seed_<s>.frontier.zip`): a fresh clone re-evaluates the frontier
 from it without training anything. Each stage's wall time is in the pack's meta ("timings").
+
+A stage that finishes writes its checks and time into the store beside its files
+(frontier_models/<hash>/stage_<stage>.json): a run killed later keeps them. A stage whose files
+exist without its checks (made by a run killed before it could record them) is made again from
+its checkpoint, which costs only the conversion. A stage that started from a checkpoint ran in
+part only: its time is listed in "resumed" and is no cost per seed.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ import numpy as np
 from helpers.core.fileio import atomic_write_bytes, sha256_bytes
 from helpers.core.variants import frontier_variants
 
+STAGES = {"clustered": "clustering", "pqat": "pqat", "m_by_n": "m_by_n", "student": "distillation"}
+"""The stage that makes each kind of new variant, in the order they run."""
+CHECKED = ("clustered", "m_by_n", "student")
+"""Kinds whose checks the record carries (PQAT's kept zeros are a test of helpers.engine.collab)."""
 PACK_FOLDER = "frontier"
 MODELS_FOLDER = "frontier_models"
 """Where a store keeps the frontier's model files (git-ignored: the committed pack restores them)."""
@@ -52,6 +62,7 @@ class FrontierModels:
         self.variants = {v["name"]: v for v in frontier_variants(self.config)}
         self.timings: dict = {}
         self.checks: dict = {}
+        self.resumed: list[str] = []  # stages timed in part only (started from a checkpoint)
 
     def tflite_paths(self, name: str) -> list[Path]:
         info = self.variants[name]
@@ -70,11 +81,65 @@ class FrontierModels:
     def _have(self, name: str) -> bool:
         return self.exp.store.has_files(self.tflite_paths(name))
 
+    def _done(self, name: str) -> bool:
+        """Its files are in the store, and its checks known where the record carries them."""
+        return self._have(name) and (self.variants[name]["kind"] not in CHECKED or name in self.checks)
+
+    def checked_names(self) -> list[str]:
+        return [n for n, v in self.variants.items() if v["kind"] in CHECKED]
+
+    def file_digests(self) -> dict:
+        """{store path: sha256} of every new variant's member file in the store."""
+        from helpers.core.fileio import sha256_file
+
+        return {self.exp.store.rel(p): sha256_file(p) for p in self._all_paths() if p.exists()}
+
+    def _stage_names(self, stage: str) -> list[str]:
+        return [n for n, v in self.variants.items() if STAGES[v["kind"]] == stage]
+
+    def _stage_meta_name(self, stage: str) -> str:
+        return f"{MODELS_FOLDER}/{self.hash}/stage_{stage}.json"
+
+    def _stage_lineage(self, stage: str):
+        paths = [p for n in self._stage_names(stage) for p in self.tflite_paths(n)]
+        return self.exp.store.lineage(paths, frontier=self.hash)
+
+    def _finished(self, stage: str, started: float, resumed: bool) -> None:
+        """Record a stage just made: its time, and its checks and time in the store."""
+        self.timings[stage] = round(time.monotonic() - started, 2)
+        if resumed and stage not in self.resumed:
+            self.resumed.append(stage)
+        meta = {"checks": {n: self.checks[n] for n in self._stage_names(stage) if n in self.checks}}
+        meta |= {"seconds": self.timings[stage], "resumed": resumed}
+        self.exp.store.write_derived(self._stage_meta_name(stage), meta, self._stage_lineage(stage))
+
+    def _adopt_finished_stages(self) -> None:
+        """Checks and times of stages a killed run finished (from their stage files in the store)."""
+        for stage in dict.fromkeys(STAGES[v["kind"]] for v in self.variants.values()):
+            names = self._stage_names(stage)
+            known = stage in self.timings and all(self._done(n) for n in names)
+            if known or not all(self._have(n) for n in names):
+                continue
+            lineage = self._stage_lineage(stage)
+            meta = self.exp.store.read_derived(self._stage_meta_name(stage), lineage, compute=True)
+            if meta is None:
+                continue
+            self.checks.update(meta["checks"])
+            self.timings[stage] = meta["seconds"]
+            if meta["resumed"] and stage not in self.resumed:
+                self.resumed.append(stage)
+
+    def _started(self, stage: str) -> tuple[float, bool]:
+        """(start time, whether the stage resumes: its checkpoint or some of its files exist)."""
+        again = any(self._have(n) for n in self._stage_names(stage))
+        return time.monotonic(), again or self._checkpoint(stage).exists()
+
     # --- building ---------------------------------------------------------------------------
     def build(self) -> list[str]:
         """Every new variant's files: from the store (restored from a pack, `restore`), else
         made now. Returns the stages run now (their wall seconds in `timings`)."""
-        missing = [n for n in self.variants if not self._have(n)]
+        self._adopt_finished_stages()
+        missing = [n for n in self.variants if not self._done(n)]
         if not missing:
             return []
         from helpers.engine import collab, compression
@@ -82,10 +147,9 @@ class FrontierModels:
         x, y = self.exp.train_data
         cfg = self.config
         kinds = {self.variants[n]["kind"] for n in missing}
-        made = {"clustered": "clustering", "pqat": "pqat", "m_by_n": "m_by_n", "student": "distillation"}
-        made = [made[k] for k in kinds]
+        made = [STAGES[k] for k in kinds]
         if "clustered" in kinds:
-            start = time.monotonic()
+            start, resumed = self._started("clustering")
             todo = [n for n in missing if self.variants[n]["kind"] == "clustered"]
             sources = {self.variants[n]["source"]: n for n in todo}
             out = collab.cluster_all(
@@ -100,18 +164,18 @@ class FrontierModels:
             for source, name in sources.items():
                 self.checks[name] = cluster_checks(self.exp.float_members(source), out[source], cfg.cluster_count)
                 self._write(name, [compression.to_tflite(m, "int8") for m in out[source]])
-            self.timings["clustering"] = round(time.monotonic() - start, 2)
+            self._finished("clustering", start, resumed)
         if "pqat" in kinds:
-            start = time.monotonic()
+            start, resumed = self._started("pqat")
             todo = [n for n in missing if self.variants[n]["kind"] == "pqat"]
             sources = {self.variants[n]["source"]: n for n in todo}
             members = {s: self.exp.float_members(s) for s in sources}
             out = collab.pqat_all(cfg, members, x, y, cfg.collab_epochs, checkpoint_path=self._checkpoint("pqat"))
             for source, name in sources.items():
                 self._write(name, out[source])
-            self.timings["pqat"] = round(time.monotonic() - start, 2)
+            self._finished("pqat", start, resumed)
         if "m_by_n" in kinds:
-            start = time.monotonic()
+            start, resumed = self._started("m_by_n")
             (name,) = [n for n in missing if self.variants[n]["kind"] == "m_by_n"]
             members = collab.prune_m_by_n(cfg, self.exp.baseline(), x, y, checkpoint_path=self._checkpoint("m_by_n"))
             n = collab.M_BY_N[1]  # a layer with fewer input channels has no block of n: left dense
@@ -124,9 +188,9 @@ class FrontierModels:
                 "kernel_sparsity": [compression.kernel_sparsity(m) for m in members],
             }
             self._write(name, [compression.to_tflite(m, "int8") for m in members])
-            self.timings["m_by_n"] = round(time.monotonic() - start, 2)
+            self._finished("m_by_n", start, resumed)
         if "student" in kinds:
-            start = time.monotonic()
+            start, resumed = self._started("distillation")
             from helpers.engine.predict import keras_probabilities
 
             teacher = keras_probabilities(self.exp.baseline(), x).mean(axis=0)
@@ -136,8 +200,8 @@ class FrontierModels:
             for name, student in zip(("student_q8", "student_small_q8"), students):
                 self.checks[name] = {"parameters": int(student.count_params())}
                 self._write(name, [compression.to_tflite(student, "int8")])
-            self.timings["distillation"] = round(time.monotonic() - start, 2)
-        return [k for k in ("clustering", "pqat", "m_by_n", "distillation") if k in self.timings and k in made]
+            self._finished("distillation", start, resumed)
+        return [k for k in STAGES.values() if k in self.timings and k in made]
 
     def _checkpoint(self, stage: str) -> Path:
         return self.exp.store.path("checkpoints", f"frontier_{self.hash}_{stage}.npz")
@@ -161,6 +225,7 @@ class FrontierModels:
             "files": files,
             "checks": self.checks,
             "timings": self.timings,
+            "resumed": self.resumed,
         }
         return pack_bytes(meta, arrays)
 
@@ -200,6 +265,11 @@ class FrontierModels:
                 self._write(name, blobs)
                 restored.append(name)
         self.checks, self.timings = meta.get("checks", {}), meta.get("timings", {})
+        self.resumed = list(meta.get("resumed", []))
+        if not all(n in self.checks for n in self.checked_names()):
+            # a pack lacking some stage's checks was written by a run that resumed after a
+            # killed one, before stages recorded their checks: each time it holds may be a part
+            self.resumed = [k for k in STAGES.values() if k in self.timings]
         return restored
 
 

@@ -6,6 +6,7 @@ scaling, and the softmax audit of the variants whose softmax output is int8.
 Schema (fractions in [0, 1], entropies in nats)::
 
     {"frontier_version", "frontier_hash", "seed", "timings", "machine", "checks",
+     "resumed": [stage timed in part only, after a checkpoint],
      "variants": {name: {"label", "kind", "members", "size": {"zipped_bytes"},
          "temperature", "member_temperatures",          # fitted on the validation split
          "raw" | "calibrated" | "calibrated_members": {
@@ -240,6 +241,7 @@ def evaluate_frontier(exp, fm, record: dict, echo=print) -> dict:
         "timings": timings,
         "machine": machine_info(),  # the timings compare only on the same CPU model
         "checks": fm.checks,
+        "resumed": sorted(fm.resumed),  # stages timed in part only: not a cost per seed
         "variants": out,
         "audit": audits,
     }

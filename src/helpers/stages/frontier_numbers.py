@@ -235,10 +235,12 @@ UNKNOWN_CPU = "a CPU not recorded"
 
 def timings_by_cpu(frontiers: list[dict], alpha: float) -> dict:
     """{CPU model: {stage: stats of its wall seconds over the seeds timed on that model}}:
-    times compare only on the same CPU (the machine of each seed's frontier numbers)."""
+    times compare only on the same CPU (the machine of each seed's frontier numbers). A stage
+    listed in a seed's "resumed" started from a checkpoint: its time is a part, left out."""
     groups: dict[str, list[dict]] = {}
     for f in frontiers:
-        groups.setdefault((f.get("machine") or {}).get("cpu_model") or UNKNOWN_CPU, []).append(f["timings"])
+        whole = {k: v for k, v in f["timings"].items() if k not in f.get("resumed", [])}
+        groups.setdefault((f.get("machine") or {}).get("cpu_model") or UNKNOWN_CPU, []).append(whole)
     return {
         cpu: {
             k: describe([t[k] for t in ts if k in t], alpha) | {"n": sum(k in t for t in ts)}

@@ -18,15 +18,18 @@ from helpers.core.fileio import sha256_file
 from helpers.stages.records import SweepError, profile_store_root, read_seed_record, record_path, write_record
 
 
-def frontier_current(record: dict, frontier_hash: str) -> bool:
-    """Whether a record already holds frontier numbers of these frontier values."""
-    return record.get("frontier", {}).get("frontier_hash") == frontier_hash
+def frontier_current(record: dict, frontier_hash: str, checked: list[str]) -> bool:
+    """Whether a record already holds frontier numbers of these frontier values, with the
+    checks of every `checked` variant (a resumed run of an older version could lose some)."""
+    f = record.get("frontier", {})
+    return f.get("frontier_hash") == frontier_hash and all(n in f.get("checks", {}) for n in checked)
 
 
 def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
     """{seed: what was done}: see the module doc."""
     from helpers.core.config import load_config
-    from helpers.stages.frontier import FrontierModels, pack_path
+    from helpers.core.variants import frontier_variants
+    from helpers.stages.frontier import CHECKED, FrontierModels, pack_path
     from helpers.stages.frontier_eval import evaluate_frontier
     from helpers.stages.reopen import reopened
 
@@ -40,12 +43,14 @@ def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
                 f"`python -m helpers sweep --profile {profile} --seeds {seed}` first."
             )
         record = read_seed_record(path)
-        frontier_hash = load_config(profile, seed=seed).stage_hash("frontier")
+        cfg = load_config(profile, seed=seed)
+        frontier_hash = cfg.stage_hash("frontier")
+        checked = [v["name"] for v in frontier_variants(cfg) if v["kind"] in CHECKED]
         if not record.get("weights"):
             out[seed] = "skipped: no committed weights (its models were not kept)"
             echo(f"seed {seed}: {out[seed]}")
             continue
-        if frontier_current(record, frontier_hash) and not force:
+        if frontier_current(record, frontier_hash, checked) and not force:
             out[seed] = "current"
             echo(f"seed {seed}: frontier numbers are current ({frontier_hash})")
             continue
@@ -55,11 +60,20 @@ def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
         rel = pack.relative_to(root).as_posix()
         if pack.exists():
             fm.restore(pack, record.get("frontier_pack", {}).get(rel))
+        before = fm.file_digests()
         if fm.build():  # stages made now: the pack is written again with them
             fm.write_pack(root)
-        numbers = evaluate_frontier(exp, fm, record, echo=echo)
+        old = record.get("frontier", {})
+        if not force and old.get("frontier_hash") == frontier_hash and fm.file_digests() == before:
+            # only checks were missing, and the stages made again from their checkpoints gave
+            # the same files bit for bit: the numbers computed from those files still hold
+            numbers = {**old, "checks": fm.checks, "resumed": sorted(fm.resumed)}
+            numbers["timings"] = {**fm.timings, "frontier_evaluation": old["timings"]["frontier_evaluation"]}
+            out[seed] = "checks completed, every file unchanged: numbers kept"
+        else:
+            numbers = evaluate_frontier(exp, fm, record, echo=echo)
+            out[seed] = f"frontier numbers written ({', '.join(f'{k} {v:.0f} s' for k, v in numbers['timings'].items())})"
         write_record(root, seed, {**record, "frontier": numbers, "frontier_pack": {rel: sha256_file(pack)}})
-        out[seed] = f"frontier numbers written ({', '.join(f'{k} {v:.0f} s' for k, v in numbers['timings'].items())})"
         echo(f"seed {seed}: {out[seed]} -> {path}")
     return out
 
