@@ -46,6 +46,7 @@ from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
+chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
 datasets = [d for d in ("notmnist", "fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]
 
 # %%
@@ -81,7 +82,7 @@ chapter.glue_table("verdicts", verdict_tables.verdict_overview(S))
 #
 # Uncertainty on NotMNIST letters, which no member has seen, for the float32 baseline, the
 # re-training control (*ft*), and the int8 ensembles at 0–95 % sparsity: predictive entropy
-# (left) and members' disagreement (right). Above, the means with 95 % intervals over seeds
+# (left) and members' disagreement (right). Above, the means with {glue:text}`level` intervals over seeds
 # (black) and, for one run, over images (coloured); the boxes are that run's images. The
 # paper's Figure 2 in {numref}`fig2`.
 # ```

@@ -16,8 +16,8 @@
 #
 # Accuracy, negative log-likelihood (NLL), Brier score and calibration of every ensemble on
 # the MNIST test set, with the zipped size that the paper trades them against. Each number
-# carries two kinds of error bar: a 95 % interval over the test images of this run (paired
-# with the baseline where it is a difference), and — once the seed sweep has run — the 95 %
+# carries two kinds of error bar: a {glue:text}`level` interval over the test images of this run (paired
+# with the baseline where it is a difference), and — once the seed sweep has run — the {glue:text}`level`
 # t-interval of the mean over independently trained seeds, which also counts the
 # randomness of training itself.
 #
@@ -40,6 +40,7 @@ from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
+chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
 
 # %%
 shown = ["baseline", "ft", "single", "q8", "ft_q8", *q8]
@@ -61,9 +62,9 @@ chapter.glue_text("cost", answers.answer_cost(S, q8))
 # :name: table2-accuracy
 #
 # The paper's Table 2 (accuracy half), regenerated. First, between seeds: the mean of
-# {glue:text}`n_seeds` seeds with its 95 % t-interval, and *Δ*, the per-seed paired
+# {glue:text}`n_seeds` seeds with its {glue:text}`level` t-interval, and *Δ*, the per-seed paired
 # difference to the float32 baseline with its t-interval. Then one run (seed
-# {glue:text}`seed0`): its accuracy with the 95 % percentile-bootstrap interval over the
+# {glue:text}`seed0`): its accuracy with the {glue:text}`level` percentile-bootstrap interval over the
 # {glue:text}`n_test` test images ({glue:text}`n_boot` resamples) and McNemar's exact or
 # continuity-corrected test against the baseline on the same images. *ft* is the
 # re-training control (the baseline fine-tuned for the re-training epochs, never pruned);
@@ -74,7 +75,7 @@ chapter.glue_text("cost", answers.answer_cost(S, q8))
 # :name: table2-calibration
 #
 # The paper's Table 2 (NLL and Brier half) and the ECE, between {glue:text}`n_seeds`
-# seeds: each mean with its 95 % t-interval, and the paired difference to the baseline.
+# seeds: each mean with its {glue:text}`level` t-interval, and the paired difference to the baseline.
 # NLL in nats; Brier score summed over classes; ECE with {glue:text}`n_bins` bins, in %.
 # ```
 #
@@ -109,7 +110,7 @@ chapter.glue_table("seeds", report.seed_table(S, q8))
 # :name: seed-spread
 #
 # Baseline accuracy and each compressed ensemble's difference to it, seed by seed, with
-# the mean, its 95 % t-interval and the standard deviation over seeds.
+# the mean, its {glue:text}`level` t-interval and the standard deviation over seeds.
 # ```
 #
 # {glue:text}`spread`
@@ -132,7 +133,7 @@ chapter.glue_text("ablation_finding", answers.ablation_finding(S, view.config.sp
 # :name: two-level
 #
 # Each ensemble's difference to the baseline on MNIST, over the seeds whose per-image
-# losses are committed: the 95 % t-interval over those seeds, beside the 95 % interval of
+# losses are committed: the {glue:text}`level` t-interval over those seeds, beside the {glue:text}`level` interval of
 # a two-way random-effects model of seeds and test images (crossed: every seed is scored
 # on every image; variance of the mean from the ANOVA mean squares, Satterthwaite's
 # degrees of freedom), and how much wider the second is. The verdicts of the book use the

@@ -39,6 +39,7 @@ from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
+chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
 
 # %%
 shown = ["baseline", "ft_q8", "q8", *q8]
@@ -65,7 +66,7 @@ chapter.glue_text("c6", verdict_answers.claim_finding(S, "C6", "notmnist"))
 # ```{glued-table} tau_table
 # :name: tau-table
 #
-# The curves at τ = {glue:text}`tau`, with Wilson 95 % intervals over the images.
+# The curves at τ = {glue:text}`tau`, with Wilson {glue:text}`level` intervals over the images.
 # ```
 #
 # The paper's C5 (its τ band) under rules v2, over seeds: {glue:text}`c5`
@@ -89,7 +90,7 @@ chapter.glue_text("control", prose.control(R, S, "notmnist", "entropy"))
 #
 # The paper's Figure 2, regenerated: per-image predictive entropy (left) and members'
 # disagreement (right) on NotMNIST, one box per ensemble (quartiles; whiskers at 1.5 times
-# the interquartile range). Above each panel, the mean with its 95 % interval over images
+# the interquartile range). Above each panel, the mean with its {glue:text}`level` interval over images
 # (coloured) and over seeds (black, when the sweep has several seeds).
 # ```
 #
@@ -102,7 +103,7 @@ chapter.glue_text("control", prose.control(R, S, "notmnist", "entropy"))
 # :name: uncertainty-split
 #
 # Mean entropy on NotMNIST split into mean member entropy and disagreement (nats): means
-# over seeds with 95 % t-intervals, the disagreement's paired difference to the re-training
+# over seeds with {glue:text}`level` t-intervals, the disagreement's paired difference to the re-training
 # control over seeds, and one run's entropy with its interval over images.
 # ```
 #

@@ -40,6 +40,7 @@ from helpers.data import corruptions, shift
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
+chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
 rot = [d for d, i in R["datasets"].items() if i["family"] == "rotated_mnist"]
 cor = [d for d, i in R["datasets"].items() if i["family"] == "corrupted_mnist"]
 
@@ -219,7 +220,7 @@ chapter.glue_text("budget_text", prose.budget(S, BUDGET_PANELS))
 #
 # Zipped size against MNIST NLL, MNIST ECE and NotMNIST AUROC (entropy) for every
 # ensemble: compressed ensembles, the control, full-integer variants, and ensembles of
-# fewer int8 members (1 to M; no new training). Points are means over seeds with 95 %
+# fewer int8 members (1 to M; no new training). Points are means over seeds with {glue:text}`level`
 # t-intervals; the dashed line joins the Pareto front.
 # ```
 #

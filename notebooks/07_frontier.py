@@ -36,7 +36,7 @@
 # Every configuration is also **temperature-scaled** {cite:p}`guo2017,ashukha2020`: one temperature
 # fitted on the validation split (the last {glue:text}`validation_share` of the training images, which no member saw)
 # for the ensemble's averaged probabilities, and one per member for the *ensemble of
-# calibrated members*. Numbers are means over {glue:text}`n_seeds` with 95 % t-intervals.
+# calibrated members*. Numbers are means over {glue:text}`n_seeds` with {glue:text}`level` t-intervals.
 #
 # :::{admonition} Key findings
 # :class: tip key-findings
@@ -59,6 +59,7 @@ from helpers.core import fmt
 view = chapter.setup(profile, **chapter.overrides(globals()))
 fv = frontier.frontier_view(view.summary.data, profile)
 cfg = view.config
+chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
 chapter.glue_text("n_clusters", str(cfg.cluster_count))
 chapter.glue_text("cluster_bits", f"{math.log2(cfg.cluster_count):g}")
 chapter.glue_text("student_width", fmt.pct(cfg.student_width, 0))
@@ -136,7 +137,7 @@ chapter.glue_text("budget_answers_calibrated", frontier_answers.budget_answers(f
 # :name: budgets-raw
 #
 # At each budget, the best configuration whose mean zipped size fits, on each measure (raw
-# numbers); its paired difference to the runner-up over seeds (95 % t-interval), and on how
+# numbers); its paired difference to the runner-up over seeds ({glue:text}`level` t-interval), and on how
 # many seeds it is the best.
 # ```
 #
@@ -167,7 +168,7 @@ chapter.glue_text("equal_calibrated_text", frontier_answers.equal_bytes_answer(f
 # :name: equal-bytes
 #
 # Each compressed ensemble against the best single model or student no larger than it (raw
-# numbers): difference ensemble − single over seeds, 95 % t-interval.
+# numbers): difference ensemble − single over seeds, {glue:text}`level` t-interval.
 # ```
 #
 # {glue:text}`equal_raw_text`

@@ -1,3 +1,5 @@
+import pytest
+
 from helpers.core import fmt
 
 
@@ -44,6 +46,12 @@ def test_seed_option_is_what_the_command_line_parses():
     seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
     assert fmt.seed_option(seeds) == "0-12,14" and fmt.seed_option([5, 6]) == "5,6"
     assert parse_seeds(fmt.seed_option(seeds)) == seeds
+
+
+def test_level_names_the_confidence_of_an_alpha():
+    assert [fmt.level(a) for a in (0.05, 0.1, 0.025, 0.01)] == ["95 %", "90 %", "97.5 %", "99 %"]
+    with pytest.raises(ValueError, match=r"alpha=0.95 is not a two-sided level: it must lie in \(0, 0.5\)"):
+        fmt.level(0.95)
 
 
 def test_and_list():

@@ -48,6 +48,7 @@ def run(
     return {
         "seed": seed,
         "profile": "paper",
+        "alpha": 0.05,
         "variants": V,
         "vs_control": vs_control,
         "datasets": {"mnist": {"kind": "in", "n": 10000}, "notmnist": {"kind": "ood", "n": 18724}},
@@ -80,7 +81,8 @@ def test_resolution_below_and_within_reach():
     r = run()
     text = prose.resolution(r, S([r]), Q8)
     assert "1–5 of the 10,000 test images" in text and text.endswith("from zero or from each other.")
-    assert "intervals reach ±0.11 pp around" in text  # equal ends print once
+    assert "one run's paired 95 % intervals reach ±0.11 pp around" in text  # equal ends print once
+    assert "paired 90 % intervals" in prose.resolution(r | {"alpha": 0.1}, S([r]), Q8)  # the run's level, not a typed one
     assert "standard deviation" not in text  # one seed: no spread between seeds
     wide = run(half_width=0.0001)
     assert prose.resolution(wide, S([wide]), Q8).endswith("within reach of this test set.")

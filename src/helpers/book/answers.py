@@ -147,7 +147,7 @@ def mechanism(summary, dataset: str, names: list[str]) -> str:
         lead = (
             f"On {where}, members' disagreement is indistinguishable from the re-training control's "
             f"at every sparsity (differences {_range([c['mean'] for c in ctl], _nats_signed)}, each "
-            f"95 % interval over seeds including zero)"
+            f"{summary.level} interval over seeds including zero)"
         )
     else:
         off = [_sparsity(n) for n, i in zip(sparse, inside) if not i]

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from helpers.book.plots import budget_axis, budget_point, plot_style, variant_color, variant_linestyle
+from helpers.core import fmt
 from helpers.core.variants import label  # noqa: F401 (the figures' legends; re-exported for the chapters)
 
 WIDTH = 7.5
@@ -138,11 +139,11 @@ def figure2(results: dict, names: Sequence[str], dataset: str = "notmnist", summ
             ax.set_xticks(range(len(names)), [_short(n) for n in names], rotation=0)
             ax.set(ylabel=ylabel, xlabel="ensemble")
         seed = results.get("seed", 0)
-        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label=f"seed {seed}: mean, 95 % CI over images")]
+        over_images = f"seed {seed}: mean, {fmt.level(results['alpha'])} CI over images"
+        handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label=over_images)]
         if seeds:
-            handles.insert(
-                0, Line2D([], [], marker="D", color="black", linestyle="none", label=f"mean, 95 % CI over {summary.n} seeds")
-            )
+            over_seeds = f"mean, {summary.level} CI over {summary.n} seeds"
+            handles.insert(0, Line2D([], [], marker="D", color="black", linestyle="none", label=over_seeds))
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
 

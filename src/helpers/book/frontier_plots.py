@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 
 from helpers.book.figures import WIDTH, _kb_axis, _style, color
 from helpers.book.frontier import PANEL_LABELS, TREATMENT_LABELS, FrontierView
+from helpers.core import fmt
 
 KIND_STYLE = {  # marker, colour (None: the variant's sparsity colour), legend text
     "ensemble": ("o", None, "ensemble, paper's recipe (colour: sparsity)"),
@@ -114,7 +115,7 @@ def frontier_figure(fv: FrontierView, treatment: str = "raw"):
         handles += [
             Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none", label="float32"),
             Line2D([], [], color="0.2", linestyle="--", label="Pareto front"),
-            Line2D([], [], color="#E69F00", linestyle=":", label=f"budgets ({', '.join(map(str, fv.budgets_kb))} kB)"),
+            Line2D([], [], color="#E69F00", linestyle=":", label=f"budgets ({fmt.and_list(map(str, fv.budgets_kb))} kB)"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
         seeds = f"{fv.n} seed" + ("" if fv.n == 1 else "s")

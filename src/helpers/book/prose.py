@@ -59,7 +59,7 @@ def resolution(results: dict, summary, names: list[str]) -> str:
     text = (
         f"The paper's accuracy differences are {fmt.span(claimed)} pp, "
         f"that is {fmt.span(images, 0)} of the "
-        f"{n_test:,} test images; one run's paired 95 % intervals reach ±{fmt.span(widths)} pp "
+        f"{n_test:,} test images; one run's paired {fmt.level(results['alpha'])} intervals reach ±{fmt.span(widths)} pp "
         f"around each difference"
     )
     if summary.n >= 2:

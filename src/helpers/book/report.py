@@ -109,7 +109,7 @@ def table2_size(results: dict, names: list[str]) -> pd.DataFrame:
 
 def seed_table(summary, names: list[str]) -> pd.DataFrame:
     """Per seed: the baseline's accuracy and each ensemble's difference to it; then the
-    mean with its 95 % t-interval and the standard deviation over seeds (all from the
+    mean with its t-interval (at the summary's level) and the standard deviation over seeds (all from the
     aggregate's per-seed values)."""
     base = summary.stat("baseline", "mnist", "accuracy")
     diffs = {n: summary.diff("vs_baseline", n, "mnist", "accuracy") for n in names}
@@ -124,7 +124,7 @@ def seed_table(summary, names: list[str]) -> pd.DataFrame:
     if summary.n >= 2:
         rows.append(
             {
-                "Seed": "mean [95 % CI]",
+                "Seed": f"mean [{summary.level} CI]",
                 "Baseline accuracy": fmt.interval(fmt.pct, base["mean"], base["low"], base["high"]),
                 **{f"Δ {label(n)}": fmt.interval(fmt.pp, d["mean"], d["low"], d["high"]) for n, d in diffs.items()},
             }

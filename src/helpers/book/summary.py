@@ -35,6 +35,13 @@ class Summary:
         return int(self.data["n_seeds"])
 
     @property
+    def level(self) -> str:
+        """The confidence level of every interval the aggregate wrote ('95 %' at α = 0.05)."""
+        from helpers.core.fmt import level
+
+        return level(self.data["alpha"])
+
+    @property
     def between_seeds(self) -> bool:
         return self.n >= 2
 

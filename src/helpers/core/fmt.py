@@ -7,6 +7,7 @@
     ratio(4.0935)             -> '4.09×'
     pvalue(0.0004)            -> 'p < 0.001'
     interval(pp, -0.0004, -0.0015, 0.0007) -> '−0.04 pp [−0.15, +0.07]'
+    level(0.05)               -> '95 %'         (the confidence level of a two-sided α)
 
 Values that are missing (None or NaN) print as an em dash.
 """
@@ -43,6 +44,13 @@ def number(value, decimals: int = 2, signed: bool = False, thousands: bool = Fal
 def pct(fraction, decimals: int = 2) -> str:
     """A fraction as a percentage: 0.99361 -> '99.36 %'."""
     return MISSING if _missing(fraction) else f"{number(100 * fraction, decimals)} %"
+
+
+def level(alpha: float) -> str:
+    """The confidence level of intervals at two-sided `alpha`: 0.05 -> '95 %', 0.025 -> '97.5 %'."""
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha={alpha!r} is not a two-sided level: it must lie in (0, 0.5), e.g. 0.05 for 95 % intervals.")
+    return f"{100 * (1 - alpha):.10g} %"
 
 
 def pp(diff, decimals: int = 2) -> str:

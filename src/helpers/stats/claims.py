@@ -176,7 +176,7 @@ def compressed(cid: str, ev: Evidence, variants: list[str]) -> dict:
     criterion = (
         f"accuracy Δ equivalent to the paper's within ±{r.accuracy_margin_pp:g} pp "
         f'(±{r.about_one_pp_margin:g} pp for "about"; TOST, α = {r.alpha:g}); contradicted '
-        "if the 95 % interval lies outside that band; size ratio ≥ "
+        f"if the {fmt.level(r.alpha)} interval lies outside that band; size ratio ≥ "
         f"{r.ratio_tolerance:g} × the paper's in every run"
     )
     paper_text = "; ".join(
