@@ -187,6 +187,13 @@ def test_stage_times_are_summarized_per_cpu_model_never_pooled_across_models():
         "seed. On Intel Xeon (mean over 2 seeds, wall time on one CPU thread per seed): clustering 1.1 min, "
         "distillation 10.0 min; 11 min in all per seed."
     )
+    records[1]["frontier"]["resumed"] = ["distillation"]  # started from a checkpoint: a part of the stage
+    block = FN.frontier_block(records, CFG, 0.05)
+    assert block["timings"]["Intel Xeon"]["distillation"]["n"] == 1
+    assert A.cost_answer(F.FrontierView(block)).endswith(
+        "On Intel Xeon (mean over the seeds that timed each stage whole, wall time on one CPU thread per seed): "
+        "clustering 1.1 min (2 seeds), distillation 10.0 min (1 seed); 11 min in all per seed."
+    )
 
 
 def test_the_audit_sentence_names_the_largest_change_of_each_measure_and_its_configuration():

@@ -107,7 +107,8 @@ def audit_answer(fv: FrontierView) -> str:
 
 
 def cost_answer(fv: FrontierView) -> str:
-    """Each new stage's wall time per seed, per CPU model (times compare only on one model)."""
+    """Each new stage's wall time per seed, per CPU model (times compare only on one model);
+    each stage's number of seeds where they differ (a resumed stage's time is left out)."""
     names = {
         "clustering": "clustering",
         "pqat": "PQAT",
@@ -117,13 +118,16 @@ def cost_answer(fv: FrontierView) -> str:
     }
     sentences = []
     for cpu, t in fv.data["timings"].items():
+        timed = [k for k in names if t.get(k, {}).get("mean") is not None]
+        counts = {t[k]["n"] for k in timed}
+        each = len(counts) > 1
         parts = [
-            f"{what} {fmt.number(t[k]['mean'] / 60, 1)} min" for k, what in names.items() if t.get(k, {}).get("mean") is not None
+            f"{names[k]} {fmt.number(t[k]['mean'] / 60, 1)} min" + (f" ({_seeds(t[k]['n'])})" if each else "") for k in timed
         ]
-        total = sum(t[k]["mean"] for k in names if t.get(k, {}).get("mean") is not None)
-        n = max(t[k]["n"] for k in names if k in t)
+        total = sum(t[k]["mean"] for k in timed)
+        over = "the seeds that timed each stage whole" if each else _seeds(max(counts, default=0))
         sentences.append(
-            f"On {cpu} (mean over {_seeds(n)}, wall time on one CPU thread per seed): "
+            f"On {cpu} (mean over {over}, wall time on one CPU thread per seed): "
             + ", ".join(parts)
             + f"; {fmt.number(total / 60, 0)} min in all per seed."
         )
