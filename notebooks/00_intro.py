@@ -46,7 +46,7 @@ from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
-chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
+chapter.glue_text("level", view.summary.level)  # the intervals' confidence level (the rules' alpha)
 datasets = [d for d in ("notmnist", "fashion_mnist", "rotated_mnist", "corrupted_mnist") if S.has("q8", d)]
 
 # %%

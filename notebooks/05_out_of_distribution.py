@@ -39,7 +39,7 @@ from helpers.core.variants import int8_variants
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
-chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
+chapter.glue_text("level", view.summary.level)  # the intervals' confidence level (the rules' alpha)
 
 # %%
 shown = ["baseline", "ft_q8", "q8", *q8]

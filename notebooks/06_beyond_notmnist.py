@@ -40,7 +40,7 @@ from helpers.data import corruptions, shift
 
 view = chapter.setup(profile, **chapter.overrides(globals()))
 R, S, q8 = view.results, view.summary, int8_variants(view.config)
-chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
+chapter.glue_text("level", view.summary.level)  # the intervals' confidence level (the rules' alpha)
 rot = [d for d, i in R["datasets"].items() if i["family"] == "rotated_mnist"]
 cor = [d for d, i in R["datasets"].items() if i["family"] == "corrupted_mnist"]
 

@@ -59,7 +59,7 @@ from helpers.core import fmt
 view = chapter.setup(profile, **chapter.overrides(globals()))
 fv = frontier.frontier_view(view.summary.data, profile)
 cfg = view.config
-chapter.glue_text("level", view.level)  # the intervals' confidence level (the rules' alpha)
+chapter.glue_text("level", view.summary.level)  # the intervals' confidence level (the rules' alpha)
 chapter.glue_text("n_clusters", str(cfg.cluster_count))
 chapter.glue_text("cluster_bits", f"{math.log2(cfg.cluster_count):g}")
 chapter.glue_text("student_width", fmt.pct(cfg.student_width, 0))

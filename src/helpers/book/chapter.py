@@ -89,13 +89,6 @@ class View:
 
         return load_rules(self.config.config_path)
 
-    @property
-    def level(self) -> str:
-        """The confidence level of the book's intervals and tests ('95 %' at the rules' α = 0.05)."""
-        from helpers.core.fmt import level
-
-        return level(self.rules.alpha)
-
     @cached_property
     def rules_v2(self):
         """Rules v2's numbers (sections `verdicts` and `verdicts_v2`)."""

@@ -39,6 +39,13 @@ STAGES = {"clustered": "clustering", "pqat": "pqat", "m_by_n": "m_by_n", "studen
 """The stage that makes each kind of new variant, in the order they run."""
 CHECKED = ("clustered", "m_by_n", "student")
 """Kinds whose checks the record carries (PQAT's kept zeros are a test of helpers.engine.collab)."""
+
+
+def checked_variants(config) -> list[str]:
+    """The new variants whose checks a complete record carries."""
+    return [v["name"] for v in frontier_variants(config) if v["kind"] in CHECKED]
+
+
 PACK_FOLDER = "frontier"
 MODELS_FOLDER = "frontier_models"
 """Where a store keeps the frontier's model files (git-ignored: the committed pack restores them)."""
@@ -85,14 +92,9 @@ class FrontierModels:
         """Its files are in the store, and its checks known where the record carries them."""
         return self._have(name) and (self.variants[name]["kind"] not in CHECKED or name in self.checks)
 
-    def checked_names(self) -> list[str]:
-        return [n for n, v in self.variants.items() if v["kind"] in CHECKED]
-
-    def file_digests(self) -> dict:
-        """{store path: sha256} of every new variant's member file in the store."""
-        from helpers.core.fileio import sha256_file
-
-        return {self.exp.store.rel(p): sha256_file(p) for p in self._all_paths() if p.exists()}
+    def file_digests(self) -> dict | None:
+        """The sha256 the store recorded for every new variant's member file (None while one is missing)."""
+        return self.exp.store.lineage(self._all_paths())
 
     def _stage_names(self, stage: str) -> list[str]:
         return [n for n, v in self.variants.items() if STAGES[v["kind"]] == stage]
@@ -266,7 +268,7 @@ class FrontierModels:
                 restored.append(name)
         self.checks, self.timings = meta.get("checks", {}), meta.get("timings", {})
         self.resumed = list(meta.get("resumed", []))
-        if not all(n in self.checks for n in self.checked_names()):
+        if not all(n in self.checks for n in checked_variants(self.config)):
             # a pack lacking some stage's checks was written by a run that resumed after a
             # killed one, before stages recorded their checks: each time it holds may be a part
             self.resumed = [k for k in STAGES.values() if k in self.timings]

@@ -28,8 +28,7 @@ def frontier_current(record: dict, frontier_hash: str, checked: list[str]) -> bo
 def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
     """{seed: what was done}: see the module doc."""
     from helpers.core.config import load_config
-    from helpers.core.variants import frontier_variants
-    from helpers.stages.frontier import CHECKED, FrontierModels, pack_path
+    from helpers.stages.frontier import FrontierModels, checked_variants, pack_path
     from helpers.stages.frontier_eval import evaluate_frontier
     from helpers.stages.reopen import reopened
 
@@ -45,7 +44,7 @@ def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
         record = read_seed_record(path)
         cfg = load_config(profile, seed=seed)
         frontier_hash = cfg.stage_hash("frontier")
-        checked = [v["name"] for v in frontier_variants(cfg) if v["kind"] in CHECKED]
+        checked = checked_variants(cfg)
         if not record.get("weights"):
             out[seed] = "skipped: no committed weights (its models were not kept)"
             echo(f"seed {seed}: {out[seed]}")
@@ -64,7 +63,7 @@ def run_frontier(profile: str, seeds, force: bool = False, echo=print) -> dict:
         if fm.build():  # stages made now: the pack is written again with them
             fm.write_pack(root)
         old = record.get("frontier", {})
-        if not force and old.get("frontier_hash") == frontier_hash and fm.file_digests() == before:
+        if not force and before and old.get("frontier_hash") == frontier_hash and fm.file_digests() == before:
             # only checks were missing, and the stages made again from their checkpoints gave
             # the same files bit for bit: the numbers computed from those files still hold
             numbers = {**old, "checks": fm.checks, "resumed": sorted(fm.resumed)}
